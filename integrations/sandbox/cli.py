@@ -1,0 +1,30 @@
+"""`outreach sandbox`: run every emulator until SIGINT/SIGTERM, endpoints printed first."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from types import FrameType
+
+from integrations.sandbox import Sandbox
+
+
+def serve_forever(seed: int = 0) -> None:
+    """Start a Sandbox, print one JSON line with its endpoints, serve until interrupted."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with Sandbox(seed=seed) as sandbox:
+            sys.stdout.write(json.dumps(sandbox.endpoints()) + "\n")
+            sys.stdout.flush()
+            while not stop.wait(0.5):
+                pass
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
