@@ -1,0 +1,158 @@
+"""Turns domain events into storable payloads and back: JSON values, personal fields
+sealed with the contact's key, older schema versions upcast on read."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+
+from events.envelope import NewEvent, StoredEvent
+from events.keyring import Keyring, seal, unseal
+from events.types import EVENT_TYPES, Event
+from events.upcasting import upcast
+
+#: Payload key holding the sealed personal fields.
+SEALED = "pii"
+#: Set on a decoded payload whose personal fields can no longer be read.
+FORGOTTEN = "_forgotten"
+
+
+class UnknownEventType(LookupError):
+    pass
+
+
+def to_json_value(value: Any) -> Any:
+    """Datetimes become UTC ISO strings (sortable as text), dates ISO dates."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} in an event; times must be aware")
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [to_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_json_value(v) for k, v in value.items()}
+    return value
+
+
+_CONVERTERS: dict[str, dict[str, type]] = {}
+
+
+def _converters(cls: type[Event]) -> dict[str, type]:
+    """Fields whose JSON form needs parsing back (datetimes and dates)."""
+    if cls.TYPE in _CONVERTERS:
+        return _CONVERTERS[cls.TYPE]
+    hints = typing.get_type_hints(cls)
+    out: dict[str, type] = {}
+    for f in dataclasses.fields(cls):
+        text = str(hints.get(f.name))
+        if "datetime" in text:
+            out[f.name] = datetime
+        elif "date" in text:
+            out[f.name] = date
+    _CONVERTERS[cls.TYPE] = out
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """A stored event read back: the typed event and whether its personal fields were shredded."""
+
+    stored: StoredEvent
+    event: Event
+    forgotten: bool
+
+
+class Codec:
+    """Encodes and decodes events with the contacts' keys.
+
+    Parameters:
+      keyring: where per-contact data keys live.
+    """
+
+    def __init__(self, keyring: Keyring) -> None:
+        self.keyring = keyring
+
+    def encode(
+        self,
+        event: Event,
+        *,
+        event_id: str,
+        occurred_at: datetime,
+        causation_id: str | None = None,
+        correlation_id: str | None = None,
+    ) -> NewEvent:
+        values = {k: to_json_value(v) for k, v in event.fields().items()}
+        personal = {k: values.pop(k) for k in event.PERSONAL if values.get(k) not in (None, "", [])}
+        for k in event.PERSONAL:
+            values.pop(k, None)
+        if personal:
+            contact_id = values["contact_id"]
+            key = self.keyring.ensure_key(contact_id)
+            values[SEALED] = seal(
+                key, json.dumps(personal, separators=(",", ":")).encode(), contact_id.encode()
+            )
+        return NewEvent(
+            event_id=event_id,
+            type=event.TYPE,
+            schema_version=event.VERSION,
+            payload=values,
+            occurred_at=occurred_at,
+            causation_id=causation_id,
+            correlation_id=correlation_id,
+        )
+
+    def payload(self, stored: StoredEvent) -> dict[str, Any]:
+        """The event's current-version payload as plain JSON values, personal fields
+        opened; when the contact was forgotten they are absent and FORGOTTEN is set."""
+        payload = dict(stored.payload)
+        sealed = payload.pop(SEALED, None)
+        if sealed is not None:
+            key = self.keyring.key(payload.get("contact_id", ""))
+            opened: dict[str, Any] | None = None
+            if key is not None:
+                try:
+                    opened = json.loads(unseal(key, sealed, payload["contact_id"].encode()))
+                except InvalidTag:
+                    opened = None
+            if opened is None:
+                payload[FORGOTTEN] = True
+            else:
+                payload.update(opened)
+        cls = EVENT_TYPES.get(stored.type)
+        if cls is not None and stored.schema_version < cls.VERSION:
+            payload = upcast(stored.type, stored.schema_version, cls.VERSION, payload)
+        return payload
+
+    def decode(self, stored: StoredEvent) -> Decoded:
+        cls = EVENT_TYPES.get(stored.type)
+        if cls is None:
+            raise UnknownEventType(
+                f"unknown event type {stored.type!r} at position {stored.position}"
+            )
+        payload = self.payload(stored)
+        forgotten = bool(payload.pop(FORGOTTEN, False))
+        kwargs: dict[str, Any] = {}
+        names = {f.name for f in dataclasses.fields(cls)}
+        conv = _converters(cls)
+        for name in names:
+            if name not in payload:
+                continue
+            value = payload[name]
+            if value is not None and name in conv:
+                value = (
+                    datetime.fromisoformat(value)
+                    if conv[name] is datetime
+                    else date.fromisoformat(value)
+                )
+            kwargs[name] = value
+        for name in cls.PERSONAL:
+            kwargs.setdefault(name, None)
+        return Decoded(stored=stored, event=cls(**kwargs), forgotten=forgotten)

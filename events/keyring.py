@@ -1,0 +1,128 @@
+"""Per-contact data keys, kept outside the log and wrapped with the master key.
+
+Forgetting a contact deletes its key: every personal field ever written about them
+becomes unreadable ciphertext while the log itself stays append-only.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import threading
+
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy.engine import Engine
+
+metadata = sa.MetaData()
+contact_keys = sa.Table(
+    "contact_keys",
+    metadata,
+    sa.Column("contact_id", sa.String(64), primary_key=True),
+    sa.Column("wrapped_key", sa.LargeBinary, nullable=False),
+)
+
+_NONCE = 12
+
+
+def master_key_from_secret(secret: str) -> bytes:
+    """Turn `OUTREACH_SECRET_KEY` (any string of at least 16 characters) into a 256-bit key."""
+    if len(secret) < 16:
+        raise ValueError("OUTREACH_SECRET_KEY must be at least 16 characters long")
+    return hashlib.sha256(b"outreach-master-key\x00" + secret.encode()).digest()
+
+
+def seal(key: bytes, plaintext: bytes, aad: bytes) -> str:
+    """Encrypt with AES-GCM; return base64 of nonce + ciphertext."""
+    nonce = os.urandom(_NONCE)
+    return base64.b64encode(nonce + AESGCM(key).encrypt(nonce, plaintext, aad)).decode("ascii")
+
+
+def unseal(key: bytes, sealed: str, aad: bytes) -> bytes:
+    """Reverse of `seal`; raises `cryptography.exceptions.InvalidTag` on a wrong key."""
+    raw = base64.b64decode(sealed)
+    return AESGCM(key).decrypt(raw[:_NONCE], raw[_NONCE:], aad)
+
+
+class Keyring:
+    """The contacts' data keys, in their own table of the same database.
+
+    Parameters:
+      engine: the database holding the `contact_keys` table.
+      master_key: 32 bytes that wrap every contact key at rest.
+    """
+
+    def __init__(self, engine: Engine, master_key: bytes) -> None:
+        if len(master_key) != 32:
+            raise ValueError("the master key must be 32 bytes")
+        self._engine = engine
+        self._master = master_key
+        self._cache: dict[str, bytes | None] = {}
+        self._lock = threading.Lock()
+
+    def create_schema(self) -> None:
+        metadata.create_all(self._engine)
+
+    def key(self, contact_id: str) -> bytes | None:
+        """The contact's data key, or None once the contact was forgotten (or never had one)."""
+        with self._lock:
+            if contact_id in self._cache:
+                return self._cache[contact_id]
+        with self._engine.connect() as conn:
+            wrapped = conn.execute(
+                sa.select(contact_keys.c.wrapped_key).where(contact_keys.c.contact_id == contact_id)
+            ).scalar()
+        key = None if wrapped is None else self._unwrap(contact_id, wrapped)
+        with self._lock:
+            self._cache[contact_id] = key
+        return key
+
+    def ensure_key(self, contact_id: str) -> bytes:
+        """Return the contact's key, creating it on first use."""
+        key = self.key(contact_id)
+        if key is not None:
+            return key
+        key = AESGCM.generate_key(bit_length=256)
+        nonce = os.urandom(_NONCE)
+        wrapped = nonce + AESGCM(self._master).encrypt(nonce, key, contact_id.encode())
+        with self._engine.begin() as conn:
+            # Another process may have created it meanwhile: keep whichever landed first.
+            existing = conn.execute(
+                sa.select(contact_keys.c.wrapped_key).where(contact_keys.c.contact_id == contact_id)
+            ).scalar()
+            if existing is None:
+                conn.execute(
+                    contact_keys.insert().values(contact_id=contact_id, wrapped_key=wrapped)
+                )
+            else:
+                key = self._unwrap(contact_id, existing)
+        with self._lock:
+            self._cache[contact_id] = key
+        return key
+
+    def forget(self, contact_id: str) -> bool:
+        """Destroy the contact's key; return whether there was one."""
+        with self._engine.begin() as conn:
+            deleted = conn.execute(
+                contact_keys.delete().where(contact_keys.c.contact_id == contact_id)
+            ).rowcount
+        with self._lock:
+            self._cache[contact_id] = None
+        return bool(deleted)
+
+    def load_all(self) -> None:
+        """Warm the cache with every key in one query (projection rebuilds read thousands)."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(sa.select(contact_keys.c.contact_id, contact_keys.c.wrapped_key))
+            keys = {cid: self._unwrap(cid, wrapped) for cid, wrapped in rows}
+        with self._lock:
+            self._cache.update(keys)
+
+    def forget_cache(self) -> None:
+        """Drop cached keys so a key deleted by another process is noticed."""
+        with self._lock:
+            self._cache.clear()
+
+    def _unwrap(self, contact_id: str, wrapped: bytes) -> bytes:
+        return AESGCM(self._master).decrypt(wrapped[:_NONCE], wrapped[_NONCE:], contact_id.encode())

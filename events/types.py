@@ -1,0 +1,420 @@
+"""The typed events of an informational interview's life, from contact added to kept in touch.
+
+Each class names its wire `TYPE`, its payload `VERSION`, and the fields that are
+`PERSONAL` (encrypted with the contact's own key, so forgetting the contact
+shreds them). Timestamps are aware UTC datetimes; dates are `datetime.date`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, ClassVar, Literal
+
+Source = Literal["manual", "csv", "linkedin", "referral"]
+ReplyKind = Literal["reply", "out_of_office", "auto_reply", "bounce"]
+DraftKind = Literal["outreach", "nudge", "thank_you", "referrer_thanks", "keep_in_touch"]
+Provider = Literal["google", "microsoft", "sandbox"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """Base of every domain event."""
+
+    TYPE: ClassVar[str] = ""
+    VERSION: ClassVar[int] = 1
+    PERSONAL: ClassVar[frozenset[str]] = frozenset()
+    #: Which stream family the event belongs to: a contact's or an account's.
+    STREAM: ClassVar[Literal["contact", "account"]] = "contact"
+
+    def stream_id(self) -> str:
+        if self.STREAM == "account":
+            return f"account-{getattr(self, 'account_id')}"  # noqa: B009
+        return f"contact-{getattr(self, 'contact_id')}"  # noqa: B009
+
+    def fields(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactEvent(Event):
+    contact_id: str
+
+
+_CONTACT_PERSONAL = frozenset({"name", "emails", "company", "role", "how_we_know", "url"})
+
+
+# --- contacts -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactAdded(ContactEvent):
+    TYPE = "contact.added"
+    VERSION = 2  # v1 had a single `email` string; see events.upcasting
+    PERSONAL = _CONTACT_PERSONAL
+    name: str | None
+    emails: list[str] = field(default_factory=list)
+    company: str | None = None
+    role: str | None = None
+    how_we_know: str | None = None
+    url: str | None = None
+    referred_by: str | None = None  # contact_id of whoever introduced us
+    source: Source = "manual"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactUpdated(ContactEvent):
+    """Only the fields that are not None changed."""
+
+    TYPE = "contact.updated"
+    PERSONAL = _CONTACT_PERSONAL
+    name: str | None = None
+    emails: list[str] | None = None
+    company: str | None = None
+    role: str | None = None
+    how_we_know: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactForgotten(ContactEvent):
+    """The contact's key was destroyed; nothing personal about them is readable any more."""
+
+    TYPE = "contact.forgotten"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReachOutRequested(ContactEvent):
+    """The user chose to write to this contact (never implied by an import)."""
+
+    TYPE = "outreach.requested"
+
+
+# --- messages -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class DraftEvent(ContactEvent):
+    """A draft of ours now sits in the user's mailbox awaiting review."""
+
+    PERSONAL = frozenset({"subject", "to"})
+    draft_id: str  # ours, stable across edits
+    account_id: str
+    provider_draft_id: str
+    message_id: str  # the RFC 5322 Message-ID it will carry when sent
+    thread_id: str | None = None
+    subject: str = ""
+    to: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutreachDrafted(DraftEvent):
+    TYPE = "outreach.drafted"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NudgeDrafted(DraftEvent):
+    TYPE = "nudge.drafted"
+    nudge_number: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThankYouDrafted(DraftEvent):
+    TYPE = "thank_you.drafted"
+    meeting_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferrerThanksDrafted(DraftEvent):
+    """Drafted to the referrer (`contact_id`) about the person they introduced."""
+
+    TYPE = "referrer_thanks.drafted"
+    about_contact_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeepInTouchDrafted(DraftEvent):
+    TYPE = "keep_in_touch.drafted"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DraftUpdated(ContactEvent):
+    """The draft's text changed (edited through `outreach drafts edit` or in the mailbox)."""
+
+    TYPE = "draft.updated"
+    PERSONAL = frozenset({"subject"})
+    draft_id: str
+    provider_draft_id: str
+    subject: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DraftDiscarded(ContactEvent):
+    TYPE = "draft.discarded"
+    draft_id: str
+    reason: Literal["user", "deleted_in_mailbox", "superseded_by_reply", "contact_forgotten"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SentEvent(ContactEvent):
+    """A message of ours left the mailbox (approved here or sent from the mail client)."""
+
+    PERSONAL = frozenset({"subject"})
+    message_id: str
+    account_id: str
+    thread_id: str | None = None
+    draft_id: str | None = None
+    sent_at: datetime
+    subject: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutreachSent(SentEvent):
+    TYPE = "outreach.sent"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NudgeSent(SentEvent):
+    TYPE = "nudge.sent"
+    nudge_number: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactThanked(SentEvent):
+    TYPE = "contact.thanked"
+    meeting_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferrerThanked(SentEvent):
+    TYPE = "referrer.thanked"
+    about_contact_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeptInTouch(SentEvent):
+    TYPE = "kept_in_touch"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplyReceived(ContactEvent):
+    """A message from the contact in a tracked thread. Auto-replies and bounces are
+    recorded with `auto_reply=True` and never count as a reply."""
+
+    TYPE = "reply.received"
+    PERSONAL = frozenset({"from_address", "subject", "excerpt"})
+    message_id: str
+    account_id: str
+    thread_id: str | None = None
+    received_at: datetime
+    kind: ReplyKind = "reply"
+    auto_reply: bool = False
+    return_date: date | None = None  # from an out-of-office: a good time to nudge
+    from_address: str = ""
+    subject: str = ""
+    excerpt: str = ""
+
+
+# --- meetings -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeetingEvent(ContactEvent):
+    meeting_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeetingScheduled(MeetingEvent):
+    TYPE = "meeting.scheduled"
+    PERSONAL = frozenset({"place"})
+    account_id: str
+    provider_event_id: str
+    start: datetime
+    end: datetime
+    time_zone: str  # IANA zone the event was written in
+    place: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeetingRescheduled(MeetingEvent):
+    TYPE = "meeting.rescheduled"
+    PERSONAL = frozenset({"place"})
+    start: datetime
+    end: datetime
+    time_zone: str
+    place: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeetingConfirmed(MeetingEvent):
+    """The confirmation for the meeting at `for_start` was sent (automatically)."""
+
+    TYPE = "meeting.confirmed"
+    message_id: str
+    for_start: datetime
+    sent_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeetingCancelled(MeetingEvent):
+    TYPE = "meeting.cancelled"
+    by: Literal["user", "contact"] = "user"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeetingDeclined(MeetingEvent):
+    TYPE = "meeting.declined"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeetingMet(MeetingEvent):
+    TYPE = "meeting.met"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeetingNoShow(MeetingEvent):
+    TYPE = "meeting.no_show"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Referral:
+    name: str
+    email: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotesRecorded(ContactEvent):
+    """Notes after a meeting; each referral named becomes a new contact referred by this one."""
+
+    TYPE = "notes.recorded"
+    PERSONAL = frozenset({"text", "referrals"})
+    meeting_id: str | None = None
+    text: str = ""
+    referrals: list[dict[str, str | None]] = field(default_factory=list)
+
+
+# --- the automation's own bookkeeping -----------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionSkipped(ContactEvent):
+    """Work that came due but no longer makes sense, with the reason, so "why didn't X
+    happen?" always has an answer in the log."""
+
+    TYPE = "action.skipped"
+    action: str
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionFailed(ContactEvent):
+    """A permanent failure (not a transient one that a retry will fix)."""
+
+    TYPE = "action.failed"
+    action: str
+    key: str
+    error: str
+
+
+# --- accounts -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountEvent(Event):
+    STREAM = "account"
+    account_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountConnected(AccountEvent):
+    TYPE = "account.connected"
+    provider: Provider
+    email: str
+    time_zone: str
+    scopes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountRemoved(AccountEvent):
+    TYPE = "account.removed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SyncCursorAdvanced(AccountEvent):
+    """Where the next incremental sync of one resource starts (history id, sync token,
+    delta link). Recorded only when it moves."""
+
+    TYPE = "sync.cursor_advanced"
+    resource: str
+    cursor: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountNeedsReconnect(AccountEvent):
+    TYPE = "account.needs_reconnect"
+    reason: str
+    command: str  # what the user runs to fix it
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountSyncFailed(AccountEvent):
+    TYPE = "account.sync_failed"
+    resource: str
+    error: str
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.TYPE: cls
+    for cls in (
+        ContactAdded,
+        ContactUpdated,
+        ContactForgotten,
+        ReachOutRequested,
+        OutreachDrafted,
+        NudgeDrafted,
+        ThankYouDrafted,
+        ReferrerThanksDrafted,
+        KeepInTouchDrafted,
+        DraftUpdated,
+        DraftDiscarded,
+        OutreachSent,
+        NudgeSent,
+        ContactThanked,
+        ReferrerThanked,
+        KeptInTouch,
+        ReplyReceived,
+        MeetingScheduled,
+        MeetingRescheduled,
+        MeetingConfirmed,
+        MeetingCancelled,
+        MeetingDeclined,
+        MeetingMet,
+        MeetingNoShow,
+        NotesRecorded,
+        ActionSkipped,
+        ActionFailed,
+        AccountConnected,
+        AccountRemoved,
+        SyncCursorAdvanced,
+        AccountNeedsReconnect,
+        AccountSyncFailed,
+    )
+}
+
+#: The draft kinds and the event that records their sending.
+DRAFT_KINDS: dict[str, DraftKind] = {
+    OutreachDrafted.TYPE: "outreach",
+    NudgeDrafted.TYPE: "nudge",
+    ThankYouDrafted.TYPE: "thank_you",
+    ReferrerThanksDrafted.TYPE: "referrer_thanks",
+    KeepInTouchDrafted.TYPE: "keep_in_touch",
+}
+SENT_FOR_KIND: dict[DraftKind, type[SentEvent]] = {
+    "outreach": OutreachSent,
+    "nudge": NudgeSent,
+    "thank_you": ContactThanked,
+    "referrer_thanks": ReferrerThanked,
+    "keep_in_touch": KeptInTouch,
+}
