@@ -216,6 +216,13 @@ class ReplyReceived(ContactEvent):
     excerpt: str = ""
 
 
+@dataclass(frozen=True, kw_only=True)
+class NoResponse(ContactEvent):
+    """No answer after the last nudge: the policy stops writing to this contact."""
+
+    TYPE = "outreach.no_response"
+
+
 # --- meetings -----------------------------------------------------------------------
 
 
@@ -385,6 +392,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ReferrerThanked,
         KeptInTouch,
         ReplyReceived,
+        NoResponse,
         MeetingScheduled,
         MeetingRescheduled,
         MeetingConfirmed,

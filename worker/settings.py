@@ -118,8 +118,7 @@ def check_private_file(path: Path) -> None:
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise SettingsError(
-            f"{path}: readable by other users (mode {stat.S_IMODE(mode):o}); "
-            f"run `chmod 600 {path}`"
+            f"{path}: readable by other users (mode {stat.S_IMODE(mode):o}); run `chmod 600 {path}`"
         )
 
 

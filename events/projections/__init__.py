@@ -1,0 +1,1 @@
+"""Views of the log: pipeline, meetings, drafts and referrals, rebuilt from it at will."""

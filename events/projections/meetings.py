@@ -1,0 +1,97 @@
+"""Meetings: upcoming and past, with what was confirmed for which start time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from events.projections.base import Fact, Projection, Rows
+from events.projections.rows import Row
+
+# scheduled -> (met | no_show | cancelled | declined); a reschedule keeps it scheduled.
+STATUSES = ("scheduled", "cancelled", "declined", "met", "no_show")
+
+
+@dataclass(slots=True, kw_only=True)
+class MeetingRow(Row):
+    KEY = "meeting_id"
+    TABLE = "meetings"
+    meeting_id: str
+    contact_id: str
+    account_id: str = ""
+    provider_event_id: str = ""
+    start: str = ""
+    end: str = ""
+    time_zone: str = "UTC"
+    place: str | None = None
+    status: str = "scheduled"
+    scheduled_at: str = ""
+    reschedules: int = 0
+    confirmed_for_start: str | None = None
+    confirmation_message_id: str | None = None
+    confirmed_at: str | None = None
+    status_at: str = ""
+
+
+class Meetings(Projection[MeetingRow]):
+    name = "meetings"
+    row_type = MeetingRow
+    handles = frozenset(
+        {
+            "meeting.scheduled",
+            "meeting.rescheduled",
+            "meeting.confirmed",
+            "meeting.cancelled",
+            "meeting.declined",
+            "meeting.met",
+            "meeting.no_show",
+            "contact.forgotten",
+        }
+    )
+
+    def apply(self, rows: Rows[MeetingRow], fact: Fact) -> None:
+        p = fact.payload
+        t = fact.type
+        at = fact.occurred_at
+        if t == "contact.forgotten":
+            for row in rows.values():
+                if row.contact_id == p["contact_id"]:
+                    row.place = None
+                    rows.touch(row.meeting_id)
+            return
+        mid = p["meeting_id"]
+        if t == "meeting.scheduled":
+            rows.put(
+                mid,
+                MeetingRow(
+                    meeting_id=mid,
+                    contact_id=p["contact_id"],
+                    account_id=p.get("account_id", ""),
+                    provider_event_id=p.get("provider_event_id", ""),
+                    start=p["start"],
+                    end=p["end"],
+                    time_zone=p.get("time_zone", "UTC"),
+                    place=p.get("place"),
+                    scheduled_at=at,
+                    status_at=at,
+                ),
+            )
+            return
+        found = rows.get(mid)
+        if found is None:
+            return
+        row = found
+        rows.touch(mid)
+        if t == "meeting.rescheduled":
+            row.start, row.end = p["start"], p["end"]
+            row.time_zone = p.get("time_zone", row.time_zone)
+            row.place = p.get("place", row.place)
+            row.status = "scheduled"
+            row.reschedules += 1
+            row.status_at = at
+        elif t == "meeting.confirmed":
+            row.confirmed_for_start = p["for_start"]
+            row.confirmation_message_id = p["message_id"]
+            row.confirmed_at = p.get("sent_at") or at
+        else:
+            row.status = t.removeprefix("meeting.")
+            row.status_at = at

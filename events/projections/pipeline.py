@@ -1,0 +1,243 @@
+"""The pipeline: each contact, where they stand, and the dates the policies read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from events.projections.base import Fact, Projection, Rows
+from events.projections.rows import Row
+
+# Stages in the order of an interview's life; side exits after.
+STAGES = (
+    "identified",  # known, not chosen to write to yet
+    "to_write",  # the user asked to reach out; a draft is due
+    "drafted",  # outreach draft waiting for review
+    "sent",
+    "nudged",
+    "replied",
+    "scheduled",
+    "confirmed",
+    "met",
+    "thanked",
+    "kept_in_touch",
+    # side exits
+    "declined",
+    "cancelled",
+    "no_show",
+    "no_response",
+    "forgotten",
+)
+_ORDER = {s: i for i, s in enumerate(STAGES)}
+
+PERSONAL_FIELDS = ("name", "emails", "company", "role", "how_we_know", "url")
+
+
+@dataclass(slots=True, kw_only=True)
+class ContactRow(Row):
+    KEY = "contact_id"
+    TABLE = "pipeline"
+    contact_id: str
+    name: str | None = None
+    emails: list[str] = field(default_factory=list)
+    company: str | None = None
+    role: str | None = None
+    how_we_know: str | None = None
+    url: str | None = None
+    referred_by: str | None = None
+    source: str = "manual"
+    stage: str = "identified"
+    stage_at: str = ""
+    added_at: str = ""
+    account_id: str | None = None
+    thread_id: str | None = None
+    last_message_id: str | None = None
+    reach_out_at: str | None = None
+    outreach_drafted_at: str | None = None
+    outreach_sent_at: str | None = None
+    replied_at: str | None = None
+    auto_replied_at: str | None = None
+    out_of_office_until: str | None = None
+    bounced: bool = False
+    nudges_drafted: int = 0
+    nudges_sent: int = 0
+    last_nudge_sent_at: str | None = None
+    meeting_id: str | None = None
+    met_at: str | None = None
+    thanked_at: str | None = None
+    kept_in_touch_at: str | None = None
+    forgotten: bool = False
+    last_event_at: str = ""
+
+
+def _advance(row: ContactRow, stage: str, at: str, *, only_from: tuple[str, ...] = ()) -> None:
+    """Move to `stage` if allowed; stages never move backwards except through `only_from`."""
+    if row.stage == "forgotten":
+        return
+    if only_from and row.stage not in only_from:
+        return
+    row.stage = stage
+    row.stage_at = at
+
+
+_PRE_REPLY = ("identified", "to_write", "drafted", "sent", "nudged", "no_response")
+
+
+class Pipeline(Projection[ContactRow]):
+    name = "pipeline"
+    row_type = ContactRow
+    handles = frozenset(
+        {
+            "contact.added",
+            "contact.updated",
+            "contact.forgotten",
+            "outreach.requested",
+            "outreach.drafted",
+            "outreach.sent",
+            "nudge.drafted",
+            "nudge.sent",
+            "reply.received",
+            "meeting.scheduled",
+            "meeting.rescheduled",
+            "meeting.confirmed",
+            "meeting.cancelled",
+            "meeting.declined",
+            "meeting.met",
+            "meeting.no_show",
+            "contact.thanked",
+            "kept_in_touch",
+            "outreach.no_response",
+        }
+    )
+
+    def apply(self, rows: Rows[ContactRow], fact: Fact) -> None:
+        p = fact.payload
+        cid = p["contact_id"]
+        at = fact.occurred_at
+        if fact.type == "contact.added":
+            row = ContactRow(
+                contact_id=cid,
+                referred_by=p.get("referred_by"),
+                source=p.get("source", "manual"),
+                stage_at=at,
+                added_at=at,
+            )
+            _copy_personal(row, p)
+            rows.put(cid, row)
+            return
+        existing = rows.get(cid)
+        if existing is None:
+            return  # an event for a contact this view never saw added: nothing to show
+        row = existing
+        rows.touch(cid)
+        row.last_event_at = at
+        t = fact.type
+        if t == "contact.updated":
+            _copy_personal(row, p)
+        elif t == "contact.forgotten":
+            for name in PERSONAL_FIELDS:
+                setattr(row, name, [] if name == "emails" else None)
+            row.forgotten = True
+            _advance(row, "forgotten", at)
+        elif t == "outreach.requested":
+            row.reach_out_at = row.reach_out_at or at
+            _advance(row, "to_write", at, only_from=("identified",))
+        elif t == "outreach.drafted":
+            row.outreach_drafted_at = at
+            row.account_id = p.get("account_id")
+            _advance(row, "drafted", at, only_from=("identified", "to_write"))
+        elif t == "outreach.sent":
+            row.outreach_sent_at = row.outreach_sent_at or p.get("sent_at") or at
+            row.account_id = p.get("account_id") or row.account_id
+            row.thread_id = row.thread_id or p.get("thread_id")
+            row.last_message_id = p.get("message_id")
+            _advance(row, "sent", at, only_from=("identified", "to_write", "drafted"))
+        elif t == "nudge.drafted":
+            row.nudges_drafted = max(row.nudges_drafted, int(p.get("nudge_number", 1)))
+        elif t == "nudge.sent":
+            row.nudges_sent = max(row.nudges_sent, int(p.get("nudge_number", 1)))
+            row.last_nudge_sent_at = p.get("sent_at") or at
+            row.last_message_id = p.get("message_id")
+            _advance(row, "nudged", at, only_from=("sent", "nudged"))
+        elif t == "reply.received":
+            _apply_reply(row, p, at)
+        elif t in ("meeting.scheduled", "meeting.rescheduled"):
+            row.meeting_id = p["meeting_id"]
+            _advance(row, "scheduled", at)
+        elif t == "meeting.confirmed":
+            if p["meeting_id"] == row.meeting_id:
+                _advance(row, "confirmed", at, only_from=("scheduled",))
+        elif t in ("meeting.cancelled", "meeting.declined"):
+            if p["meeting_id"] == row.meeting_id:
+                stage = "cancelled" if t == "meeting.cancelled" else "declined"
+                _advance(row, stage, at, only_from=("scheduled", "confirmed"))
+        elif t == "meeting.met":
+            row.met_at = at
+            _advance(row, "met", at, only_from=("scheduled", "confirmed", "no_show"))
+        elif t == "meeting.no_show":
+            _advance(row, "no_show", at, only_from=("scheduled", "confirmed", "met"))
+        elif t == "contact.thanked":
+            row.thanked_at = row.thanked_at or p.get("sent_at") or at
+            _advance(row, "thanked", at, only_from=("met",))
+        elif t == "kept_in_touch":
+            row.kept_in_touch_at = p.get("sent_at") or at
+            _advance(row, "kept_in_touch", at, only_from=("thanked",))
+        elif t == "outreach.no_response":
+            _advance(row, "no_response", at, only_from=("sent", "nudged"))
+
+
+def _apply_reply(row: ContactRow, p: dict[str, Any], at: str) -> None:
+    row.thread_id = row.thread_id or p.get("thread_id")
+    row.last_message_id = p.get("message_id")
+    kind = p.get("kind", "reply")
+    if p.get("auto_reply") or kind != "reply":
+        # Auto-replies and bounces never count as a reply (domain etiquette).
+        row.auto_replied_at = p.get("received_at") or at
+        if kind == "bounce":
+            row.bounced = True
+        if p.get("return_date"):
+            row.out_of_office_until = p["return_date"]
+        return
+    row.replied_at = row.replied_at or p.get("received_at") or at
+    row.out_of_office_until = None
+    _advance(row, "replied", at, only_from=_PRE_REPLY)
+
+
+def _copy_personal(row: ContactRow, p: dict[str, Any]) -> None:
+    for name in PERSONAL_FIELDS:
+        value = p.get(name)
+        if value is not None:
+            setattr(row, name, value)
+
+
+def stage_rank(stage: str) -> int:
+    return _ORDER.get(stage, -1)
+
+
+_NEXT = {
+    "identified": "choose to reach out (outreach reach-out)",
+    "to_write": "outreach draft to prepare",
+    "drafted": "review the outreach draft",
+    "sent": "wait for a reply; nudge after a week",
+    "nudged": "wait for a reply",
+    "replied": "settle a time",
+    "scheduled": "confirmation the day before",
+    "confirmed": "meet",
+    "met": "thank them the same day",
+    "thanked": "keep in touch in six weeks",
+    "kept_in_touch": "nothing due",
+    "declined": "nothing: they declined",
+    "cancelled": "reschedule if they wish",
+    "no_show": "write to reschedule",
+    "no_response": "nothing: no answer after two nudges",
+    "forgotten": "nothing",
+}
+
+
+def next_step(row: ContactRow) -> str:
+    """What happens next for this contact, in words (the policies decide the when)."""
+    if row.stage == "identified" and not row.emails:
+        return "add an e-mail address to write to them"
+    if row.stage in ("sent", "nudged") and row.out_of_office_until:
+        return f"away until {row.out_of_office_until}; nudge after"
+    return _NEXT.get(row.stage, "")

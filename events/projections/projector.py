@@ -1,0 +1,222 @@
+"""Keeps projections current: catch-up from the log and rebuild from scratch.
+
+Each projection's checkpoint (the last log position it applied) is written in the
+same transaction as its rows and only moves forward through a conditional update,
+so two processes catching up at once apply every event exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import UTC
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from events.codec import Codec
+from events.envelope import StoredEvent
+from events.projections.base import Fact, Projection, Rows
+from events.projections.drafts import Drafts
+from events.projections.meetings import Meetings
+from events.projections.pipeline import Pipeline
+from events.projections.referrals import Referrals
+from events.projections.rows import R, Row, checkpoints, metadata, row_to_dict, table_for
+from events.store import EventStore
+
+log = logging.getLogger(__name__)
+
+
+class CheckpointMoved(RuntimeError):
+    """Another process advanced a checkpoint while this one was applying the same events."""
+
+
+def default_projections() -> tuple[Projection[Any], ...]:
+    return (Pipeline(), Meetings(), Drafts(), Referrals())
+
+
+def to_fact(stored: StoredEvent, payload: dict[str, Any]) -> Fact:
+    return Fact(
+        position=stored.position,
+        type=stored.type,
+        occurred_at=stored.occurred_at.astimezone(UTC).isoformat(),
+        payload=payload,
+    )
+
+
+class Projector:
+    """Runs projections over the log.
+
+    Parameters:
+      engine: the database holding the projection tables (the log's own database).
+      store: the event log.
+      codec: opens personal fields (forgotten contacts' fields stay closed).
+      projections: which views to maintain; all four by default.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        store: EventStore,
+        codec: Codec,
+        projections: Sequence[Projection[Any]] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.codec = codec
+        self.projections = tuple(projections or default_projections())
+        self._by_name = {p.name: p for p in self.projections}
+        for p in self.projections:
+            table_for(p.row_type)
+
+    def create_schema(self) -> None:
+        metadata.create_all(self.engine)
+
+    def projection(self, name: str) -> Projection[Any]:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            known = ", ".join(self._by_name)
+            raise KeyError(f"unknown projection {name!r} (known: {known})") from None
+
+    # --- reading --------------------------------------------------------------------
+
+    def rows(self, row_type: type[R], conn: Connection | None = None) -> list[R]:
+        """All rows of one view, as typed rows."""
+        table = table_for(row_type)
+        if conn is None:
+            with self.engine.connect() as own:
+                return self.rows(row_type, own)
+        return [row_type(**dict(r._mapping)) for r in conn.execute(sa.select(table))]
+
+    def checkpoint(self, name: str) -> int:
+        with self.engine.connect() as conn:
+            return self._checkpoints(conn, [name])[name]
+
+    # --- catching up ----------------------------------------------------------------
+
+    def catch_up(self, *, retries: int = 3) -> int:
+        """Apply every event appended since the checkpoints; return how many facts applied."""
+        for attempt in range(retries + 1):
+            try:
+                return self._catch_up_once()
+            except CheckpointMoved:
+                if attempt == retries:
+                    raise
+                log.debug("checkpoint moved under us; catching up again")
+        return 0
+
+    def _catch_up_once(self) -> int:
+        head = self.store.head()
+        with self.engine.begin() as conn:
+            cps = self._checkpoints(conn, list(self._by_name))
+            start = min(cps.values())
+            if head <= start:
+                return 0
+            states = {p.name: Rows(self._load(conn, p.row_type)) for p in self.projections}
+            applied = self._replay(states, cps, start, head)
+            for p in self.projections:
+                self._write_dirty(conn, p.row_type, states[p.name])
+                moved = conn.execute(
+                    checkpoints.update()
+                    .where(checkpoints.c.name == p.name, checkpoints.c.position == cps[p.name])
+                    .values(position=head)
+                ).rowcount
+                if moved != 1:
+                    raise CheckpointMoved(p.name)
+            return applied
+
+    def rebuild(self, names: Iterable[str] | None = None) -> int:
+        """Rebuild views from the whole log in one transaction; return events applied.
+
+        Truncating, resetting the checkpoint and replaying happen atomically, so a
+        reader never sees a half-built view and a crash leaves the old one in place.
+        """
+        chosen = [self.projection(n) for n in names] if names else list(self.projections)
+        head = self.store.head()
+        self.codec.keyring.forget_cache()
+        self.codec.keyring.load_all()
+        states: dict[str, Rows[Any]] = {p.name: Rows() for p in chosen}
+        applied = self._replay(states, {p.name: 0 for p in chosen}, 0, head, chosen)
+        with self.engine.begin() as conn:
+            self._checkpoints(conn, [p.name for p in chosen])
+            for p in chosen:
+                table = table_for(p.row_type)
+                conn.execute(table.delete())
+                values = [row_to_dict(r) for r in states[p.name].rows.values()]
+                if values:
+                    conn.execute(table.insert(), values)
+                conn.execute(
+                    checkpoints.update().where(checkpoints.c.name == p.name).values(position=head)
+                )
+        return applied
+
+    def _replay(
+        self,
+        states: dict[str, Rows[Any]],
+        cps: dict[str, int],
+        start: int,
+        head: int,
+        chosen: Sequence[Projection[Any]] | None = None,
+    ) -> int:
+        chosen = chosen or self.projections
+        wanted: set[str] = set().union(*(p.handles for p in chosen))
+        by_type: dict[str, list[Projection[Any]]] = {}
+        for p in chosen:
+            for t in p.handles:
+                by_type.setdefault(t, []).append(p)
+        applied = 0
+        for stored in self.store.read_all(after_position=start, types=wanted):
+            if stored.position > head:
+                break
+            fact: Fact | None = None
+            for p in by_type.get(stored.type, ()):
+                if stored.position <= cps[p.name]:
+                    continue
+                if fact is None:
+                    fact = to_fact(stored, self.codec.payload(stored))
+                p.apply(states[p.name], fact)
+                applied += 1
+        return applied
+
+    # --- storage --------------------------------------------------------------------
+
+    @staticmethod
+    def _checkpoints(conn: Connection, names: list[str]) -> dict[str, int]:
+        found = dict(
+            conn.execute(
+                sa.select(checkpoints.c.name, checkpoints.c.position).where(
+                    checkpoints.c.name.in_(names)
+                )
+            ).all()
+        )
+        for name in names:
+            if name not in found:
+                conn.execute(checkpoints.insert().values(name=name, position=0))
+                found[name] = 0
+        return found
+
+    @staticmethod
+    def _load(conn: Connection, row_type: type[R]) -> dict[str, R]:
+        table = table_for(row_type)
+        key = row_type.KEY
+        out: dict[str, R] = {}
+        for r in conn.execute(sa.select(table)):
+            data = dict(r._mapping)
+            out[data[key]] = row_type(**data)
+        return out
+
+    @staticmethod
+    def _write_dirty(conn: Connection, row_type: type[Row], rows: Rows[Any]) -> None:
+        if not rows.dirty:
+            return
+        table = table_for(row_type)
+        keys = sorted(rows.dirty)
+        key_col = table.c[row_type.KEY]
+        for i in range(0, len(keys), 500):
+            conn.execute(table.delete().where(key_col.in_(keys[i : i + 500])))
+        values = [row_to_dict(rows.rows[k]) for k in keys if k in rows.rows]
+        if values:
+            conn.execute(table.insert(), values)
+        rows.dirty.clear()

@@ -1,0 +1,65 @@
+"""Typed projection rows and the SQL tables derived from them."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+checkpoints = sa.Table(
+    "projection_checkpoints",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+)
+
+
+@dataclass(slots=True, kw_only=True)
+class Row:
+    """Base of projection rows; `KEY` names the primary-key field."""
+
+    KEY: ClassVar[str]
+    TABLE: ClassVar[str]
+
+
+R = TypeVar("R", bound=Row)
+
+
+def _column_type(hint: Any) -> tuple[sa.types.TypeEngine[Any], bool]:
+    nullable = False
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        nullable = len(args) != len(typing.get_args(hint))
+        hint = args[0]
+    origin = typing.get_origin(hint) or hint
+    if origin is bool:
+        return sa.Boolean(), nullable
+    if origin is int:
+        return sa.BigInteger(), nullable
+    if origin in (list, dict):
+        return sa.JSON(), nullable
+    return sa.Text(), nullable
+
+
+def table_for(cls: type[Row]) -> sa.Table:
+    """The SQL table mirroring a row class (created once per class)."""
+    if cls.TABLE in metadata.tables:
+        return metadata.tables[cls.TABLE]
+    hints = typing.get_type_hints(cls)
+    columns = []
+    for f in dataclasses.fields(cls):
+        col_type, nullable = _column_type(hints[f.name])
+        columns.append(
+            sa.Column(f.name, col_type, primary_key=f.name == cls.KEY, nullable=nullable)
+        )
+    return sa.Table(cls.TABLE, metadata, *columns)
+
+
+def row_to_dict(row: Row) -> dict[str, Any]:
+    return {f.name: getattr(row, f.name) for f in dataclasses.fields(row)}

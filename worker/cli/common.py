@@ -1,0 +1,73 @@
+"""What every command shares: opening the app, one-line errors, JSON or table output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+from rich.console import Console
+from rich.table import Table
+
+from events.store import StoreError
+from worker.addresses import InvalidInput
+from worker.app import App, open_app
+from worker.settings import SettingsError, load_settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+#: Exceptions that are the user's to fix: shown as one line, exit code 2.
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    InvalidInput,
+    SettingsError,
+    LookupError,
+    ValueError,
+    StoreError,
+)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise SystemExit(code)
+
+
+@contextmanager
+def opened_app() -> Iterator[App]:
+    """Open the app for one command; user errors become one line on stderr and exit 2."""
+    app: App | None = None
+    try:
+        app = open_app(load_settings())
+        yield app
+    except USER_ERRORS as exc:
+        fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    finally:
+        if app is not None:
+            app.close()
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
+
+
+def print_table(
+    title: str, columns: list[str], rows: list[list[Any]], empty: str = "nothing yet"
+) -> None:
+    if not rows:
+        console.print(f"{title}: {empty}")
+        return
+    table = Table(title=title, title_justify="left")
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+
+
+def short(contact_id: str) -> str:
+    return contact_id[:8]
+
+
+Command = Callable[..., Any]
