@@ -6,6 +6,7 @@ import fnmatch
 import itertools
 import random
 import threading
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -101,11 +102,19 @@ class FaultPlan:
             self._rules.append(rule)
             return rule.id
 
-    def take(self, provider: str, method: str) -> Fault | None:
-        """The fault to apply to this call, if any; consumes one use of a counted rule."""
+    def take(
+        self, provider: str, method: str, kinds: Collection[str] | None = None
+    ) -> Fault | None:
+        """The fault to apply to this call, if any; consumes one use of a counted rule.
+
+        `kinds` limits the rules considered to those a call site can act on (a batch part
+        can answer "batch_part_429", a plain call cannot), so no rule is used up in vain.
+        """
         with self._lock:
             for rule in self._rules:
-                if not rule.matches(provider, method):
+                if not rule.matches(provider, method) or (
+                    kinds is not None and rule.kind not in kinds
+                ):
                     continue
                 if rule.times is not None:
                     rule.times -= 1

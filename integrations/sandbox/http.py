@@ -188,6 +188,9 @@ def _shutdown(conn: socket.socket) -> None:
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as httplib2 and requests expect
+    # Headers and body go out in separate writes; with Nagle on, each answer would wait
+    # for the client's delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
     server: _Server
     timeout = 60
 
