@@ -1,0 +1,64 @@
+"""What the policies ask the actors to do, each with the key that makes doing it twice harmless."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+ActionKind = Literal[
+    "draft_outreach",
+    "draft_nudge",
+    "delete_draft",
+    "send_confirmation",
+    "mark_met",
+    "draft_thank_you",
+    "draft_referrer_thanks",
+    "draft_keep_in_touch",
+    "record_no_response",
+    "skip",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One piece of due work.
+
+    Parameters:
+      kind: what to do.
+      key: deterministic idempotency key; the events the actor records derive their ids
+        from it, so a second run of the same action finds them and does nothing.
+      contact_id: whom it concerns.
+      due_at: when it became (or becomes) due.
+      meeting_id / nudge_number / about_contact_id / draft_id / for_start: the details
+        each kind needs.
+      reason: for "skip" and "delete_draft", why.
+    """
+
+    kind: ActionKind
+    key: str
+    contact_id: str
+    due_at: datetime
+    meeting_id: str | None = None
+    nudge_number: int | None = None
+    about_contact_id: str | None = None
+    draft_id: str | None = None
+    for_start: datetime | None = None
+    skipped_action: str | None = None
+    reason: str | None = None
+
+    def to_message(self) -> dict[str, Any]:
+        """JSON-safe form for the broker."""
+        data = asdict(self)
+        for name in ("due_at", "for_start"):
+            if data[name] is not None:
+                data[name] = data[name].isoformat()
+        return data
+
+    @classmethod
+    def from_message(cls, data: dict[str, Any]) -> Action:
+        values = dict(data)
+        for name in ("due_at", "for_start"):
+            if values.get(name):
+                values[name] = datetime.fromisoformat(values[name])
+        return cls(**values)

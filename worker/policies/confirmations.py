@@ -1,0 +1,104 @@
+"""Meeting confirmations: the only message sent without review, the day before, never at night."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from events.projections.meetings import MeetingRow
+from worker.policies.actions import Action
+from worker.policies.snapshot import Snapshot
+from worker.policies.windows import earliest_in_window_after, latest_in_window_before
+from worker.settings import Policy
+
+
+def confirmation_key(meeting_id: str, start: datetime) -> str:
+    # Keyed by the start time: a reschedule needs a new confirmation, a retry does not.
+    return f"confirm:{meeting_id}:{start.isoformat()}"
+
+
+def confirmation_time(meeting: MeetingRow, policy: Policy) -> datetime | None:
+    """When the confirmation for the meeting's current time should go out, or None if
+    none should (booked too close to the start, or no moment in the send window)."""
+    start = datetime.fromisoformat(meeting.start)
+    booked = datetime.fromisoformat(meeting.status_at or meeting.scheduled_at)
+    latest_ok = start - timedelta(hours=policy.confirm_not_within_hours)
+    ideal = start - timedelta(hours=policy.confirm_hours_before)
+    zones = _zones(meeting, policy)
+    window = (policy.send_window_start, policy.send_window_end)
+    if ideal >= booked:
+        at = latest_in_window_before(ideal, booked, zones, *window)
+        if at is not None:
+            return at
+    # Booked less than a day ahead (or no window between booking and the ideal time):
+    # as soon as the window allows, if that is still comfortably before the meeting.
+    at = earliest_in_window_after(max(booked, min(ideal, latest_ok)), zones, *window)
+    if at is None or at > latest_ok:
+        return None
+    return at
+
+
+def due_confirmations(snapshot: Snapshot, now: datetime, policy: Policy) -> list[Action]:
+    actions: list[Action] = []
+    for m in snapshot.meetings.values():
+        if m.status != "scheduled":
+            continue  # cancelled, declined, met: nothing to confirm
+        start = datetime.fromisoformat(m.start)
+        if m.confirmed_for_start and datetime.fromisoformat(m.confirmed_for_start) == start:
+            continue
+        if start <= now:
+            continue
+        key = confirmation_key(m.meeting_id, start)
+        at = confirmation_time(m, policy)
+        latest_ok = start - timedelta(hours=policy.confirm_not_within_hours)
+        if at is None or now > latest_ok:
+            if key not in snapshot.skipped:
+                reason = (
+                    "booked less than "
+                    f"{policy.confirm_not_within_hours} hours ahead: no time to confirm"
+                    if at is None
+                    else f"came due while nothing ran; the meeting starts within "
+                    f"{policy.confirm_not_within_hours} hours"
+                )
+                actions.append(_skip(m, key, now, reason))
+            continue
+        if at > now:
+            continue
+        if now > at:
+            # Done late (the worker was not running): still fine if in the window now.
+            late = earliest_in_window_after(now, _zones(m, policy), *_window(policy))
+            if late is None or late > now:
+                continue  # wait for the window to open; the next tick decides again
+        actions.append(
+            Action(
+                kind="send_confirmation",
+                key=key,
+                contact_id=m.contact_id,
+                due_at=at,
+                meeting_id=m.meeting_id,
+                for_start=start,
+            )
+        )
+    return actions
+
+
+def _zones(meeting: MeetingRow, policy: Policy) -> list[str]:
+    zones = [policy.time_zone]
+    if meeting.time_zone and meeting.time_zone not in zones:
+        zones.append(meeting.time_zone)
+    return zones
+
+
+def _window(policy: Policy) -> tuple[int, int]:
+    return policy.send_window_start, policy.send_window_end
+
+
+def _skip(m: MeetingRow, key: str, now: datetime, reason: str) -> Action:
+    return Action(
+        kind="skip",
+        key=f"skip:{key}",
+        contact_id=m.contact_id,
+        due_at=now,
+        meeting_id=m.meeting_id,
+        skipped_action="send_confirmation",
+        reason=reason,
+    )

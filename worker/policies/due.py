@@ -1,0 +1,26 @@
+"""Everything due now: the one function the scheduler tick calls."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from worker.policies.actions import Action
+from worker.policies.after_meeting import due_keep_in_touch, due_met, due_thanks
+from worker.policies.confirmations import due_confirmations
+from worker.policies.outreach import due_nudges, due_outreach, stale_nudge_drafts
+from worker.policies.snapshot import Snapshot
+from worker.settings import Policy
+
+
+def due_actions(snapshot: Snapshot, now: datetime, policy: Policy) -> list[Action]:
+    """Pure: the same snapshot, time and policy always give the same actions, in order."""
+    actions = [
+        *stale_nudge_drafts(snapshot, now),
+        *due_confirmations(snapshot, now, policy),
+        *due_met(snapshot, now, policy),
+        *due_thanks(snapshot, now, policy),
+        *due_outreach(snapshot, now, policy),
+        *due_nudges(snapshot, now, policy),
+        *due_keep_in_touch(snapshot, now, policy),
+    ]
+    return sorted(actions, key=lambda a: (a.due_at, a.key))
