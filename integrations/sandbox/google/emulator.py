@@ -14,7 +14,9 @@ from typing import Any
 from integrations.sandbox.accounting import Accounting
 from integrations.sandbox.clock import SimClock
 from integrations.sandbox.faults import Fault, FaultPlan
-from integrations.sandbox.google import batch, discovery, gmail
+from integrations.sandbox.google import batch, calendar, discovery, gmail
+from integrations.sandbox.google.calendar import Calendar
+from integrations.sandbox.google.calendar_story import CalendarStory
 from integrations.sandbox.google.errors import GoogleError, shaped_error, unauthenticated
 from integrations.sandbox.google.fields import apply_fields, parse_fields
 from integrations.sandbox.google.mail_story import MailStory
@@ -52,10 +54,11 @@ class Account:
     email: str
     grant: Grant
     mailbox: Mailbox
+    calendar: Calendar
     access_token: str
 
 
-class GoogleEmulator(MailStory):
+class GoogleEmulator(MailStory, CalendarStory):
     """Gmail v1, Calendar v3 and the OAuth token endpoint on one loopback port.
 
     Parameters:
@@ -64,6 +67,7 @@ class GoogleEmulator(MailStory):
         email: the address of the default account.
         history_ttl: how long Gmail keeps history before start ids go stale.
         ssl_context: serve HTTPS instead of HTTP.
+        time_zone: the IANA zone of each account's primary calendar.
     """
 
     def __init__(
@@ -76,11 +80,13 @@ class GoogleEmulator(MailStory):
         email: str = DEFAULT_EMAIL,
         history_ttl: timedelta = HISTORY_TTL,
         ssl_context: ssl.SSLContext | None = None,
+        time_zone: str = "UTC",
     ) -> None:
         self.clock = clock
         self.faults = faults
         self.accounting = accounting
         self.history_ttl = history_ttl
+        self.time_zone = time_zone
         self.rng = random.Random(seed)
         self.tokens = TokenIssuer(clock, seed)
         self.accounts: dict[str, Account] = {}
@@ -109,7 +115,8 @@ class GoogleEmulator(MailStory):
         """Create an account with a granted refresh token and a fresh access token."""
         grant = self.tokens.grant(email, CLIENT_ID, CLIENT_SECRET)
         token, _ = self.tokens.issue(grant)
-        account = Account(email, grant, Mailbox(email, self.rng, self.history_ttl), token)
+        mailbox = Mailbox(email, self.rng, self.history_ttl)
+        account = Account(email, grant, mailbox, Calendar(email, self.rng, self.time_zone), token)
         self.accounts[email] = account
         return account
 
@@ -121,6 +128,9 @@ class GoogleEmulator(MailStory):
 
     def mailbox(self, email: str | None = None) -> Mailbox:
         return self.account(email).mailbox
+
+    def calendar(self, email: str | None = None) -> Calendar:
+        return self.account(email).calendar
 
     def endpoints(self) -> dict[str, Any]:
         base = self._server.url
@@ -217,6 +227,9 @@ class GoogleEmulator(MailStory):
         if method_id in gmail.METHODS:
             context = gmail.GmailContext(account.mailbox, self.clock.now())
             return gmail.METHODS[method_id](context, call)
+        if method_id in calendar.METHODS:
+            cal_context = calendar.CalendarContext(account.calendar, self.clock.now())
+            return calendar.METHODS[method_id](cal_context, call)
         raise gmail.not_implemented(method_id)
 
     def _fault_response(self, fault: Fault, account: Account | None) -> Response | None:
@@ -271,12 +284,9 @@ class GoogleEmulator(MailStory):
         """Every history start id issued so far answers 404 from now on."""
         self.account(email).mailbox.expire_history()
 
-    def expire_sync_tokens(self, email: str | None = None) -> None:
-        """Every Calendar sync token issued so far answers 410 from now on."""
-
     def state(self, email: str | None = None) -> dict[str, Any]:
         """The mailbox (and calendar) as JSON, for assertions."""
-        return {"mail": self.mail_state(email)}
+        return {"mail": self.mail_state(email), "calendar": self.calendar_state(email)}
 
 
 def _seconds(value: float | None) -> str:

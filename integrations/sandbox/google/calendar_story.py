@@ -1,0 +1,98 @@
+"""The contact side of a Calendar story: invites from contacts, their answers, moves and
+cancellations. Mixed into GoogleEmulator."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from integrations.sandbox.clock import SimClock
+from integrations.sandbox.google import calendar
+from integrations.sandbox.google.calendar import Calendar
+from integrations.sandbox.google.errors import bad_request
+
+
+def _when(moment: datetime, time_zone: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"dateTime": moment.isoformat()}
+    if time_zone:
+        out["timeZone"] = time_zone
+    return out
+
+
+class CalendarStory:
+    """Story steps on the calendar; `self` is the GoogleEmulator."""
+
+    clock: SimClock
+
+    def calendar(self, email: str | None = None) -> Calendar:
+        raise NotImplementedError
+
+    def send_invite(
+        self,
+        *,
+        organizer: str,
+        summary: str,
+        start: datetime,
+        end: datetime,
+        time_zone: str | None = None,
+        email: str | None = None,
+    ) -> dict[str, Any]:
+        """A contact invites the user: the event appears with the user as needsAction."""
+        cal = self.calendar(email)
+        body = {
+            "summary": summary,
+            "start": _when(start, time_zone),
+            "end": _when(end, time_zone),
+            "attendees": [
+                {"email": organizer, "responseStatus": "accepted"},
+                {"email": cal.email, "responseStatus": "needsAction"},
+            ],
+        }
+        return calendar.store_event(cal, body, self.clock.now(), organizer)
+
+    def respond_to_event(
+        self, event_id: str, *, attendee: str, response: str, email: str | None = None
+    ) -> dict[str, Any]:
+        """An attendee accepts, declines or tentatively accepts."""
+        if response not in ("accepted", "declined", "tentative", "needsAction"):
+            raise bad_request(f"Invalid responseStatus {response}")
+        cal = self.calendar(email)
+        with cal.lock:
+            attendees = cal.get(event_id).resource.get("attendees", [])
+            if not any(a["email"].lower() == attendee.lower() for a in attendees):
+                attendees = [*attendees, {"email": attendee}]
+            changed = [
+                {**a, "responseStatus": response} if a["email"].lower() == attendee.lower() else a
+                for a in attendees
+            ]
+            return calendar.change_event(cal, event_id, {"attendees": changed}, self.clock.now())
+
+    def move_event(
+        self,
+        event_id: str,
+        *,
+        start: datetime,
+        end: datetime,
+        time_zone: str | None = None,
+        email: str | None = None,
+    ) -> dict[str, Any]:
+        """The organizer reschedules the event."""
+        changes = {"start": _when(start, time_zone), "end": _when(end, time_zone)}
+        return calendar.change_event(self.calendar(email), event_id, changes, self.clock.now())
+
+    def cancel_event(self, event_id: str, email: str | None = None) -> None:
+        """The organizer cancels: the event becomes a cancelled tombstone."""
+        calendar.cancel_event(self.calendar(email), event_id, self.clock.now())
+
+    def expire_sync_tokens(self, email: str | None = None) -> None:
+        """Every Calendar sync token issued so far answers 410 from now on."""
+        self.calendar(email).expire_sync_tokens()
+
+    def calendar_state(self, email: str | None = None) -> dict[str, Any]:
+        cal = self.calendar(email)
+        with cal.lock:
+            return {
+                "timeZone": cal.time_zone,
+                "events": [dict(e.resource) for e in cal.events.values()],
+                "invitations": list(cal.invitations),
+            }
