@@ -1,0 +1,126 @@
+"""Confirmations: a day ahead, in the send window of both zones, late when still useful."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.worker.policies.builders import iso, meeting, snapshot
+from worker.policies.confirmations import confirmation_time, due_confirmations
+from worker.settings import Policy
+
+BERLIN = ZoneInfo("Europe/Berlin")
+POLICY = Policy(time_zone="Europe/Berlin")
+
+
+def berlin(*args: int) -> datetime:
+    return datetime(*args, tzinfo=BERLIN).astimezone(UTC)  # type: ignore[misc]
+
+
+def test_confirmation_goes_24_hours_before() -> None:
+    m = meeting("m1", berlin(2026, 3, 10, 15), berlin(2026, 3, 10, 15, 30), berlin(2026, 3, 2, 9))
+    assert confirmation_time(m, POLICY) == berlin(2026, 3, 9, 15)
+    assert due_confirmations(snapshot(meetings=[m]), berlin(2026, 3, 9, 14, 59), POLICY) == []
+    [action] = due_confirmations(snapshot(meetings=[m]), berlin(2026, 3, 9, 15), POLICY)
+    assert action.kind == "send_confirmation"
+    assert action.for_start == berlin(2026, 3, 10, 15)
+
+
+def test_early_morning_meeting_is_confirmed_at_the_end_of_the_previous_window() -> None:
+    # 24 h before a 07:30 meeting is 07:30: night. The previous window ends at 20:00.
+    m = meeting("m1", berlin(2026, 3, 10, 7, 30), berlin(2026, 3, 10, 8), berlin(2026, 3, 2, 9))
+    at = confirmation_time(m, POLICY)
+    assert at is not None
+    assert at.astimezone(BERLIN).strftime("%Y-%m-%d %H:%M") == "2026-03-08 19:59"
+
+
+def test_dst_change_keeps_local_wall_time() -> None:
+    # Europe switches to summer time on 2026-03-29: 09:00 on the 30th is 07:00 UTC, and
+    # 24 hours before is 07:00 UTC on the 29th = 09:00 CEST.
+    m = meeting("m1", berlin(2026, 3, 30, 9), berlin(2026, 3, 30, 9, 30), berlin(2026, 3, 20, 9))
+    at = confirmation_time(m, POLICY)
+    assert at == datetime(2026, 3, 29, 7, 0, tzinfo=UTC)
+    assert at.astimezone(BERLIN).hour == 9
+
+
+def test_meeting_booked_hours_ahead_is_confirmed_right_away() -> None:
+    booked = berlin(2026, 3, 9, 10)
+    m = meeting("m1", berlin(2026, 3, 9, 16), berlin(2026, 3, 9, 16, 30), booked)
+    [action] = due_confirmations(snapshot(meetings=[m]), booked, POLICY)
+    assert action.due_at == booked
+
+
+def test_meeting_booked_within_two_hours_is_skipped_with_a_reason() -> None:
+    booked = berlin(2026, 3, 9, 10)
+    m = meeting("m1", berlin(2026, 3, 9, 11, 30), berlin(2026, 3, 9, 12), booked)
+    [action] = due_confirmations(snapshot(meetings=[m]), booked, POLICY)
+    assert action.kind == "skip"
+    assert "2 hours" in (action.reason or "")
+    # Once recorded as skipped, it is not skipped again.
+    key = action.key.removeprefix("skip:")
+    assert due_confirmations(snapshot(meetings=[m], skipped=frozenset({key})), booked, POLICY) == []
+
+
+def test_booked_at_night_for_the_next_morning_waits_for_the_window() -> None:
+    booked = berlin(2026, 3, 9, 22)
+    m = meeting("m1", berlin(2026, 3, 10, 10, 30), berlin(2026, 3, 10, 11), booked)
+    assert due_confirmations(snapshot(meetings=[m]), booked, POLICY) == []
+    assert confirmation_time(m, POLICY) == berlin(2026, 3, 10, 8)
+    [action] = due_confirmations(snapshot(meetings=[m]), berlin(2026, 3, 10, 8), POLICY)
+    assert action.kind == "send_confirmation"
+
+
+def test_reschedule_after_confirmation_needs_a_new_one() -> None:
+    m = meeting("m1", berlin(2026, 3, 10, 15), berlin(2026, 3, 10, 15, 30), berlin(2026, 3, 2, 9))
+    confirmed = replace(m, confirmed_for_start=m.start, confirmation_message_id="<x>")
+    assert due_confirmations(snapshot(meetings=[confirmed]), berlin(2026, 3, 9, 16), POLICY) == []
+    moved = replace(
+        confirmed,
+        start=iso(berlin(2026, 3, 12, 15)),
+        end=iso(berlin(2026, 3, 12, 15, 30)),
+        status_at=iso(berlin(2026, 3, 9, 17)),
+        reschedules=1,
+    )
+    [action] = due_confirmations(snapshot(meetings=[moved]), berlin(2026, 3, 11, 15), POLICY)
+    assert action.for_start == berlin(2026, 3, 12, 15)
+    assert action.key != f"confirm:m1:{m.start}"
+
+
+@pytest.mark.parametrize("status", ["cancelled", "declined", "met", "no_show"])
+def test_no_confirmation_unless_scheduled(status: str) -> None:
+    m = meeting("m1", berlin(2026, 3, 10, 15), berlin(2026, 3, 10, 15, 30), berlin(2026, 3, 2, 9))
+    m = replace(m, status=status)
+    assert due_confirmations(snapshot(meetings=[m]), berlin(2026, 3, 9, 16), POLICY) == []
+
+
+def test_late_confirmation_is_sent_while_the_meeting_is_more_than_two_hours_away() -> None:
+    m = meeting("m1", berlin(2026, 3, 10, 15), berlin(2026, 3, 10, 15, 30), berlin(2026, 3, 2, 9))
+    [late] = due_confirmations(snapshot(meetings=[m]), berlin(2026, 3, 10, 9), POLICY)
+    assert late.kind == "send_confirmation"
+    [skip] = due_confirmations(snapshot(meetings=[m]), berlin(2026, 3, 10, 13, 30), POLICY)
+    assert skip.kind == "skip"
+    assert "within 2 hours" in (skip.reason or "")
+
+
+def test_late_confirmation_at_night_waits_for_morning() -> None:
+    m = meeting("m1", berlin(2026, 3, 10, 15), berlin(2026, 3, 10, 15, 30), berlin(2026, 3, 2, 9))
+    assert due_confirmations(snapshot(meetings=[m]), berlin(2026, 3, 9, 23), POLICY) == []
+
+
+def test_recipient_zone_is_respected_too() -> None:
+    # User in Berlin, contact in Los Angeles: both windows overlap 17:00-20:00 Berlin.
+    m = meeting(
+        "m1",
+        datetime(2026, 3, 10, 9, tzinfo=ZoneInfo("America/Los_Angeles")),
+        datetime(2026, 3, 10, 9, 30, tzinfo=ZoneInfo("America/Los_Angeles")),
+        berlin(2026, 3, 2, 9),
+        time_zone="America/Los_Angeles",
+    )
+    at = confirmation_time(m, POLICY)
+    assert at is not None
+    assert 8 <= at.astimezone(ZoneInfo("America/Los_Angeles")).hour < 20
+    assert 8 <= at.astimezone(BERLIN).hour < 20
+    assert at <= datetime.fromisoformat(m.start) - timedelta(hours=24)
