@@ -1,0 +1,171 @@
+"""The provider protocol: what the worker needs from a mailbox and calendar, whoever hosts them.
+
+Gmail + Google Calendar, Outlook via Graph, and anything else implement it; actors
+only ever talk to this, so providers are interchangeable and one contract test
+suite holds them all to the same behaviour. Sync returns provider-neutral
+observations; deciding what they mean (a reply? an auto-reply? our draft sent?)
+is the worker's job, done once for every provider.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+class ProviderError(Exception):
+    """Base of provider failures. Messages never contain tokens."""
+
+
+class TransientProviderError(ProviderError):
+    """Worth retrying later: throttling, 5xx, a dropped connection.
+
+    Parameters:
+      retry_after: seconds the provider asked us to wait, when it said.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentProviderError(ProviderError):
+    """Retrying cannot help (a malformed request, a missing resource we depend on)."""
+
+
+class NeedsReconnect(ProviderError):
+    """The grant was revoked or expired, or a scope is missing: the user must reconnect.
+
+    Parameters:
+      command: what the user runs to fix it.
+    """
+
+    def __init__(self, message: str, command: str) -> None:
+        super().__init__(message)
+        self.command = command
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A message we draft or send. `message_id` is derived from its cause, so a retry
+    can find an earlier attempt in the sent mail instead of sending twice."""
+
+    to: list[str]
+    subject: str
+    body: str
+    message_id: str
+    thread_id: str | None = None
+    in_reply_to: str | None = None
+    references: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DraftRef:
+    provider_draft_id: str
+    message_id: str
+    thread_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SentRef:
+    provider_message_id: str
+    message_id: str
+    thread_id: str | None = None
+
+
+@dataclass(frozen=True)
+class EventRequest:
+    """A calendar event with the contact as attendee (invitations sent by the provider)."""
+
+    summary: str
+    start: datetime
+    end: datetime
+    time_zone: str
+    attendees: list[str]
+    location: str = ""
+    description: str = ""
+    request_id: str = ""  # deterministic: a retry must not create a second event
+
+
+@dataclass(frozen=True)
+class MessageSeen:
+    """A message in the mailbox, as much as the worker needs of it."""
+
+    provider_message_id: str
+    message_id: str  # RFC 5322 Message-ID
+    thread_id: str | None
+    from_address: str
+    to: list[str]
+    cc: list[str]
+    subject: str
+    date: datetime
+    sent_by_user: bool
+    in_reply_to: str | None = None
+    references: list[str] = field(default_factory=list)
+    #: Headers that tell automatic mail apart (Auto-Submitted, X-Autoreply, Precedence,
+    #: Content-Type for delivery reports...), lower-cased names.
+    headers: dict[str, str] = field(default_factory=dict)
+    excerpt: str = ""
+
+
+@dataclass(frozen=True)
+class DraftGone:
+    """A draft of ours left the Drafts folder: sent from the mail client, or deleted."""
+
+    provider_draft_id: str
+
+
+@dataclass(frozen=True)
+class CalendarEventSeen:
+    provider_event_id: str
+    status: str  # confirmed | tentative | cancelled
+    start: datetime | None
+    end: datetime | None
+    time_zone: str
+    all_day: bool
+    attendees: dict[str, str]  # address -> needsAction | accepted | declined | tentative
+    location: str = ""
+    summary: str = ""
+
+
+@dataclass
+class SyncBatch:
+    """What one sync pass saw, and the cursors to start from next time."""
+
+    messages: list[MessageSeen] = field(default_factory=list)
+    drafts_gone: list[DraftGone] = field(default_factory=list)
+    events: list[CalendarEventSeen] = field(default_factory=list)
+    cursors: dict[str, str] = field(default_factory=dict)
+    #: True while a first sync is still paging (resume from `cursors`).
+    incomplete: bool = False
+
+
+class Provider(Protocol):
+    """One connected account's mailbox and calendar."""
+
+    account_id: str
+    email: str
+
+    def create_draft(self, message: OutgoingMessage) -> DraftRef: ...
+
+    def update_draft(self, provider_draft_id: str, message: OutgoingMessage) -> DraftRef: ...
+
+    def delete_draft(self, provider_draft_id: str) -> None:
+        """Idempotent: deleting a draft that is already gone is not an error."""
+        ...
+
+    def send_draft(self, provider_draft_id: str) -> SentRef: ...
+
+    def send_message(self, message: OutgoingMessage) -> SentRef: ...
+
+    def find_sent(self, message_id: str) -> SentRef | None:
+        """The sent message carrying this Message-ID, if any (the duplicate-send guard)."""
+        ...
+
+    def create_event(self, request: EventRequest) -> str: ...
+
+    def sync(self, cursors: dict[str, str], addresses: set[str]) -> SyncBatch:
+        """Changes since `cursors` (a first sync when empty), limited to conversations
+        with `addresses` (the tracked contacts)."""
+        ...
