@@ -154,8 +154,15 @@ class ContactBook:
         # (SQLite) or as dead tuples (PostgreSQL) until these run.
         engine = self.app.engine
         if is_sqlite(engine):
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            # On the driver connection: through SQLAlchemy the engine's "begin" hook would
+            # open a transaction first, and a checkpoint inside one fails ("table is locked").
+            raw = engine.raw_connection()
+            try:
+                busy = raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                raw.close()
+            if busy is not None and busy[0]:
+                raise RuntimeError("could not checkpoint the WAL: another connection is reading")
             return
         tables = [table_for(t).name for t in (ContactRow, DraftRow)] + ["meetings", "contact_keys"]
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
