@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from events.codec import Codec
 from events.envelope import StoredEvent
+from events.projections.accounts import Accounts
 from events.projections.base import Fact, Projection, Rows
 from events.projections.drafts import Drafts
 from events.projections.meetings import Meetings
@@ -33,7 +34,7 @@ class CheckpointMoved(RuntimeError):
 
 
 def default_projections() -> tuple[Projection[Any], ...]:
-    return (Pipeline(), Meetings(), Drafts(), Referrals())
+    return (Pipeline(), Meetings(), Drafts(), Referrals(), Accounts())
 
 
 def to_fact(stored: StoredEvent, payload: dict[str, Any]) -> Fact:

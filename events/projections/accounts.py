@@ -1,0 +1,79 @@
+"""Connected accounts: their state, sync cursors and last problems."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from events.projections.base import Fact, Projection, Rows
+from events.projections.rows import Row
+
+
+@dataclass(slots=True, kw_only=True)
+class AccountRow(Row):
+    KEY = "account_id"
+    TABLE = "accounts"
+    account_id: str
+    provider: str = ""
+    email: str = ""
+    time_zone: str = "UTC"
+    status: str = "connected"  # connected | needs_reconnect | removed
+    connected_at: str = ""
+    reason: str | None = None
+    command: str | None = None
+    cursors: dict[str, str] = field(default_factory=dict)
+    last_sync_at: str | None = None
+    last_error: str | None = None
+    last_error_at: str | None = None
+
+
+class Accounts(Projection[AccountRow]):
+    name = "accounts"
+    row_type = AccountRow
+    handles = frozenset(
+        {
+            "account.connected",
+            "account.removed",
+            "sync.cursor_advanced",
+            "account.needs_reconnect",
+            "account.sync_failed",
+        }
+    )
+
+    def apply(self, rows: Rows[AccountRow], fact: Fact) -> None:
+        p = fact.payload
+        aid = p["account_id"]
+        at = fact.occurred_at
+        if fact.type == "account.connected":
+            # Reconnecting keeps the cursors: sync resumes where it stopped.
+            old = rows.get(aid)
+            rows.put(
+                aid,
+                AccountRow(
+                    account_id=aid,
+                    provider=p["provider"],
+                    email=p["email"],
+                    time_zone=p.get("time_zone", "UTC"),
+                    connected_at=at,
+                    cursors=dict(old.cursors) if old else {},
+                    last_sync_at=old.last_sync_at if old else None,
+                ),
+            )
+            return
+        row = rows.get(aid)
+        if row is None:
+            return
+        rows.touch(aid)
+        if fact.type == "account.removed":
+            row.status = "removed"
+        elif fact.type == "sync.cursor_advanced":
+            row.cursors = {**row.cursors, p["resource"]: p["cursor"]}
+            row.last_sync_at = at
+            if row.status == "connected":
+                row.last_error = None
+        elif fact.type == "account.needs_reconnect":
+            row.status = "needs_reconnect"
+            row.reason = p.get("reason")
+            row.command = p.get("command")
+        else:
+            row.last_error = p.get("error")
+            row.last_error_at = at

@@ -1,0 +1,340 @@
+"""Carrying out due actions: load, check the log for the key, call the provider, record.
+
+Each effect is idempotent. The event it records has an id derived from the action's
+key, so a second run (a redelivered message, a second worker, a restart) finds it
+and stops. The one message sent without review, the confirmation, is looked up in
+the sent mail by its Message-ID before any send, so a crash between sending and
+recording never leads to a second copy.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from events.ids import derive_id
+from events.projections.accounts import AccountRow
+from events.projections.meetings import MeetingRow
+from events.projections.pipeline import ContactRow
+from events.types import (
+    ActionSkipped,
+    DraftDiscarded,
+    Event,
+    KeepInTouchDrafted,
+    MeetingConfirmed,
+    MeetingMet,
+    NoResponse,
+    NudgeDrafted,
+    OutreachDrafted,
+    ReferrerThanksDrafted,
+    ThankYouDrafted,
+)
+from integrations.protocol import OutgoingMessage, Provider
+from worker.app import App
+from worker.messages import Renderer
+from worker.policies.actions import Action
+
+log = logging.getLogger(__name__)
+
+ProviderFor = Callable[[AccountRow], Provider]
+
+_DRAFT_EVENTS: dict[str, tuple[str, type[Event]]] = {
+    "draft_outreach": ("outreach", OutreachDrafted),
+    "draft_nudge": ("nudge", NudgeDrafted),
+    "draft_thank_you": ("thank_you", ThankYouDrafted),
+    "draft_referrer_thanks": ("referrer_thanks", ReferrerThanksDrafted),
+    "draft_keep_in_touch": ("keep_in_touch", KeepInTouchDrafted),
+}
+
+
+class NoAccount(LookupError):
+    """No connected account can act for this contact (none connected, or it needs reconnecting)."""
+
+
+def event_id_for(action: Action) -> str:
+    return derive_id("action", action.key)
+
+
+def message_id_for(action: Action, account_email: str) -> str:
+    domain = account_email.rpartition("@")[2] or "outreach.invalid"
+    return f"<{derive_id('message', action.key)}@{domain}>"
+
+
+def first_name(name: str | None) -> str:
+    return (name or "").split(" ")[0] or "there"
+
+
+def person(row: ContactRow | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {
+        "name": row.name or "",
+        "first_name": first_name(row.name),
+        "company": row.company or "",
+        "role": row.role or "",
+        "how_we_know": row.how_we_know or "",
+        "email": row.emails[0] if row.emails else "",
+    }
+
+
+class Effects:
+    """Performs actions for one application.
+
+    Parameters:
+      app: the opened application (log, views, clock, settings).
+      provider_for: gives the provider of a connected account.
+      renderer: renders message templates.
+    """
+
+    def __init__(self, app: App, provider_for: ProviderFor, renderer: Renderer) -> None:
+        self.app = app
+        self.provider_for = provider_for
+        self.renderer = renderer
+
+    def perform(self, action: Action) -> str:
+        """Do the action once; return "done", "already done" or "skipped: <why>"."""
+        eid = event_id_for(action)
+        if self.app.journal.has(eid):
+            return "already done"
+        self.app.projector.catch_up()
+        handler = getattr(self, f"_{action.kind}", None)
+        if handler is None and action.kind in _DRAFT_EVENTS:
+            handler = self._draft
+        if handler is None:
+            raise ValueError(f"unknown action kind {action.kind!r}")
+        result: str = handler(action, eid)
+        return result
+
+    # --- views ----------------------------------------------------------------------
+
+    def _contact(self, contact_id: str) -> ContactRow | None:
+        for row in self.app.projector.rows(ContactRow):
+            if row.contact_id == contact_id:
+                return row
+        return None
+
+    def _meeting(self, meeting_id: str | None) -> MeetingRow | None:
+        for row in self.app.projector.rows(MeetingRow):
+            if row.meeting_id == meeting_id:
+                return row
+        return None
+
+    def _account(self, account_id: str | None) -> AccountRow:
+        accounts = [a for a in self.app.projector.rows(AccountRow) if a.status != "removed"]
+        chosen = next((a for a in accounts if a.account_id == account_id), None)
+        if chosen is None:
+            chosen = next((a for a in accounts if a.status == "connected"), None)
+        if chosen is None:
+            raise NoAccount("no connected account: run `outreach connect google` or `microsoft`")
+        if chosen.status != "connected":
+            raise NoAccount(f"account {chosen.email} needs reconnecting: {chosen.command}")
+        return chosen
+
+    def _skip(self, action: Action, eid: str, reason: str) -> str:
+        self.app.journal.record(
+            ActionSkipped(
+                contact_id=action.contact_id, action=action.kind, key=action.key, reason=reason
+            ),
+            event_id=eid,
+        )
+        return f"skipped: {reason}"
+
+    # --- effects --------------------------------------------------------------------
+
+    def _skip_action(self, action: Action, eid: str) -> str:
+        reason = action.reason or "no reason given"
+        self.app.journal.record(
+            ActionSkipped(
+                contact_id=action.contact_id,
+                action=action.skipped_action or "",
+                key=action.key.removeprefix("skip:"),
+                reason=reason,
+            ),
+            event_id=eid,
+        )
+        return f"skipped: {reason}"
+
+    def _mark_met(self, action: Action, eid: str) -> str:
+        m = self._meeting(action.meeting_id)
+        if m is None or m.status != "scheduled":
+            return self._skip(action, eid, "the meeting is no longer scheduled")
+        self.app.journal.record(
+            MeetingMet(contact_id=m.contact_id, meeting_id=m.meeting_id), event_id=eid
+        )
+        return "done"
+
+    def _record_no_response(self, action: Action, eid: str) -> str:
+        c = self._contact(action.contact_id)
+        if c is None or c.replied_at:
+            return self._skip(action, eid, "they replied after all")
+        self.app.journal.record(NoResponse(contact_id=action.contact_id), event_id=eid)
+        return "done"
+
+    def _delete_draft(self, action: Action, eid: str) -> str:
+        from events.projections.drafts import DraftRow
+
+        draft = next(
+            (d for d in self.app.projector.rows(DraftRow) if d.draft_id == action.draft_id), None
+        )
+        if draft is None or draft.status != "pending":
+            return self._skip(action, eid, "the draft is no longer waiting")
+        account = self._account(draft.account_id)
+        self.provider_for(account).delete_draft(draft.provider_draft_id)
+        self.app.journal.record(
+            DraftDiscarded(
+                contact_id=draft.contact_id,
+                draft_id=draft.draft_id,
+                reason="superseded_by_reply",
+            ),
+            event_id=eid,
+        )
+        return "done"
+
+    def _send_confirmation(self, action: Action, eid: str) -> str:
+        m = self._meeting(action.meeting_id)
+        c = self._contact(action.contact_id)
+        if m is None or c is None or m.status != "scheduled":
+            return self._skip(action, eid, "the meeting is no longer scheduled")
+        if action.for_start is None or datetime.fromisoformat(m.start) != action.for_start:
+            return self._skip(action, eid, "the meeting moved; a new confirmation is due")
+        if not c.emails:
+            return self._skip(action, eid, "the contact has no e-mail address")
+        account = self._account(m.account_id or c.account_id)
+        provider = self.provider_for(account)
+        message_id = message_id_for(action, account.email)
+        rendered = self.renderer.render(
+            "confirmation", self._context(c, account, meeting=self._meeting_context(m, account))
+        )
+        sent = provider.find_sent(message_id)
+        if sent is None:
+            sent = provider.send_message(
+                self._outgoing(c, rendered.subject, rendered.body, message_id)
+            )
+        self.app.journal.record(
+            MeetingConfirmed(
+                contact_id=c.contact_id,
+                meeting_id=m.meeting_id,
+                message_id=sent.message_id,
+                for_start=action.for_start,
+                sent_at=self.app.clock.now(),
+            ),
+            event_id=eid,
+        )
+        return "done"
+
+    def _draft(self, action: Action, eid: str) -> str:
+        kind, event_type = _DRAFT_EVENTS[action.kind]
+        c = self._contact(action.contact_id)
+        if c is None or c.forgotten:
+            return self._skip(action, eid, "the contact is gone")
+        if not c.emails:
+            return self._skip(action, eid, "the contact has no e-mail address")
+        if kind == "nudge" and (c.replied_at or c.stage not in ("sent", "nudged")):
+            # A reply arrived between the tick and now: a nudge would be rude.
+            return self._skip(action, eid, "they replied")
+        account = self._account(c.account_id)
+        provider = self.provider_for(account)
+        extra: dict[str, Any] = {}
+        if action.about_contact_id:
+            about = person(self._contact(action.about_contact_id))
+            extra["referrer" if kind == "outreach" else "about"] = about
+        m = self._meeting(action.meeting_id)
+        if m is not None:
+            extra["meeting"] = self._meeting_context(m, account)
+        extra["nudge_number"] = action.nudge_number or 1
+        rendered = self.renderer.render(kind, self._context(c, account, **extra))
+        in_thread = kind not in ("outreach", "referrer_thanks")
+        message_id = message_id_for(action, account.email)
+        ref = provider.create_draft(
+            self._outgoing(c, rendered.subject, rendered.body, message_id, in_thread=in_thread)
+        )
+        fields: dict[str, Any] = {
+            "contact_id": c.contact_id,
+            "draft_id": eid,
+            "account_id": account.account_id,
+            "provider_draft_id": ref.provider_draft_id,
+            "message_id": ref.message_id,
+            "thread_id": ref.thread_id,
+            "subject": rendered.subject,
+            "to": c.emails[0],
+        }
+        if kind == "nudge":
+            fields["nudge_number"] = action.nudge_number or 1
+        if kind == "thank_you":
+            fields["meeting_id"] = action.meeting_id or ""
+        if kind == "referrer_thanks":
+            fields["about_contact_id"] = action.about_contact_id or ""
+        self.app.journal.record(event_type(**fields), event_id=eid)
+        return "done"
+
+    # --- message building -----------------------------------------------------------
+
+    def _context(self, c: ContactRow, account: AccountRow, **extra: Any) -> dict[str, Any]:
+        profile = self.app.settings.profile
+        subject = self._thread_subject(c)
+        context: dict[str, Any] = {
+            "user": {
+                "name": profile.name,
+                "headline": profile.headline.rstrip("."),
+                "signature": profile.signature,
+                "email": account.email,
+            },
+            "contact": person(c),
+            "referrer": None,
+            "about": None,
+            "meeting": None,
+            "referrals": [],
+            "thread_subject": subject,
+            "nudge_number": 1,
+        }
+        context.update(extra)
+        return context
+
+    def _thread_subject(self, c: ContactRow) -> str:
+        from events.projections.drafts import DraftRow
+
+        ours = [
+            d
+            for d in self.app.projector.rows(DraftRow)
+            if d.contact_id == c.contact_id and d.kind == "outreach" and d.subject
+        ]
+        subject = ours[0].subject if ours else "Our conversation"
+        while subject and subject.lower().startswith("re:"):
+            subject = subject[3:].strip()
+        return subject or "Our conversation"
+
+    def _meeting_context(self, m: MeetingRow, account: AccountRow) -> dict[str, Any]:
+        zone = ZoneInfo(self.app.settings.policy.time_zone)
+        start = datetime.fromisoformat(m.start).astimezone(zone)
+        end = datetime.fromisoformat(m.end)
+        minutes = int((end - datetime.fromisoformat(m.start)).total_seconds() // 60)
+        contact_time = ""
+        if m.time_zone and m.time_zone != self.app.settings.policy.time_zone:
+            theirs = datetime.fromisoformat(m.start).astimezone(ZoneInfo(m.time_zone))
+            contact_time = f"{theirs:%H:%M} {m.time_zone}"
+        return {
+            "date": f"{start:%A %d %B %Y}",
+            "time": f"{start:%H:%M}",
+            "time_zone": f"{self.app.settings.policy.time_zone}, {start:%Z}",
+            "contact_time": contact_time,
+            "minutes": minutes,
+            "place": m.place or "",
+        }
+
+    @staticmethod
+    def _outgoing(
+        c: ContactRow, subject: str, body: str, message_id: str, *, in_thread: bool = True
+    ) -> OutgoingMessage:
+        reply_to = c.last_message_id if in_thread else None
+        return OutgoingMessage(
+            to=[c.emails[0]],
+            subject=subject,
+            body=body,
+            message_id=message_id,
+            thread_id=c.thread_id if in_thread else None,
+            in_reply_to=reply_to,
+            references=[reply_to] if reply_to else [],
+        )
