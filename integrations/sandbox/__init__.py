@@ -75,6 +75,11 @@ class Sandbox:
         self.control.stop()
         if self.microsoft is not None:
             self.microsoft.stop()
+            # The Microsoft emulator keeps its test CA in a TemporaryDirectory it does not
+            # clean up on stop(); left to the garbage collector it warns (an error in tests).
+            certs = getattr(self.microsoft, "_certs_dir", None)
+            if certs is not None:
+                certs.cleanup()
         self.google.stop()
 
     def __enter__(self) -> Sandbox:

@@ -132,7 +132,9 @@ class MailStory:
                 now=self.clock.now(),
             )
             # Gmail threads bounces with the message that bounced.
-            msg = box.add(raw, INCOMING_LABELS, self.clock.now(), original.thread_id)
+            msg = box.add(
+                raw, INCOMING_LABELS, self.clock.now(), original.thread_id, force_thread=True
+            )
             return _summary(msg)
 
     def user_sends_draft(self, draft_id: str, email: str | None = None) -> dict[str, Any]:

@@ -31,7 +31,9 @@ SYSTEM_LABELS = (
     "STARRED",
     "UNREAD",
 )
-_REPLY_PREFIX = re.compile(r"^\s*((re|fwd?|aw|sv|antw)\s*:\s*)+", re.IGNORECASE)
+_REPLY_PREFIX = re.compile(
+    r"^\s*((re|fwd?|aw|sv|antw|automatic reply|auto(matische)? antwort)\s*:\s*)+", re.IGNORECASE
+)
 
 
 @dataclass
@@ -152,6 +154,7 @@ class Mailbox:
         thread_id: str | None = None,
         *,
         record: bool = True,
+        force_thread: bool = False,
     ) -> StoredMessage:
         """Store a message; thread it the way Gmail does (see `_thread_for`)."""
         parsed = mime.parse(raw)
@@ -173,7 +176,10 @@ class Mailbox:
                 subject=subject,
                 text=mime.text_of(parsed),
             )
-            msg.thread_id = self._thread_for(parsed, subject, thread_id) or msg_id
+            if force_thread and thread_id:
+                msg.thread_id = thread_id  # mail Gmail itself files into a thread (bounces)
+            else:
+                msg.thread_id = self._thread_for(parsed, subject, thread_id) or msg_id
             self.messages[msg_id] = msg
             self.order.append(msg_id)
             self._sorted = None
