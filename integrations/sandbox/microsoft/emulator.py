@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+import shutil
 import tempfile
 import time
+import weakref
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -71,8 +73,10 @@ class MicrosoftEmulator:
             graph,
             delta,
         )
-        self._certs_dir = tempfile.TemporaryDirectory(prefix="outreach-msft-")
-        self.certificates = write_certificates(Path(self._certs_dir.name))
+        certs_dir = Path(tempfile.mkdtemp(prefix="outreach-msft-"))
+        # Removed when the emulator is collected, so a stop()/start() cycle keeps the CA.
+        weakref.finalize(self, shutil.rmtree, certs_dir, True)
+        self.certificates = write_certificates(certs_dir)
         self.ca_cert_path = str(self.certificates.ca_cert)
         self._identity_server = LoopbackServer(
             self._identity_request,
