@@ -52,10 +52,12 @@ def _converters(cls: type[Event]) -> dict[str, type]:
     hints = typing.get_type_hints(cls)
     out: dict[str, type] = {}
     for f in dataclasses.fields(cls):
-        text = str(hints.get(f.name))
-        if "datetime" in text:
+        hint = hints.get(f.name)
+        # By the types themselves, not their names: str(date) is "<class 'datetime.date'>".
+        options = set(typing.get_args(hint)) | {hint}
+        if datetime in options:
             out[f.name] = datetime
-        elif "date" in text:
+        elif date in options:
             out[f.name] = date
     _CONVERTERS[cls.TYPE] = out
     return out
@@ -153,6 +155,17 @@ class Codec:
                     else date.fromisoformat(value)
                 )
             kwargs[name] = value
-        for name in cls.PERSONAL:
-            kwargs.setdefault(name, None)
+        for f in dataclasses.fields(cls):
+            if f.name not in cls.PERSONAL or f.name in kwargs:
+                continue
+            # Absent because empty when encoded: its default ([] stays [], "" stays "").
+            # Absent because shredded, or without a default: None.
+            if forgotten:
+                kwargs[f.name] = None
+            elif f.default is not dataclasses.MISSING:
+                kwargs[f.name] = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                kwargs[f.name] = f.default_factory()
+            else:
+                kwargs[f.name] = None
         return Decoded(stored=stored, event=cls(**kwargs), forgotten=forgotten)
