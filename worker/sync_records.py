@@ -1,0 +1,249 @@
+"""What a sync pass means for the log: provider observations in, events out.
+
+Pure and provider-neutral, so Gmail and Outlook record exactly the same facts.
+Every event id derives from provider ids (account, message or event id, and what
+changed), so replaying a pass, or two workers syncing at once, appends nothing new.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from events.ids import derive_id
+from events.journal import Entry
+from events.projections.accounts import AccountRow
+from events.projections.drafts import DraftRow
+from events.types import (
+    SENT_FOR_KIND,
+    DraftDiscarded,
+    MeetingCancelled,
+    MeetingDeclined,
+    MeetingRescheduled,
+    MeetingScheduled,
+    OutreachSent,
+    ReplyReceived,
+    SyncCursorAdvanced,
+)
+from integrations.protocol import CalendarEventSeen, MessageSeen, SyncBatch
+from worker.auto_replies import classify, return_date
+from worker.policies.snapshot import Snapshot
+
+EXCERPT = 280
+
+
+def meeting_id_for(account_id: str, provider_event_id: str) -> str:
+    return derive_id("meeting", account_id, provider_event_id)
+
+
+def interpret(batch: SyncBatch, snapshot: Snapshot, account: AccountRow) -> list[Entry]:
+    """Events recording what `batch` saw; ids derived from provider ids."""
+    by_address: dict[str, str] = {}
+    for c in snapshot.contacts.values():
+        if c.forgotten:
+            continue
+        for email in c.emails:
+            by_address.setdefault(email.lower(), c.contact_id)
+    ours = {d.message_id: d for d in snapshot.drafts.values() if d.message_id}
+    threads = {c.thread_id: c.contact_id for c in snapshot.contacts.values() if c.thread_id}
+    entries: list[Entry] = []
+    sent_drafts: set[str] = set()
+    for msg in sorted(batch.messages, key=lambda m: m.date):
+        if msg.sent_by_user:
+            entries += _sent(msg, account, by_address, ours, snapshot, sent_drafts, threads)
+        else:
+            entries += _received(msg, account, by_address, threads)
+    by_provider_draft = {d.provider_draft_id: d for d in snapshot.drafts.values()}
+    for gone in batch.drafts_gone:
+        draft = by_provider_draft.get(gone.provider_draft_id)
+        if draft is None or draft.status != "pending" or draft.draft_id in sent_drafts:
+            continue
+        entries.append(
+            Entry(
+                DraftDiscarded(
+                    contact_id=draft.contact_id,
+                    draft_id=draft.draft_id,
+                    reason="deleted_in_mailbox",
+                ),
+                derive_id("draft-gone", account.account_id, gone.provider_draft_id),
+            )
+        )
+    for event in batch.events:
+        entries += _calendar(event, account, by_address, snapshot)
+    for resource, cursor in sorted(batch.cursors.items()):
+        if account.cursors.get(resource) != cursor:
+            entries.append(
+                Entry(
+                    SyncCursorAdvanced(
+                        account_id=account.account_id, resource=resource, cursor=cursor
+                    ),
+                    derive_id("cursor", account.account_id, resource, cursor),
+                )
+            )
+    return entries
+
+
+def _sent(
+    msg: MessageSeen,
+    account: AccountRow,
+    by_address: dict[str, str],
+    ours: dict[str, DraftRow],
+    snapshot: Snapshot,
+    sent_drafts: set[str],
+    threads: dict[str, str],
+) -> list[Entry]:
+    eid = derive_id("sent", account.account_id, msg.provider_message_id)
+    draft = ours.get(msg.message_id)
+    if draft is not None:
+        # A draft of ours went out (approved here or sent from the mail client).
+        sent_drafts.add(draft.draft_id)
+        if draft.status != "pending":
+            return []
+        cls = SENT_FOR_KIND[draft.kind]  # type: ignore[index]
+        fields: dict[str, object] = {
+            "contact_id": draft.contact_id,
+            "message_id": msg.message_id,
+            "account_id": account.account_id,
+            "thread_id": msg.thread_id,
+            "draft_id": draft.draft_id,
+            "sent_at": msg.date,
+            "subject": msg.subject,
+        }
+        if draft.kind == "nudge":
+            fields["nudge_number"] = draft.nudge_number or 1
+        if draft.kind == "thank_you":
+            fields["meeting_id"] = draft.meeting_id or ""
+        if draft.kind == "referrer_thanks":
+            fields["about_contact_id"] = draft.about_contact_id or ""
+        return [Entry(cls(**fields), eid)]  # type: ignore[arg-type]
+    entries = []
+    for address in [*msg.to, *msg.cc]:
+        cid = by_address.get(address.lower())
+        contact = snapshot.contacts.get(cid or "")
+        if contact is None or contact.outreach_sent_at or contact.thread_id:
+            continue  # part of a conversation already under way
+        if msg.thread_id and threads.get(msg.thread_id) not in (None, cid):
+            continue
+        entries.append(
+            Entry(
+                OutreachSent(
+                    contact_id=contact.contact_id,
+                    message_id=msg.message_id,
+                    account_id=account.account_id,
+                    thread_id=msg.thread_id,
+                    sent_at=msg.date,
+                    subject=msg.subject,
+                ),
+                derive_id(eid, contact.contact_id),
+            )
+        )
+    return entries
+
+
+def _received(
+    msg: MessageSeen, account: AccountRow, by_address: dict[str, str], threads: dict[str, str]
+) -> list[Entry]:
+    kind = classify(msg)
+    cid = by_address.get(msg.from_address.lower())
+    if cid is None and msg.thread_id:
+        # Bounces and replies from another address of theirs: matched by thread.
+        cid = threads.get(msg.thread_id)
+    if cid is None:
+        return []
+    back = (
+        return_date(f"{msg.subject}\n{msg.excerpt}", msg.date) if kind == "out_of_office" else None
+    )
+    return [
+        Entry(
+            ReplyReceived(
+                contact_id=cid,
+                message_id=msg.message_id,
+                account_id=account.account_id,
+                thread_id=msg.thread_id,
+                received_at=msg.date,
+                kind=kind,  # type: ignore[arg-type]
+                auto_reply=kind != "reply",
+                return_date=back,
+                from_address=msg.from_address,
+                subject=msg.subject,
+                excerpt=msg.excerpt[:EXCERPT],
+            ),
+            derive_id("received", account.account_id, msg.provider_message_id),
+        )
+    ]
+
+
+def _calendar(
+    event: CalendarEventSeen,
+    account: AccountRow,
+    by_address: dict[str, str],
+    snapshot: Snapshot,
+) -> list[Entry]:
+    mid = meeting_id_for(account.account_id, event.provider_event_id)
+    known = snapshot.meetings.get(mid)
+    if event.all_day:
+        return []
+    if known is not None:
+        cid = known.contact_id
+    else:
+        cid = next((by_address[a.lower()] for a in event.attendees if a.lower() in by_address), "")
+    if not cid:
+        return []  # no tracked contact among the attendees
+    base = ("calendar", account.account_id, event.provider_event_id)
+    if event.status == "cancelled":
+        if known is None or known.status in ("cancelled", "declined"):
+            return []
+        return [
+            Entry(
+                MeetingCancelled(contact_id=cid, meeting_id=mid, by="contact"),
+                derive_id(*base, "cancelled"),
+            )
+        ]
+    email = next(
+        (e for e, c in by_address.items() if c == cid and e in _lower(event.attendees)), ""
+    )
+    if _lower(event.attendees).get(email) == "declined":
+        if known is not None and known.status == "declined":
+            return []
+        return [
+            Entry(MeetingDeclined(contact_id=cid, meeting_id=mid), derive_id(*base, "declined"))
+        ]
+    if event.start is None or event.end is None:
+        return []
+    if known is None or known.status in ("cancelled", "declined"):
+        return [
+            Entry(
+                MeetingScheduled(
+                    contact_id=cid,
+                    meeting_id=mid,
+                    account_id=account.account_id,
+                    provider_event_id=event.provider_event_id,
+                    start=event.start,
+                    end=event.end,
+                    time_zone=event.time_zone or account.time_zone,
+                    place=event.location,
+                ),
+                derive_id(*base, "scheduled", event.start.isoformat()),
+            )
+        ]
+    if (
+        datetime.fromisoformat(known.start) != event.start
+        or datetime.fromisoformat(known.end) != event.end
+    ):
+        return [
+            Entry(
+                MeetingRescheduled(
+                    contact_id=cid,
+                    meeting_id=mid,
+                    start=event.start,
+                    end=event.end,
+                    time_zone=event.time_zone or known.time_zone,
+                    place=event.location,
+                ),
+                derive_id(*base, "rescheduled", event.start.isoformat(), event.end.isoformat()),
+            )
+        ]
+    return []
+
+
+def _lower(attendees: dict[str, str]) -> dict[str, str]:
+    return {a.lower(): s for a, s in attendees.items()}
