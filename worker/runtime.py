@@ -185,12 +185,20 @@ class Actors:
 
         # Retries back off from 1 s to 5 min: provider throttling passes in minutes, and
         # the next tick re-derives anything that ran out of retries anyway.
-        self.perform_action = dramatiq.actor(broker=broker, actor_name="perform_action", **options)(
-            perform_action
-        )
-        self.sync_account = dramatiq.actor(broker=broker, actor_name="sync_account", **options)(
-            sync_account
-        )
+        self.perform_action = dramatiq.actor(
+            broker=broker,
+            actor_name="perform_action",
+            max_retries=8,
+            min_backoff=1_000,
+            max_backoff=300_000,
+        )(perform_action)
+        self.sync_account = dramatiq.actor(
+            broker=broker,
+            actor_name="sync_account",
+            max_retries=8,
+            min_backoff=1_000,
+            max_backoff=300_000,
+        )(sync_account)
 
     def enqueue_action(self, action: Action) -> None:
         msg = self.perform_action.message(action.to_message())
