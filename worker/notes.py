@@ -1,0 +1,70 @@
+"""Notes after a meeting, and the referrals named in them ("Name <email>")."""
+
+from __future__ import annotations
+
+import re
+
+from events.ids import new_id
+from events.journal import Entry
+from events.projections.meetings import MeetingRow
+from events.types import ContactAdded, NotesRecorded
+from worker.addresses import check_address, check_text
+from worker.contacts import ContactBook
+
+_REFERRAL = re.compile(r"(?P<name>[^<>\n,;]{2,80}?)\s*<(?P<email>[^<>\s]+)>")
+
+
+def referrals_in(text: str) -> list[tuple[str, str]]:
+    """Every "Name <email>" in the text, validated (line and column named on error)."""
+    found = []
+    for match in _REFERRAL.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        where = f"notes line {line}"
+        name = check_text(match["name"].strip(" -*•\t"), f"{where}: name", required=True)
+        found.append((name, check_address(match["email"], f"{where}: email")))
+    return found
+
+
+def record_notes(book: ContactBook, ref: str, text: str) -> list[str]:
+    """Record notes on a contact; each new referral becomes a contact referred by them.
+
+    Returns the names of the contacts added. A referral whose address is already
+    known is noted but not added twice.
+    """
+    contact = book.resolve(ref)
+    referrals = referrals_in(text)
+    known = {e.lower() for c in book.all() for e in c.emails}
+    meetings = [
+        m for m in book.app.projector.rows(MeetingRow) if m.contact_id == contact.contact_id
+    ]
+    meeting_id = max(meetings, key=lambda m: m.start).meeting_id if meetings else None
+    entries = [
+        Entry(
+            NotesRecorded(
+                contact_id=contact.contact_id,
+                meeting_id=meeting_id,
+                text=text,
+                referrals=[{"name": n, "email": e} for n, e in referrals],
+            )
+        )
+    ]
+    added = []
+    for name, email in referrals:
+        if email.lower() in known:
+            continue
+        known.add(email.lower())
+        added.append(name)
+        entries.append(
+            Entry(
+                ContactAdded(
+                    contact_id=new_id(),
+                    name=name,
+                    emails=[email],
+                    how_we_know=f"introduced by {contact.name}",
+                    referred_by=contact.contact_id,
+                    source="referral",
+                )
+            )
+        )
+    book.app.journal.record_all(entries)
+    return added
