@@ -49,9 +49,10 @@ class TokenCodec:
         self._secret = secret
 
     def encode(self, state: DeltaState) -> str:
-        payload = base64.urlsafe_b64encode(json.dumps(asdict(state)).encode()).decode()
+        raw = base64.urlsafe_b64encode(json.dumps(asdict(state)).encode()).decode()
+        payload = raw.rstrip("=")
         mac = hmac.new(self._secret, payload.encode(), hashlib.sha256).hexdigest()[:16]
-        return f"{payload.rstrip('=')}.{mac}"
+        return f"{payload}.{mac}"
 
     def decode(self, token: str) -> DeltaState | None:
         payload, _, mac = token.partition(".")

@@ -158,8 +158,10 @@ def test_out_of_office_and_bounces_are_marked(
     ndr = emulator.deliver_bounce(draft["internetMessageId"])
     daemon = emulator.deliver_bounce(draft["internetMessageId"], mailer_daemon=True)
     select = {"$select": "subject,from,internetMessageHeaders,conversationId"}
-    got = {k: graph.get(f"/me/messages/{v['id']}", params=select).json()
-           for k, v in {"ooo": ooo, "ndr": ndr, "daemon": daemon}.items()}  # fmt: skip
+    got = {
+        k: graph.get(f"/me/messages/{v['id']}", params=select).json()
+        for k, v in {"ooo": ooo, "ndr": ndr, "daemon": daemon}.items()
+    }
     ooo_headers = {h["name"]: h["value"] for h in got["ooo"]["internetMessageHeaders"]}
     assert ooo_headers["Auto-Submitted"] == "auto-replied"
     assert got["ooo"]["subject"].startswith("Automatic reply:")

@@ -122,9 +122,11 @@ def test_silent_refresh_after_the_access_token_expires(
     (account,) = msal_app.get_accounts()
     # MSAL judges expiry by the wall clock, so a client must force a refresh on 401.
     cached = msal_app.acquire_token_silent(SCOPES, account=account)
-    assert cached is not None and cached["token_source"] == "cache"
+    assert cached is not None
+    assert cached["token_source"] == "cache"
     fresh = msal_app.acquire_token_silent(SCOPES, account=account, force_refresh=True)
-    assert fresh is not None and fresh["token_source"] == "identity_provider"
+    assert fresh is not None
+    assert fresh["token_source"] == "identity_provider"
     assert GraphClient(graph.base, fresh["access_token"]).get("/me").status_code == 200
 
 
@@ -135,7 +137,8 @@ def test_revoked_grant_answers_invalid_grant(
     assert emulator.revoke_grant() >= 1
     (account,) = msal_app.get_accounts()
     result = msal_app.acquire_token_silent_with_error(SCOPES, account=account, force_refresh=True)
-    assert result is not None and result["error"] == "invalid_grant"
+    assert result is not None
+    assert result["error"] == "invalid_grant"
     assert 50173 in result["error_codes"]
     # Access tokens already issued live out their lifetime, as Entra's do.
     graph = GraphClient(emulator.endpoints()["graph"], first["access_token"])
