@@ -1,0 +1,196 @@
+"""Google Calendar: inviting a contact without ever duplicating the event, and syncing
+events (a windowed first sync, then sync tokens)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from integrations.google.client import Calls
+from integrations.google.errors import GoogleRefused
+from integrations.protocol import CalendarEventSeen, EventRequest
+
+SYNC_CURSOR = "calendar.sync"
+PAST = timedelta(days=30)
+FUTURE = timedelta(days=180)
+PAGE_SIZE = 250
+
+
+def event_id_for(request: EventRequest) -> str:
+    """A Calendar event id derived from the request, so a retry finds the first attempt.
+
+    Google allows base32hex characters (a-v, 0-9), 5 to 1024 of them.
+    """
+    seed = request.request_id or "|".join(
+        [request.summary, request.start.isoformat(), *sorted(request.attendees)]
+    )
+    digest = hashlib.sha256(seed.encode("utf-8")).digest()
+    return base64.b32hexencode(digest).decode("ascii").rstrip("=").lower()
+
+
+def _when(moment: datetime, zone: str) -> dict[str, str]:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(zone))
+    return {"dateTime": moment.isoformat(), "timeZone": zone}
+
+
+class Events:
+    """The primary calendar of one account.
+
+    Parameters:
+        calendar: the Calendar discovery client.
+        calls: executes requests (quota, retries, errors).
+        email: the account's address.
+        now: the current time, aware.
+    """
+
+    def __init__(
+        self, calendar: Any, calls: Calls, email: str, now: Callable[[], datetime]
+    ) -> None:
+        self.calendar = calendar
+        self.calls = calls
+        self.email = email
+        self.now = now
+
+    def create(self, request: EventRequest) -> str:
+        """Insert the event with invitations sent; an earlier attempt's event is reused."""
+        event_id = event_id_for(request)
+        body: dict[str, Any] = {
+            "id": event_id,
+            "summary": request.summary,
+            "start": _when(request.start, request.time_zone),
+            "end": _when(request.end, request.time_zone),
+            "attendees": [{"email": address} for address in request.attendees],
+        }
+        if request.location:
+            body["location"] = request.location
+        if request.description:
+            body["description"] = request.description
+
+        def insert() -> Any:
+            return self.calendar.events().insert(calendarId="primary", body=body, sendUpdates="all")
+
+        try:
+            created = self.calls.execute(insert)
+        except GoogleRefused as error:
+            # 409 duplicate: a previous attempt (maybe one whose answer was lost) made it.
+            if error.status == 409:
+                return event_id
+            raise
+        return str(created["id"])
+
+    # sync ------------------------------------------------------------------------------
+    def sync(self, cursors: dict[str, str], addresses: set[str]) -> list[CalendarEventSeen]:
+        """Changed events involving `addresses`; updates cursors[SYNC_CURSOR] in place.
+        An expired sync token (410) costs one full sync, never a loop."""
+        token = cursors.get(SYNC_CURSOR)
+        if token:
+            try:
+                items, zone, next_token = self._list(sync_token=token)
+            except _Expired:
+                items, zone, next_token = self._list(sync_token=None)
+        else:
+            items, zone, next_token = self._list(sync_token=None)
+        cursors[SYNC_CURSOR] = next_token
+        wanted = {a.lower() for a in addresses}
+        return [seen(item, zone) for item in items if _involves(item, wanted)]
+
+    def _list(self, sync_token: str | None) -> tuple[list[dict[str, Any]], str, str]:
+        items: list[dict[str, Any]] = []
+        page_token: str | None = None
+        now = self.now()
+        while True:
+            params: dict[str, Any] = {
+                "calendarId": "primary",
+                "singleEvents": True,
+                "maxResults": PAGE_SIZE,
+            }
+            if page_token:
+                params["pageToken"] = page_token
+            if sync_token:
+                params["syncToken"] = sync_token
+            else:
+                params["timeMin"] = _rfc3339(now - PAST)
+                params["timeMax"] = _rfc3339(now + FUTURE)
+            page = self._page(params, expiring=sync_token is not None)
+            items += page.get("items", [])
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                return items, str(page.get("timeZone") or "UTC"), str(page["nextSyncToken"])
+
+    def _page(self, params: dict[str, Any], *, expiring: bool) -> dict[str, Any]:
+        try:
+            answer: dict[str, Any] = self.calls.execute(
+                lambda: self.calendar.events().list(**params)
+            )
+        except GoogleRefused as error:
+            if expiring and error.status == 410:
+                raise _Expired from error
+            raise
+        return answer
+
+
+class _Expired(Exception):
+    """The sync token is too old: Google wants a full sync."""
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _involves(item: dict[str, Any], wanted: set[str]) -> bool:
+    if item.get("status") == "cancelled":
+        return True  # tombstones carry no attendees; the worker ignores unknown ids
+    people = [a.get("email", "") for a in item.get("attendees", [])]
+    people += [item.get("organizer", {}).get("email", ""), item.get("creator", {}).get("email", "")]
+    return any(p.lower() in wanted for p in people if p)
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _moment(when: dict[str, Any] | None, zone: str) -> tuple[datetime | None, bool]:
+    if not when:
+        return None, False
+    if "dateTime" in when:
+        found = datetime.fromisoformat(str(when["dateTime"]).replace("Z", "+00:00"))
+        # Shown in the event's own zone: a confirmation must say the time as it was set.
+        local = _zone(str(when.get("timeZone") or zone))
+        if found.tzinfo is None:
+            return found.replace(tzinfo=local), False
+        return found.astimezone(local), False
+    if "date" in when:
+        day = date.fromisoformat(str(when["date"]))
+        return datetime.combine(day, time(), _zone(zone)), True
+    return None, False
+
+
+def seen(item: dict[str, Any], calendar_zone: str) -> CalendarEventSeen:
+    """A Calendar event resource as the worker sees it."""
+    start_when = item.get("start")
+    zone = str((start_when or {}).get("timeZone") or calendar_zone)
+    start, all_day = _moment(start_when, zone)
+    end, _ = _moment(item.get("end"), zone)
+    return CalendarEventSeen(
+        provider_event_id=str(item["id"]),
+        status=str(item.get("status", "confirmed")),
+        start=start,
+        end=end,
+        time_zone=zone,
+        all_day=all_day,
+        attendees={
+            str(a["email"]).lower(): str(a.get("responseStatus", "needsAction"))
+            for a in item.get("attendees", [])
+            if a.get("email")
+        },
+        location=str(item.get("location", "")),
+        summary=str(item.get("summary", "")),
+    )

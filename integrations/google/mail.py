@@ -1,0 +1,140 @@
+"""Drafts and sending in Gmail: always in the contact's thread, never twice."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from integrations.google import mime
+from integrations.google.client import Calls
+from integrations.protocol import DraftRef, OutgoingMessage, PermanentProviderError, SentRef
+
+THREAD_HEADERS = ["Subject", "Message-ID", "References"]
+
+
+class Mail:
+    """Gmail's drafts and messages for one account.
+
+    Parameters:
+        gmail: the Gmail discovery client.
+        calls: executes requests (quota, retries, errors).
+        email: the account's address, used as From.
+    """
+
+    def __init__(self, gmail: Any, calls: Calls, email: str) -> None:
+        self.gmail = gmail
+        self.calls = calls
+        self.email = email
+
+    # drafts ----------------------------------------------------------------------------
+    def create_draft(self, message: OutgoingMessage) -> DraftRef:
+        message = self.in_thread(message)
+        body = {"message": self._body(message)}
+        draft = self.calls.execute(lambda: self._drafts().create(userId="me", body=body))
+        return self._draft_ref(draft, message)
+
+    def update_draft(self, draft_id: str, message: OutgoingMessage) -> DraftRef:
+        message = self.in_thread(message)
+        body = {"id": draft_id, "message": self._body(message)}
+        draft = self.calls.execute(
+            lambda: self._drafts().update(userId="me", id=draft_id, body=body)
+        )
+        return self._draft_ref(draft, message)
+
+    def delete_draft(self, draft_id: str) -> None:
+        # Already deleted (or sent) by the user: the outcome we wanted.
+        self.calls.execute(lambda: self._drafts().delete(userId="me", id=draft_id), missing_ok=True)
+
+    def send_draft(self, draft_id: str) -> SentRef:
+        draft = self.calls.execute(
+            lambda: self._drafts().get(userId="me", id=draft_id, format="metadata"),
+            missing_ok=True,
+        )
+        if draft is None:
+            raise PermanentProviderError(f"draft {draft_id} is gone (sent or deleted)")
+        message_id = mime.headers_of(draft["message"]).get("message-id", "")
+        sent = self.calls.execute(
+            lambda: self._drafts().send(userId="me", body={"id": draft_id}),
+            recover=(lambda: self._find_raw(message_id)) if message_id else None,
+        )
+        return SentRef(sent["id"], message_id, sent.get("threadId"))
+
+    # sending ---------------------------------------------------------------------------
+    def send_message(self, message: OutgoingMessage) -> SentRef:
+        message = self.in_thread(message)
+        body = self._body(message)
+        # A send whose answer was lost may still have gone out: look before resending.
+        sent = self.calls.execute(
+            lambda: self._messages().send(userId="me", body=body),
+            recover=lambda: self._find_raw(message.message_id),
+        )
+        return SentRef(sent["id"], message.message_id, sent.get("threadId"))
+
+    def find_sent(self, message_id: str) -> SentRef | None:
+        found = self._find_raw(message_id)
+        if found is None:
+            return None
+        return SentRef(found["id"], message_id, found.get("threadId"))
+
+    def _find_raw(self, message_id: str) -> dict[str, Any] | None:
+        query = f"rfc822msgid:{mime.bare(message_id)}"
+        listed = self.calls.execute(
+            lambda: self._messages().list(
+                userId="me", q=query, labelIds=["SENT"], maxResults=1, includeSpamTrash=True
+            )
+        )
+        messages = listed.get("messages") or []
+        return dict(messages[0]) if messages else None
+
+    # threading -------------------------------------------------------------------------
+    def in_thread(self, message: OutgoingMessage) -> OutgoingMessage:
+        """The message made to join its thread: Gmail threads a message only when it
+        references one of the thread's messages AND the subjects match, threadId or not.
+        A thread that vanished (deleted by the user) leaves a fresh conversation."""
+        if not message.thread_id:
+            return message
+        thread = self.calls.execute(
+            lambda: (
+                self.gmail.users()
+                .threads()
+                .get(
+                    userId="me",
+                    id=message.thread_id,
+                    format="metadata",
+                    metadataHeaders=THREAD_HEADERS,
+                )
+            ),
+            missing_ok=True,
+        )
+        members = (thread or {}).get("messages") or []
+        if not members:
+            return dataclasses.replace(message, thread_id=None)
+        first = mime.headers_of(members[0])
+        last = mime.headers_of(members[-1])
+        subject = message.subject
+        if not mime.same_subject(subject, first.get("subject", "")):
+            subject = mime.reply_subject(first.get("subject", ""))
+        in_reply_to = message.in_reply_to or last.get("message-id") or None
+        references = list(message.references)
+        if not references and in_reply_to:
+            references = [*mime.message_ids(last.get("references", "")), in_reply_to]
+        return dataclasses.replace(
+            message, subject=subject, in_reply_to=in_reply_to, references=references
+        )
+
+    # plumbing --------------------------------------------------------------------------
+    def _body(self, message: OutgoingMessage) -> dict[str, Any]:
+        body: dict[str, Any] = {"raw": mime.raw(message, self.email)}
+        if message.thread_id:
+            body["threadId"] = message.thread_id
+        return body
+
+    def _draft_ref(self, draft: dict[str, Any], message: OutgoingMessage) -> DraftRef:
+        thread_id = draft.get("message", {}).get("threadId") or message.thread_id
+        return DraftRef(draft["id"], message.message_id, thread_id)
+
+    def _drafts(self) -> Any:
+        return self.gmail.users().drafts()
+
+    def _messages(self) -> Any:
+        return self.gmail.users().messages()

@@ -1,0 +1,101 @@
+"""RFC 5322 messages for Gmail's `raw` field, and reading the headers Gmail returns."""
+
+from __future__ import annotations
+
+import base64
+import email.policy
+import re
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import getaddresses, parsedate_to_datetime
+from typing import Any
+
+from integrations.protocol import OutgoingMessage
+
+_LINE_BREAK = re.compile(r"[\r\n]")
+_REPLY_PREFIX = re.compile(r"^\s*((re|fwd?|aw|sv|antw)\s*:\s*)+", re.IGNORECASE)
+
+
+def _single_line(name: str, value: str) -> str:
+    # A CR or LF in a header value would let text from a template or a contact's
+    # name start a new header (Bcc: ...): refuse rather than fold or strip.
+    if _LINE_BREAK.search(value):
+        raise ValueError(f"{name} must not contain line breaks")
+    return value
+
+
+def angle(message_id: str) -> str:
+    """A Message-ID in its angle brackets, as the header carries it."""
+    bare = message_id.strip().strip("<>")
+    return f"<{bare}>"
+
+
+def bare(message_id: str) -> str:
+    return message_id.strip().strip("<>")
+
+
+def build(message: OutgoingMessage, sender: str) -> EmailMessage:
+    """The message with our Message-ID, and In-Reply-To/References when it answers one."""
+    if not message.to:
+        raise ValueError("a message needs at least one recipient")
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["From"] = _single_line("From", sender)
+    msg["To"] = ", ".join(_single_line("To", address) for address in message.to)
+    msg["Subject"] = _single_line("Subject", message.subject)
+    msg["Message-ID"] = angle(_single_line("Message-ID", message.message_id))
+    if message.in_reply_to:
+        msg["In-Reply-To"] = angle(_single_line("In-Reply-To", message.in_reply_to))
+    references = [angle(_single_line("References", r)) for r in message.references]
+    if message.in_reply_to and angle(message.in_reply_to) not in references:
+        references.append(angle(message.in_reply_to))
+    if references:
+        msg["References"] = " ".join(references)
+    msg.set_content(message.body)
+    return msg
+
+
+def raw(message: OutgoingMessage, sender: str) -> str:
+    """base64url of the RFC 5322 bytes, as messages.send and drafts take it."""
+    return base64.urlsafe_b64encode(build(message, sender).as_bytes()).decode("ascii")
+
+
+def headers_of(resource: dict[str, Any]) -> dict[str, str]:
+    """A metadata-format message's headers by lower-cased name (the first of repeats)."""
+    found: dict[str, str] = {}
+    for header in resource.get("payload", {}).get("headers", []):
+        found.setdefault(str(header.get("name", "")).lower(), str(header.get("value", "")))
+    return found
+
+
+def addresses(value: str) -> list[str]:
+    """The addresses in an address header, lower-cased, display names dropped."""
+    return [address.lower() for _, address in getaddresses([value]) if address]
+
+
+def message_ids(value: str) -> list[str]:
+    """The <ids> in In-Reply-To/References, in order."""
+    return re.findall(r"<[^<>\s]+>", value)
+
+
+def date_of(headers: dict[str, str], resource: dict[str, Any]) -> datetime:
+    """The Date header, else Gmail's internalDate (ms since the epoch), aware."""
+    try:
+        found = parsedate_to_datetime(headers.get("date", ""))
+        return found if found.tzinfo else found.replace(tzinfo=UTC)
+    except (TypeError, ValueError):
+        millis = int(resource.get("internalDate", 0))
+        return datetime.fromtimestamp(millis / 1000, UTC)
+
+
+def same_subject(a: str, b: str) -> bool:
+    """Whether Gmail would thread the two subjects together (Re:/Fwd: prefixes ignored)."""
+    return _normal(a) == _normal(b)
+
+
+def reply_subject(thread_subject: str) -> str:
+    """ "Re: <subject>" unless it already carries a reply prefix."""
+    return thread_subject if _REPLY_PREFIX.match(thread_subject) else f"Re: {thread_subject}"
+
+
+def _normal(subject: str) -> str:
+    return _REPLY_PREFIX.sub("", subject).strip().lower()

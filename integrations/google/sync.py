@@ -1,0 +1,283 @@
+"""Gmail mailbox sync: a resumable first sync limited to the tracked contacts, then
+history-based increments, and noticing our drafts leaving the Drafts folder."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from integrations.google import mime
+from integrations.google.client import Calls
+from integrations.google.errors import GoogleRefused
+from integrations.protocol import DraftGone, MessageSeen
+
+log = logging.getLogger(__name__)
+
+HISTORY_CURSOR = "gmail.history"  # the history id to continue from
+FIRST_SYNC_CURSOR = "gmail.first_sync"  # JSON progress of a first sync still paging
+DRAFTS_CURSOR = "gmail.drafts"  # JSON list of the draft ids seen last time
+
+METADATA_HEADERS = [
+    "From",
+    "To",
+    "Cc",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "In-Reply-To",
+    "References",
+    "Auto-Submitted",
+    "X-Autoreply",
+    "X-Autorespond",
+    "Precedence",
+    "Content-Type",
+]
+# Headers passed on to the worker so it can tell automatic mail from a person's answer.
+AUTOMATION_HEADERS = (
+    "auto-submitted",
+    "x-autoreply",
+    "x-autorespond",
+    "precedence",
+    "content-type",
+)
+# Label changes matter too: real Gmail sends a draft by moving its message from DRAFT to
+# SENT (same message id), which history reports as labels, not as an added message.
+HISTORY_TYPES = ["messageAdded", "messageDeleted", "labelAdded", "labelRemoved"]
+HISTORY_PAGE = 500
+QUERY_CHARS = 1000  # Gmail truncates very long q strings without saying so
+
+
+@dataclass
+class MailChanges:
+    messages: list[MessageSeen] = field(default_factory=list)
+    drafts_gone: list[DraftGone] = field(default_factory=list)
+    incomplete: bool = False
+
+
+def queries(addresses: Iterable[str], limit: int = QUERY_CHARS) -> list[str]:
+    """Search strings covering mail from, to or cc each address, each under `limit`.
+
+    Braces are Gmail's OR group; drafts are left out (they are ours, not mail).
+    """
+    chunks: list[list[str]] = []
+    size = 0
+    for address in sorted({a.strip().lower() for a in addresses if a.strip()}):
+        terms = [f"from:{address}", f"to:{address}", f"cc:{address}"]
+        cost = sum(len(t) + 1 for t in terms)
+        if not chunks or size + cost > limit:
+            chunks.append([])
+            size = 0
+        chunks[-1] += terms
+        size += cost
+    return ["{" + " ".join(terms) + "} -in:drafts" for terms in chunks]
+
+
+class MailboxSync:
+    """Sync of one Gmail mailbox.
+
+    Parameters:
+        gmail: the Gmail discovery client.
+        calls: executes requests (quota, retries, errors).
+        email: the account's address.
+        batch_uri: where Gmail batches are posted.
+        page_size: messages listed per page of a first sync.
+        pages_per_sync: pages of a first sync done per call before returning incomplete,
+            so a big mailbox is synced in resumable steps.
+    """
+
+    def __init__(
+        self,
+        gmail: Any,
+        calls: Calls,
+        email: str,
+        batch_uri: str,
+        *,
+        page_size: int = 100,
+        pages_per_sync: int = 5,
+    ) -> None:
+        self.gmail = gmail
+        self.calls = calls
+        self.email = email.lower()
+        self.batch_uri = batch_uri
+        self.page_size = page_size
+        self.pages_per_sync = pages_per_sync
+
+    def sync(self, cursors: dict[str, str], addresses: set[str]) -> MailChanges:
+        """Changes since `cursors` (updated in place)."""
+        wanted = {a.strip().lower() for a in addresses}
+        if FIRST_SYNC_CURSOR in cursors or HISTORY_CURSOR not in cursors:
+            return self._first(cursors, wanted)
+        try:
+            return self._incremental(cursors, wanted)
+        except GoogleRefused as error:
+            if error.status != 404:
+                raise
+        # The history id is too old (Gmail keeps about a week, sometimes hours): start
+        # over once. The first sync never reads history, so this cannot loop.
+        log.warning("Gmail history expired for %r: full resync", self.email)
+        del cursors[HISTORY_CURSOR]
+        return self._first(cursors, wanted)
+
+    # first sync ------------------------------------------------------------------------
+    def _first(self, cursors: dict[str, str], wanted: set[str]) -> MailChanges:
+        state = json.loads(cursors[FIRST_SYNC_CURSOR]) if FIRST_SYNC_CURSOR in cursors else None
+        if state is None:
+            # Taken before listing: whatever arrives while we page is in history after it.
+            profile = self.calls.execute(lambda: self._users().getProfile(userId="me"))
+            state = {"history": str(profile["historyId"]), "chunk": 0, "page": None}
+        chunks = queries(wanted)
+        changes = MailChanges()
+        seen: set[str] = set()
+        for _ in range(self.pages_per_sync):
+            if state["chunk"] >= len(chunks):
+                break
+            listed = self._list_page(chunks[state["chunk"]], state["page"])
+            ids = [m["id"] for m in listed.get("messages", []) if m["id"] not in seen]
+            seen.update(ids)
+            changes.messages += self._fetch(ids, wanted)
+            state["page"] = listed.get("nextPageToken")
+            if not state["page"]:
+                state["chunk"] += 1
+        if state["chunk"] < len(chunks):
+            cursors[FIRST_SYNC_CURSOR] = json.dumps(state)
+            changes.incomplete = True
+            return changes
+        cursors.pop(FIRST_SYNC_CURSOR, None)
+        cursors[HISTORY_CURSOR] = state["history"]
+        changes.drafts_gone = self._drafts_gone(cursors)
+        return changes
+
+    def _list_page(self, query: str, page_token: str | None) -> dict[str, Any]:
+        answer: dict[str, Any] = self.calls.execute(
+            lambda: (
+                self._users()
+                .messages()
+                .list(userId="me", q=query, maxResults=self.page_size, pageToken=page_token)
+            )
+        )
+        return answer
+
+    # increments ------------------------------------------------------------------------
+    def _incremental(self, cursors: dict[str, str], wanted: set[str]) -> MailChanges:
+        added: dict[str, None] = {}  # ordered set of message ids
+        deleted: set[str] = set()
+        drafts_changed = False
+        page_token: str | None = None
+        start = cursors[HISTORY_CURSOR]
+        while True:
+            page = self.calls.execute(
+                partial(
+                    self._users().history().list,
+                    userId="me",
+                    startHistoryId=start,
+                    historyTypes=HISTORY_TYPES,
+                    maxResults=HISTORY_PAGE,
+                    pageToken=page_token,
+                )
+            )
+            for record in page.get("history", []):
+                drafts_changed |= _read_record(record, added, deleted)
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                break
+        ids = [i for i in added if i not in deleted]
+        changes = MailChanges(messages=self._fetch(ids, wanted))
+        cursors[HISTORY_CURSOR] = str(page["historyId"])
+        if drafts_changed or DRAFTS_CURSOR not in cursors:
+            changes.drafts_gone = self._drafts_gone(cursors)
+        return changes
+
+    # drafts ----------------------------------------------------------------------------
+    def _drafts_gone(self, cursors: dict[str, str]) -> list[DraftGone]:
+        """Drafts listed last time and missing now; records the current list."""
+        before: list[str] = json.loads(cursors.get(DRAFTS_CURSOR, "[]"))
+        now: list[str] = []
+        page_token: str | None = None
+        while True:
+            page = self.calls.execute(
+                partial(
+                    self._users().drafts().list, userId="me", maxResults=500, pageToken=page_token
+                )
+            )
+            now += [d["id"] for d in page.get("drafts", [])]
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                break
+        cursors[DRAFTS_CURSOR] = json.dumps(sorted(now))
+        still = set(now)
+        return [DraftGone(draft_id) for draft_id in before if draft_id not in still]
+
+    # messages --------------------------------------------------------------------------
+    def _fetch(self, ids: list[str], wanted: set[str]) -> list[MessageSeen]:
+        """Metadata of `ids` (batched), kept when they involve a wanted address."""
+        if not ids:
+            return []
+        get = self._users().messages().get
+        requests = {
+            message_id: partial(
+                get, userId="me", id=message_id, format="metadata", metadataHeaders=METADATA_HEADERS
+            )
+            for message_id in ids
+        }
+        found = self.calls.batch(requests, self.batch_uri)
+        out = []
+        for message_id in ids:
+            resource = found.get(message_id)
+            if resource is None or "DRAFT" in resource.get("labelIds", []):
+                continue
+            message = self.seen(resource)
+            if {message.from_address, *message.to, *message.cc} & wanted:
+                out.append(message)
+        return out
+
+    def seen(self, resource: dict[str, Any]) -> MessageSeen:
+        """A metadata-format Gmail message as the worker sees it."""
+        headers = mime.headers_of(resource)
+        senders = mime.addresses(headers.get("from", ""))
+        sender = senders[0] if senders else ""
+        in_reply_to = mime.message_ids(headers.get("in-reply-to", ""))
+        return MessageSeen(
+            provider_message_id=str(resource["id"]),
+            message_id=headers.get("message-id", "").strip(),
+            thread_id=resource.get("threadId"),
+            from_address=sender,
+            to=mime.addresses(headers.get("to", "")),
+            cc=mime.addresses(headers.get("cc", "")),
+            subject=headers.get("subject", ""),
+            date=mime.date_of(headers, resource),
+            sent_by_user="SENT" in resource.get("labelIds", []) or sender == self.email,
+            in_reply_to=in_reply_to[0] if in_reply_to else None,
+            references=mime.message_ids(headers.get("references", "")),
+            headers={k: headers[k] for k in AUTOMATION_HEADERS if k in headers},
+            excerpt=str(resource.get("snippet", "")),
+        )
+
+    def _users(self) -> Any:
+        return self.gmail.users()
+
+
+def _read_record(record: dict[str, Any], added: dict[str, None], deleted: set[str]) -> bool:
+    """Fold one history record into `added`/`deleted`; True when a draft changed."""
+    drafts_changed = False
+    for change in record.get("messagesAdded", []):
+        message = change.get("message", {})
+        if "DRAFT" in message.get("labelIds", []):
+            drafts_changed = True
+        else:
+            added[message["id"]] = None
+    for change in record.get("messagesDeleted", []):
+        message = change.get("message", {})
+        deleted.add(message["id"])
+        drafts_changed |= "DRAFT" in message.get("labelIds", [])
+    for change in record.get("labelsAdded", []):
+        labels = change.get("labelIds", [])
+        if "SENT" in labels:
+            added[change["message"]["id"]] = None
+        drafts_changed |= "DRAFT" in labels
+    for change in record.get("labelsRemoved", []):
+        drafts_changed |= "DRAFT" in change.get("labelIds", [])
+    return drafts_changed
