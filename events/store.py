@@ -101,6 +101,8 @@ _SELECT: Final = (
 )
 _SELECT_STREAM: Final = _SELECT + "WHERE stream_id = ? AND version > ? ORDER BY version"
 _SELECT_PAGE: Final = _SELECT + "WHERE position > ? ORDER BY position LIMIT ?"
+# Insert order equals commit order: see the class docstring.
+_LOCK_EVENTS: Final = "LOCK TABLE events IN EXCLUSIVE MODE"
 _SELECT_VERSION: Final = "SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?"
 
 _Row = Sequence[Any]
@@ -197,6 +199,10 @@ class EventStore:
         self._sql_version = sql(_SELECT_VERSION)
         self._sql_stream = sql(_SELECT_STREAM)
         self._sql_page = sql(_SELECT_PAGE)
+        self._sql_begin = (
+            "BEGIN IMMEDIATE" if self._sqlite else f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"
+        )
+        self._dbapi: Any = engine.dialect.loaded_dbapi
         self._timestamp: Callable[[datetime], Any] = _iso_utc if self._sqlite else _aware_utc
         self._to_event: Callable[[_Row], StoredEvent] = (
             _sqlite_event if self._sqlite else _postgres_event
@@ -265,22 +271,31 @@ class EventStore:
         return [result for result in results if result is not None]
 
     def _write(self, items: list[tuple[str, list[NewEvent], int | None]]) -> list[AppendResult]:
+        # Straight on the pooled DBAPI connection: SQLAlchemy's Connection and
+        # transaction bookkeeping cost more per append than SQLite's own work.
         recorded_at = self._timestamp(self._clock.now())
         timestamp = self._timestamp
+        encode = _encode_json
+        connection = self._engine.raw_connection()
         try:
-            with self._engine.begin() as conn:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(self._sql_begin)
                 if not self._sqlite:
-                    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-                    conn.exec_driver_sql("LOCK TABLE events IN EXCLUSIVE MODE")
+                    cursor.execute(_LOCK_EVENTS)
                 results = []
                 for stream_id, events, expected in items:
-                    if not events:
-                        actual = self._version(conn, stream_id)
-                        if expected is not None and expected != actual:
-                            raise _Conflict
-                        results.append(AppendResult(stream_id, actual, None, None, False))
-                        continue
-                    base = self._version(conn, stream_id) if expected is None else expected
+                    if not events or expected is None:
+                        cursor.execute(self._sql_version, (stream_id,))
+                        actual: int = cursor.fetchone()[0]  # type: ignore[index]
+                        if not events:
+                            if expected is not None and expected != actual:
+                                raise _Conflict
+                            results.append(AppendResult(stream_id, actual, None, None, False))
+                            continue
+                        base = actual
+                    else:
+                        base = expected
                     rows = [
                         (
                             e.event_id,
@@ -288,7 +303,7 @@ class EventStore:
                             base + n,
                             e.type,
                             e.schema_version,
-                            json.dumps(e.payload, separators=(",", ":"), ensure_ascii=False),
+                            encode(e.payload),
                             timestamp(e.occurred_at),
                             recorded_at,
                             e.causation_id,
@@ -296,25 +311,34 @@ class EventStore:
                         )
                         for n, e in enumerate(events, start=1)
                     ]
-                    unchecked = expected is None or expected == 0
-                    first = conn.exec_driver_sql(
-                        self._sql_insert_first, (*rows[0], unchecked, stream_id, base)
-                    ).scalar()
-                    if first is None:
+                    cursor.execute(self._sql_insert_first, (*rows[0], not base, stream_id, base))
+                    inserted = cursor.fetchone()
+                    if inserted is None:
                         raise _Conflict
+                    first = inserted[0]
                     if len(rows) > 1:
-                        conn.exec_driver_sql(self._sql_insert, rows[1:])
+                        cursor.executemany(self._sql_insert, rows[1:])
                     # Writers hold the write lock (SQLite) or the EXCLUSIVE table lock
                     # (PostgreSQL), so nobody else draws positions meanwhile: ours are
                     # consecutive.
-                    results.append(
-                        AppendResult(
-                            stream_id, base + len(rows), first, first + len(rows) - 1, True
-                        )
-                    )
+                    last = first + len(rows) - 1
+                    results.append(AppendResult(stream_id, base + len(rows), first, last, True))
+                connection.commit()
                 return results
-        except sa.exc.IntegrityError as error:
+            except BaseException:
+                connection.rollback()
+                raise
+            finally:
+                cursor.close()
+        except self._dbapi.IntegrityError as error:
             raise _Conflict from error
+        except self._dbapi.Error as error:
+            # The same exceptions SQLAlchemy raises everywhere else.
+            raise sa.exc.DBAPIError.instance(
+                None, None, error, self._dbapi.Error, dialect=self._engine.dialect
+            ) from error
+        finally:
+            connection.close()
 
     def _analyse(
         self, items: list[tuple[str, list[NewEvent], int | None]]
@@ -405,10 +429,21 @@ class EventStore:
                 remaining -= len(rows)
 
     def _page(self, after: int, size: int, types: tuple[str, ...] | None) -> Sequence[_Row]:
+        if types is None:
+            # The hot path (rebuilds, tailing): one statement on the pooled DBAPI
+            # connection, plain tuples, no per-row Row objects. One SELECT is its own
+            # snapshot on both databases.
+            connection = self._engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute(self._sql_page, (after, size))
+                rows: Sequence[_Row] = cursor.fetchall()
+                cursor.close()
+                connection.rollback()
+            finally:
+                connection.close()
+            return rows
         with self._reader.connect() as conn:
-            if types is None:
-                # The hot path (rebuilds, tailing): a prepared string, plain tuples.
-                return conn.exec_driver_sql(self._sql_page, (after, size)).fetchall()
             column = events_table.c
             query = (
                 sa.select(*events_table.columns)
@@ -489,9 +524,11 @@ def _driver_sql(engine: Engine) -> Callable[[str], str]:
 
 
 def _iso_utc(moment: datetime) -> str:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"timestamps must be aware, got {moment!r}")
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    if moment.tzinfo is not UTC:
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError(f"timestamps must be aware, got {moment!r}")
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="microseconds")
 
 
 def _aware_utc(moment: datetime) -> datetime:
@@ -500,7 +537,22 @@ def _aware_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-_loads = json.loads
+_encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_decoder = json.JSONDecoder()
+_scan_json = _decoder.scan_once  # type: ignore[attr-defined]  # the C scanner, without `loads`' whitespace handling
+
+
+def _loads(text: str) -> Any:
+    """Decode a payload: we wrote it compact, so the scanner can start at 0 directly."""
+    try:
+        value, end = _scan_json(text, 0)
+    except StopIteration:
+        return _decoder.decode(text)
+    if end != len(text):
+        return _decoder.decode(text)
+    return value
+
+
 _from_iso = datetime.fromisoformat
 
 
