@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.engine import Engine
 
+from events.database import reading_engine
+
 metadata = sa.MetaData()
 contact_keys = sa.Table(
     "contact_keys",
@@ -57,6 +59,9 @@ class Keyring:
         if len(master_key) != 32:
             raise ValueError("the master key must be 32 bytes")
         self._engine = engine
+        # Reads must not take SQLite's write lock: a projector asks for keys while its own
+        # catch-up transaction holds that lock, and would wait on itself until timeout.
+        self._reader = reading_engine(engine)
         self._master = master_key
         self._cache: dict[str, bytes | None] = {}
         self._lock = threading.Lock()
@@ -69,7 +74,7 @@ class Keyring:
         with self._lock:
             if contact_id in self._cache:
                 return self._cache[contact_id]
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             wrapped = conn.execute(
                 sa.select(contact_keys.c.wrapped_key).where(contact_keys.c.contact_id == contact_id)
             ).scalar()
@@ -113,7 +118,7 @@ class Keyring:
 
     def load_all(self) -> None:
         """Warm the cache with every key in one query (projection rebuilds read thousands)."""
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             rows = conn.execute(sa.select(contact_keys.c.contact_id, contact_keys.c.wrapped_key))
             keys = {cid: self._unwrap(cid, wrapped) for cid, wrapped in rows}
         with self._lock:
