@@ -143,7 +143,10 @@ class Calls:
             chunk = keys[start : start + BATCH_SIZE]
             answers, retry = self.backoff.run(self._batch_attempt(requests, chunk, batch_uri))
             found.update({k: v for k, v in answers.items() if v is not None or not missing_ok})
-            for key in retry:
+            if retry:
+                # The parts were throttled: pause as a retry would before asking again.
+                self.backoff.sleep(self.backoff.delay(0, retry[0][1]))
+            for key, _ in retry:
                 answer = self.execute(requests[key], missing_ok=missing_ok)
                 if answer is not None:
                     found[key] = answer
@@ -151,16 +154,16 @@ class Calls:
 
     def _batch_attempt(
         self, requests: Mapping[K, Callable[[], HttpRequest]], chunk: list[K], batch_uri: str
-    ) -> Callable[[], tuple[dict[K, Any], list[K]]]:
+    ) -> Callable[[], tuple[dict[K, Any], list[tuple[K, TransientProviderError]]]]:
         return lambda: self._batch_once(requests, chunk, batch_uri)
 
     def _batch_once(
         self, requests: Mapping[K, Callable[[], HttpRequest]], chunk: Iterable[K], batch_uri: str
-    ) -> tuple[dict[K, Any], list[K]]:
+    ) -> tuple[dict[K, Any], list[tuple[K, TransientProviderError]]]:
         self._check_connected()
         by_id = {str(i): key for i, key in enumerate(chunk)}
         answers: dict[K, Any] = {}
-        retry: list[K] = []
+        retry: list[tuple[K, TransientProviderError]] = []
         failure: list[BaseException] = []
 
         def collect(request_id: str, response: Any, error: Exception | None) -> None:
@@ -173,7 +176,7 @@ class Calls:
                 return
             mapped = translate(error, "batch part", self.email)
             if isinstance(mapped, TransientProviderError):
-                retry.append(key)
+                retry.append((key, mapped))
             else:
                 failure.append(mapped or error)
 
