@@ -230,7 +230,9 @@ class MailboxSync:
             if resource is None or "DRAFT" in resource.get("labelIds", []):
                 continue
             message = self.seen(resource)
-            if {message.from_address, *message.to, *message.cc} & wanted:
+            if {message.from_address, *message.to, *message.cc} & wanted or _delivery_report(
+                message
+            ):
                 out.append(message)
         return out
 
@@ -258,6 +260,13 @@ class MailboxSync:
 
     def _users(self) -> Any:
         return self.gmail.users()
+
+
+def _delivery_report(message: MessageSeen) -> bool:
+    """A bounce names the contact only in its body; the worker ties it to our message
+    through In-Reply-To, so pass it on rather than lose news of a dead address."""
+    content_type = message.headers.get("content-type", "").lower()
+    return content_type.startswith("multipart/report") and message.in_reply_to is not None
 
 
 def _read_record(record: dict[str, Any], added: dict[str, None], deleted: set[str]) -> bool:
