@@ -51,6 +51,7 @@ class GmailProvider:
         backoff: the retry policy (defaults to 5 attempts with jitter, using `sleep`).
         timeout: socket timeout in seconds.
         pages_per_sync: first-sync pages per call before it reports incomplete.
+        page_size: messages per first-sync page (Gmail allows up to 500).
     """
 
     def __init__(
@@ -66,6 +67,7 @@ class GmailProvider:
         backoff: Backoff | None = None,
         timeout: float = TIMEOUT_S,
         pages_per_sync: int = 5,
+        page_size: int = 100,
     ) -> None:
         self.account_id = account_id
         self.email = email
@@ -85,6 +87,7 @@ class GmailProvider:
             gmail_calls,
             email,
             self.endpoints.gmail_batch,
+            page_size=page_size,
             pages_per_sync=pages_per_sync,
         )
         self._events = Events(self._calendar, calendar_calls, email, clock)

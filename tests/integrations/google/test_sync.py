@@ -47,9 +47,12 @@ def test_a_large_first_sync_resumes_and_then_sees_what_arrived_meanwhile(
     for n in range(7):
         env.contact.write(CONTACT, f"Note {n}", "Hello")
     provider = GmailProvider.from_sandbox(
-        env.sandbox.endpoints(), sleep=env.sleep, clock=env.sandbox.clock.now, pages_per_sync=1
+        env.sandbox.endpoints(),
+        sleep=env.sleep,
+        clock=env.sandbox.clock.now,
+        pages_per_sync=1,
+        page_size=3,
     )
-    provider._mailbox.page_size = 3
     try:
         first = provider.sync({}, {CONTACT})
         assert first.incomplete
