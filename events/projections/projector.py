@@ -111,7 +111,7 @@ class Projector:
     def _catch_up_once(self) -> int:
         head = self.store.head()
         with self.engine.begin() as conn:
-            cps = self._checkpoints(conn, list(self._by_name))
+            cps = self._checkpoints(conn, list(self._by_name), lock=True)
             start = min(cps.values())
             if head <= start:
                 return 0
@@ -141,7 +141,7 @@ class Projector:
         states: dict[str, Rows[Any]] = {p.name: Rows() for p in chosen}
         applied = self._replay(states, {p.name: 0 for p in chosen}, 0, head, chosen)
         with self.engine.begin() as conn:
-            self._checkpoints(conn, [p.name for p in chosen])
+            self._checkpoints(conn, [p.name for p in chosen], lock=True)
             for p in chosen:
                 table = table_for(p.row_type)
                 conn.execute(table.delete())
@@ -184,18 +184,27 @@ class Projector:
     # --- storage --------------------------------------------------------------------
 
     @staticmethod
-    def _checkpoints(conn: Connection, names: list[str]) -> dict[str, int]:
-        found = dict(
-            conn.execute(
-                sa.select(checkpoints.c.name, checkpoints.c.position).where(
-                    checkpoints.c.name.in_(names)
-                )
-            ).all()
+    def _checkpoints(conn: Connection, names: list[str], *, lock: bool = False) -> dict[str, int]:
+        """Read the checkpoints, creating missing ones at 0; with `lock`, hold their rows.
+
+        Locking (PostgreSQL; SQLite's write lock already serialises) makes a second
+        catch-up wait for the first and then read where it left off, instead of applying
+        the same events again and colliding on the rows the first one wrote.
+        """
+        query = sa.select(checkpoints.c.name, checkpoints.c.position).where(
+            checkpoints.c.name.in_(names)
         )
-        for name in names:
-            if name not in found:
-                conn.execute(checkpoints.insert().values(name=name, position=0))
-                found[name] = 0
+        found = dict(conn.execute(query).all())
+        for name in sorted(set(names) - found.keys()):
+            try:
+                with conn.begin_nested():
+                    conn.execute(checkpoints.insert().values(name=name, position=0))
+            except sa.exc.IntegrityError:
+                pass  # another process created it meanwhile
+        if lock:
+            query = query.order_by(checkpoints.c.name).with_for_update()
+        if lock or found.keys() != set(names):
+            found = dict(conn.execute(query).all())
         return found
 
     @staticmethod
