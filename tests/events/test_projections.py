@@ -503,7 +503,7 @@ def test_catching_up_in_chunks_equals_a_rebuild(
 
 
 def _busy_history(views: Views, contacts: int) -> None:
-    """Each contact: added, outreach sent, two nudges drafted and one sent, a meeting moved twice."""
+    """Per contact: added, outreach sent, two nudges drafted and one sent, a meeting moved twice."""
     history = History(views.clock)
     steps = (
         "add",
