@@ -13,7 +13,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 
 from events.envelope import NewEvent, StoredEvent
-from events.keyring import Keyring, seal, unseal
+from events.keyring import KeyDestroyed, Keyring, seal, unseal
 from events.types import EVENT_TYPES, Event
 from events.upcasting import upcast
 
@@ -97,10 +97,16 @@ class Codec:
             values.pop(k, None)
         if personal:
             contact_id = values["contact_id"]
-            key = self.keyring.ensure_key(contact_id)
-            values[SEALED] = seal(
-                key, json.dumps(personal, separators=(",", ":")).encode(), contact_id.encode()
-            )
+            try:
+                key = self.keyring.ensure_key(contact_id)
+            except KeyDestroyed:
+                # Forgotten: their personal fields are not written at all; the empty seal
+                # reads back as "forgotten".
+                values[SEALED] = ""
+            else:
+                values[SEALED] = seal(
+                    key, json.dumps(personal, separators=(",", ":")).encode(), contact_id.encode()
+                )
         return NewEvent(
             event_id=event_id,
             type=event.TYPE,
@@ -119,7 +125,7 @@ class Codec:
         if sealed is not None:
             key = self.keyring.key(payload.get("contact_id", ""))
             opened: dict[str, Any] | None = None
-            if key is not None:
+            if key is not None and sealed:
                 try:
                     opened = json.loads(unseal(key, sealed, payload["contact_id"].encode()))
                 except InvalidTag:

@@ -26,6 +26,13 @@ contact_keys = sa.Table(
 )
 
 _NONCE = 12
+# What a forgotten contact's row holds instead of a key: a tombstone, so that nothing
+# written about them later (a late reply, a sync) quietly gets a fresh, readable key.
+_DESTROYED = b""
+
+
+class KeyDestroyed(LookupError):
+    """The contact was forgotten: their key is gone and no new one will be made."""
 
 
 def master_key_from_secret(secret: str) -> bytes:
@@ -78,13 +85,16 @@ class Keyring:
             wrapped = conn.execute(
                 sa.select(contact_keys.c.wrapped_key).where(contact_keys.c.contact_id == contact_id)
             ).scalar()
-        key = None if wrapped is None else self._unwrap(contact_id, wrapped)
+        key = None if not wrapped else self._unwrap(contact_id, wrapped)
         with self._lock:
             self._cache[contact_id] = key
         return key
 
     def ensure_key(self, contact_id: str) -> bytes:
-        """Return the contact's key, creating it on first use."""
+        """Return the contact's key, creating it on first use.
+
+        Raises `KeyDestroyed` when the contact was forgotten.
+        """
         key = self.key(contact_id)
         if key is not None:
             return key
@@ -100,6 +110,8 @@ class Keyring:
                 conn.execute(
                     contact_keys.insert().values(contact_id=contact_id, wrapped_key=wrapped)
                 )
+            elif existing == _DESTROYED:
+                raise KeyDestroyed(f"contact {contact_id} was forgotten")
             else:
                 key = self._unwrap(contact_id, existing)
         with self._lock:
@@ -107,11 +119,18 @@ class Keyring:
         return key
 
     def forget(self, contact_id: str) -> bool:
-        """Destroy the contact's key; return whether there was one."""
+        """Destroy the contact's key, leaving a tombstone; return whether there was a key."""
         with self._engine.begin() as conn:
             deleted = conn.execute(
-                contact_keys.delete().where(contact_keys.c.contact_id == contact_id)
+                contact_keys.delete().where(
+                    contact_keys.c.contact_id == contact_id,
+                    contact_keys.c.wrapped_key != _DESTROYED,
+                )
             ).rowcount
+            conn.execute(contact_keys.delete().where(contact_keys.c.contact_id == contact_id))
+            conn.execute(
+                contact_keys.insert().values(contact_id=contact_id, wrapped_key=_DESTROYED)
+            )
         with self._lock:
             self._cache[contact_id] = None
         return bool(deleted)
@@ -120,7 +139,7 @@ class Keyring:
         """Warm the cache with every key in one query (projection rebuilds read thousands)."""
         with self._reader.connect() as conn:
             rows = conn.execute(sa.select(contact_keys.c.contact_id, contact_keys.c.wrapped_key))
-            keys = {cid: self._unwrap(cid, wrapped) for cid, wrapped in rows}
+            keys = {cid: self._unwrap(cid, wrapped) if wrapped else None for cid, wrapped in rows}
         with self._lock:
             self._cache.update(keys)
 
