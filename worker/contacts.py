@@ -58,7 +58,8 @@ class ContactBook:
         self.app.projector.catch_up()
         rows = self.app.projector.rows(ContactRow)
         rows = [r for r in rows if include_forgotten or not r.forgotten]
-        return sorted(rows, key=lambda r: (r.added_at, r.contact_id))
+        # Contacts imported together share `added_at`: by name then, not by random id.
+        return sorted(rows, key=lambda r: (r.added_at, (r.name or "").lower(), r.contact_id))
 
     def resolve(self, ref: str) -> ContactRow:
         """Find one contact by id (or a unique prefix of at least 4), e-mail or exact name."""
@@ -206,9 +207,9 @@ class ContactBook:
                 [contact.url.lower()] if contact.url else []
             )
             for key in keys:
+                # Checked one by one so the same address given twice is caught as well.
                 if key in seen:
                     raise DuplicateContact(
                         f"{label(contact)}: {key} already belongs to {seen[key]}"
                     )
-            for key in keys:
                 seen[key] = f"{contact.name} ({label(contact)})"
