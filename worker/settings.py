@@ -166,12 +166,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     for key in toml:
         if key not in {"database_url", "broker_url", "sync_interval_s", "profile", "policy"}:
             raise SettingsError(f"{path}: unknown setting {key!r}")
+    for key in ("database_url", "broker_url"):
+        if not isinstance(toml.get(key, ""), str):
+            raise SettingsError(f"{path}: {key}: expected a string")
     database_url = env.get("OUTREACH_DATABASE_URL") or toml.get("database_url")
     if not database_url:
         database_url = f"sqlite:///{data_dir / 'outreach.sqlite'}"
     broker_url = env.get("OUTREACH_BROKER_URL") or toml.get("broker_url") or None
     sync_interval = toml.get("sync_interval_s", 60)
-    if not isinstance(sync_interval, int) or sync_interval < 1:
+    if not isinstance(sync_interval, int) or isinstance(sync_interval, bool) or sync_interval < 1:
         raise SettingsError(f"{path}: sync_interval_s must be a positive integer")
     settings = Settings(
         database_url=database_url,
