@@ -17,17 +17,19 @@ from events.codec import Codec
 from events.journal import Journal
 from events.keyring import Keyring
 from events.keyring import metadata as keys_metadata
-from events.projections.drafts import DraftRow
 from events.projections.meetings import MeetingRow
 from events.projections.pipeline import ContactRow
 from events.projections.projector import Projector
-from events.projections.referrals import ReferralRow
 from events.projections.rows import metadata as views_metadata
 from events.store import EventStore
 from events.store import metadata as log_metadata
 from events.types import (
     DRAFT_KINDS,
     SENT_FOR_KIND,
+    AccountConnected,
+    AccountNeedsReconnect,
+    AccountRemoved,
+    AccountSyncFailed,
     ContactAdded,
     ContactForgotten,
     ContactUpdated,
@@ -50,11 +52,11 @@ from events.types import (
     ReferrerThanksDrafted,
     ReplyKind,
     ReplyReceived,
+    SyncCursorAdvanced,
     ThankYouDrafted,
 )
 
 MASTER = bytes(range(32))
-ROW_TYPES = (ContactRow, MeetingRow, DraftRow, ReferralRow)
 DRAFT_CLASSES = {
     "outreach": OutreachDrafted,
     "nudge": NudgeDrafted,
@@ -84,9 +86,9 @@ class Views:
     def snapshot(self, projector: Projector | None = None) -> dict[str, list[Any]]:
         p = projector or self.projector
         out: dict[str, list[Any]] = {}
-        for row_type in ROW_TYPES:
-            rows = p.rows(row_type)
-            out[row_type.TABLE] = sorted(rows, key=lambda r: getattr(r, r.KEY))
+        for projection in p.projections:
+            rows = p.rows(projection.row_type)
+            out[projection.name] = sorted(rows, key=lambda r: getattr(r, r.KEY))
         return out
 
 
@@ -137,6 +139,7 @@ OPS = (
     "notes",
     "referrer_thanks",
     "forget",
+    "account",
 )
 REPLY_KINDS: tuple[ReplyKind, ...] = ("reply", "out_of_office", "auto_reply", "bounce")
 
@@ -178,6 +181,8 @@ class History:
 
     def events(self, op: Op) -> list[Event]:
         kind, i, j = op
+        if kind == "account":
+            return [self._account(i, j)]
         if kind == "add" or not self.contacts:
             return [self._add(i, j)]
         cid = self._live(i)
@@ -186,6 +191,21 @@ class History:
         handler = getattr(self, f"_{kind}")
         result: list[Event] = handler(cid, j)
         return result
+
+    def _account(self, i: int, j: int) -> Event:
+        aid = f"acc{i % 2}"
+        step = j % 5
+        if step == 0:
+            return AccountConnected(
+                account_id=aid, provider="sandbox", email=f"me{i}@example.org", time_zone="UTC"
+            )
+        if step == 1:
+            return SyncCursorAdvanced(account_id=aid, resource="mail", cursor=str(j))
+        if step == 2:
+            return AccountNeedsReconnect(account_id=aid, reason="token revoked", command="c")
+        if step == 3:
+            return AccountSyncFailed(account_id=aid, resource="calendar", error="HTTP 500")
+        return AccountRemoved(account_id=aid)
 
     def _add(self, i: int, j: int) -> Event:
         cid = self._next("c")
@@ -489,6 +509,7 @@ def test_catching_up_in_chunks_equals_a_rebuild(
             assert row.name is None
             assert row.emails == []
             assert row.company is None
+    assert {"pipeline", "meetings", "drafts", "referrals"} <= incremental.keys()
     for d in incremental["drafts"]:
         if d.contact_id in history.forgotten:
             assert d.subject is None
