@@ -159,7 +159,10 @@ class ContactBook:
             # open a transaction first, and a checkpoint inside one fails ("table is locked").
             raw = engine.raw_connection()
             try:
-                busy = raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                cursor = raw.cursor()
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                busy = cursor.fetchone()
+                cursor.close()
             finally:
                 raw.close()
             if busy is not None and busy[0]:

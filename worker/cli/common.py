@@ -9,7 +9,9 @@ from contextlib import contextmanager
 from typing import Any, NoReturn
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from events.store import StoreError
 from worker.addresses import InvalidInput
@@ -30,7 +32,8 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # Escaped: a message quoting "[policy]" or a name like "[bold]" is text, not markup.
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise SystemExit(code)
 
 
@@ -42,7 +45,9 @@ def opened_app() -> Iterator[App]:
         app = open_app(load_settings())
         yield app
     except USER_ERRORS as exc:
-        fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        # str(KeyError) is the repr of its message, quotes included.
+        text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+        fail(text.splitlines()[0] if text else type(exc).__name__)
     finally:
         if app is not None:
             app.close()
@@ -56,13 +61,13 @@ def print_table(
     title: str, columns: list[str], rows: list[list[Any]], empty: str = "nothing yet"
 ) -> None:
     if not rows:
-        console.print(f"{title}: {empty}")
+        console.print(Text(f"{title}: {empty}"))
         return
-    table = Table(title=title, title_justify="left")
+    table = Table(title=Text(title), title_justify="left")
     for col in columns:
         table.add_column(col)
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(Text("" if v is None else str(v)) for v in row))
     console.print(table)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from worker.cli import app
 from worker.cli.common import console, opened_app, print_json, print_table, short
@@ -53,7 +54,7 @@ def add(
     if as_json:
         print_json(asdict(row))
     else:
-        console.print(f"added {row.name} ({short(row.contact_id)}), stage {row.stage}")
+        console.print(Text(f"added {row.name} ({short(row.contact_id)}), stage {row.stage}"))
 
 
 @contacts_app.command("import")
@@ -68,8 +69,10 @@ def import_(
         print_json(asdict(summary))
         return
     console.print(
-        f"imported {summary.imported} contacts from {file} ({summary.source}); "
-        f"{summary.without_email} have no e-mail address and cannot be written to yet"
+        Text(
+            f"imported {summary.imported} contacts from {file} ({summary.source}); "
+            f"{summary.without_email} have no e-mail address and cannot be written to yet"
+        )
     )
 
 
@@ -117,4 +120,4 @@ def reach_out(contact: Annotated[str, typer.Argument(help="Id, e-mail or name.")
     """Choose to write to a contact: an outreach draft will be prepared for review."""
     with opened_app() as a:
         row = ContactBook(a).reach_out(contact)
-    console.print(f"{row.name}: an outreach draft will be prepared for your review")
+    console.print(Text(f"{row.name}: an outreach draft will be prepared for your review"))
