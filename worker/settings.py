@@ -144,7 +144,7 @@ def _master_key(env: Mapping[str, str], data_dir: Path) -> bytes:
             raise SettingsError(str(exc)) from None
     path = data_dir / KEY_FILE
     if not path.exists():
-        write_private_file(path, base64.b64encode(os.urandom(32)) + b"\n")
+        _create_key_file(path)
     check_private_file(path)
     raw = path.read_bytes().strip()
     try:
@@ -154,6 +154,20 @@ def _master_key(env: Mapping[str, str], data_dir: Path) -> bytes:
     if len(key) != 32:
         raise SettingsError(f"{path}: not a key written by outreach (expected 32 base64 bytes)")
     return key
+
+
+def _create_key_file(path: Path) -> None:
+    """Create the master key file once. Two first runs at the same time must not each
+    write their own key (the loser's contact keys would be wrapped with a lost key):
+    the file appears by `os.link`, which refuses to replace one already there."""
+    tmp = path.with_name(f"{path.name}.{os.urandom(4).hex()}.new")
+    write_private_file(tmp, base64.b64encode(os.urandom(32)) + b"\n")
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass  # another process won; use its key
+    finally:
+        tmp.unlink()
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
