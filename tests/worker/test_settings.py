@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,10 @@ def test_secret_key_from_the_environment(env: dict[str, str]) -> None:
 
     env["OUTREACH_SECRET_KEY"] = "too short"
     assert "OUTREACH_SECRET_KEY must be at least 16 characters" in _refusal(env)
+
+
+def test_first_runs_at_the_same_time_agree_on_one_key(env: dict[str, str]) -> None:
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: load_settings(env).secret_key, range(16)))
+    assert len(keys) == 1
+    assert os.listdir(env["OUTREACH_DATA_DIR"]) == [KEY_FILE]
