@@ -60,10 +60,18 @@ class Journal:
         causation_id: str | None = None,
         correlation_id: str | None = None,
     ) -> list[AppendResult]:
-        """Record events of several streams in one transaction: all or nothing."""
+        """Record events of several streams in one transaction: all or nothing.
+
+        Entries whose ids are already stored are left out, so replaying what a sync
+        saw (or a second worker recording the same) appends only what is new.
+        """
         now = self.clock.now()
+        given = [e.event_id for e in entries if e.event_id]
+        stored = self.store.existing(given) if given else set()
         by_stream: dict[str, list[Entry]] = defaultdict(list)
         for entry in entries:
+            if entry.event_id in stored:
+                continue
             by_stream[entry.event.stream_id()].append(entry)
         batch = [
             (
@@ -82,7 +90,7 @@ class Journal:
             )
             for stream, group in by_stream.items()
         ]
-        return self.store.append_batch(batch)
+        return self.store.append_batch(batch) if batch else []
 
     def has(self, event_id: str) -> bool:
         return self.store.contains(event_id)

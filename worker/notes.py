@@ -11,7 +11,12 @@ from events.types import ContactAdded, NotesRecorded
 from worker.addresses import check_address, check_text
 from worker.contacts import ContactBook
 
-_REFERRAL = re.compile(r"(?P<name>[^<>\n,;]{2,80}?)\s*<(?P<email>[^<>\s]+)>")
+# A name is the last few words before "<address>", after any sentence punctuation:
+# "Loved it. Talk to Alan Turing <alan@x.org>" names Alan Turing, not the sentence.
+_REFERRAL = re.compile(
+    r"(?P<name>(?:[^\W\d_][\w'’.-]*\s+){0,3}[^\W\d_][\w'’.-]*)\s*<(?P<email>[^<>\s]+)>"
+)
+_LEAD_WORDS = {"talk", "to", "with", "ask", "contact", "meet", "email", "write", "and", "also"}
 
 
 def referrals_in(text: str) -> list[tuple[str, str]]:
@@ -20,7 +25,10 @@ def referrals_in(text: str) -> list[tuple[str, str]]:
     for match in _REFERRAL.finditer(text):
         line = text.count("\n", 0, match.start()) + 1
         where = f"notes line {line}"
-        name = check_text(match["name"].strip(" -*•\t"), f"{where}: name", required=True)
+        words = match["name"].split()
+        while len(words) > 1 and words[0].lower() in _LEAD_WORDS:
+            words = words[1:]
+        name = check_text(" ".join(words), f"{where}: name", required=True)
         found.append((name, check_address(match["email"], f"{where}: email")))
     return found
 

@@ -76,7 +76,15 @@ def interpret(batch: SyncBatch, snapshot: Snapshot, account: AccountRow) -> list
                     SyncCursorAdvanced(
                         account_id=account.account_id, resource=resource, cursor=cursor
                     ),
-                    derive_id("cursor", account.account_id, resource, cursor),
+                    # The transition, not the value: a cursor may come back to an old value.
+                    derive_id(
+                        "cursor",
+                        account.account_id,
+                        resource,
+                        account.cursors.get(resource, ""),
+                        cursor,
+                        account.last_sync_at or "",
+                    ),
                 )
             )
     return entries

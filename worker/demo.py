@@ -1,0 +1,310 @@
+"""`outreach demo`: a few weeks of a realistic story in under a minute, on the sandbox.
+
+The embedded worker (SQLite, in-process broker) runs against the Gmail and Calendar
+emulators with a simulated clock; the story plays the contacts' side and the user's
+own clicks (sending reviewed drafts, writing notes). Nothing leaves this machine.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from events.clock import ManualClock
+from events.ids import derive_id
+from events.projections.accounts import AccountRow
+from events.projections.drafts import DraftRow
+from events.projections.meetings import MeetingRow
+from events.types import AccountConnected
+from integrations.protocol import EventRequest, Provider
+from integrations.sandbox import Sandbox
+from worker.app import App, open_app
+from worker.contacts import ContactBook, NewContact
+from worker.embedded import EmbeddedWorker
+from worker.messages import Renderer
+from worker.notes import record_notes
+from worker.settings import Profile, Settings, load_settings, with_policy
+
+START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday morning in London
+ZONE = "Europe/London"
+DAYS = 23
+
+
+@dataclass
+class Step:
+    at: datetime
+    what: str
+    run: Callable[[], None]
+
+
+class Story:
+    """The scripted other side: contacts who answer, invite, decline or stay silent."""
+
+    def __init__(self, app: App, sandbox: Sandbox, provider: Provider) -> None:
+        self.app = app
+        self.sandbox = sandbox
+        self.google = sandbox.google
+        self.provider = provider
+        self.book = ContactBook(app)
+        self.events: dict[str, str] = {}
+
+    def day(self, n: int, hour: int, minute: int = 0) -> datetime:
+        return START.replace(hour=hour, minute=minute) + timedelta(days=n)
+
+    def steps(self) -> list[Step]:
+        d = self.day
+        return [
+            Step(d(0, 8, 5), "you add five people and choose to write to them", self.contacts),
+            Step(d(1, 10), "Ada replies: happy to talk", lambda: self.reply("ada", "Happy to!")),
+            Step(d(1, 11), "Katherine's out-of-office answers", self.katherine_away),
+            Step(d(1, 14), "Barbara replies", lambda: self.reply("barbara", "Sure, let's talk.")),
+            Step(d(2, 9), "Ada sends an invite for Thursday 15:00", self.ada_invites),
+            Step(d(2, 10), "you invite Barbara for Friday", self.invite_barbara),
+            Step(d(2, 12), "Grace replies", lambda: self.reply("grace", "Any friend of Ada's.")),
+            Step(d(3, 9), "Grace invites you for next Tuesday 16:00", self.grace_invites),
+            Step(d(3, 15), "Barbara declines the meeting", self.barbara_declines),
+            Step(d(3, 17), "you write notes after meeting Ada", self.notes_on_ada),
+            Step(d(7, 18), "Grace moves the meeting to Wednesday 11:00", self.grace_moves),
+        ]
+
+    # --- the steps ------------------------------------------------------------------
+
+    def contacts(self) -> None:
+        people = [
+            (
+                "Ada Lovelace",
+                "ada@analytical.example",
+                "Analytical Engines",
+                "Head of Research",
+                "the alumni network",
+                None,
+            ),
+            (
+                "Linus Torvalds",
+                "linus@kernel.example",
+                "Kernel Org",
+                "Maintainer",
+                "a talk he gave at a meetup",
+                None,
+            ),
+            ("Barbara Liskov", "barbara@mit.example", "MIT", "Professor", "her course", None),
+            (
+                "Katherine Johnson",
+                "katherine@nasa.example",
+                "NASA",
+                "Mathematician",
+                "a former colleague",
+                None,
+            ),
+        ]
+        for name, email, company, role, how, _ in people:
+            self.book.add(
+                NewContact(name=name, emails=[email], company=company, role=role, how_we_know=how),
+                reach_out=True,
+            )
+        # Introduced by Ada: gets an outreach draft naming her, without being chosen.
+        self.book.add(
+            NewContact(
+                name="Grace Hopper",
+                emails=["grace@navy.example"],
+                company="US Navy",
+                role="Rear Admiral",
+                referred_by="ada@analytical.example",
+            )
+        )
+
+    def _sent_to(self, who: str) -> str:
+        row = self.book.resolve(who)
+        if not row.last_message_id:
+            raise RuntimeError(f"demo story: nothing was sent to {who} yet")
+        return row.last_message_id
+
+    def reply(self, who: str, body: str) -> None:
+        self.google.deliver_reply(to_message=self._sent_to(who), body=body)
+
+    def katherine_away(self) -> None:
+        self.google.deliver_auto_reply(
+            to_message=self._sent_to("katherine"), return_date=date(2026, 3, 12)
+        )
+
+    def ada_invites(self) -> None:
+        start = self.day(3, 15)
+        ev = self.google.send_invite(
+            organizer="ada@analytical.example",
+            summary="Coffee chat",
+            start=start,
+            end=start + timedelta(minutes=30),
+            time_zone=ZONE,
+        )
+        self.events["ada"] = ev["id"]
+
+    def invite_barbara(self) -> None:
+        start = self.day(4, 10)
+        self.events["barbara"] = self.provider.create_event(
+            EventRequest(
+                summary="Informational interview",
+                start=start,
+                end=start + timedelta(minutes=30),
+                time_zone=ZONE,
+                attendees=["barbara@mit.example"],
+                location="Video call",
+                request_id=derive_id("demo", "barbara"),
+            )
+        )
+
+    def barbara_declines(self) -> None:
+        self.google.respond_to_event(
+            self.events["barbara"], attendee="barbara@mit.example", response="declined"
+        )
+
+    def grace_invites(self) -> None:
+        start = self.day(8, 16)
+        ev = self.google.send_invite(
+            organizer="grace@navy.example",
+            summary="Chat with Grace",
+            start=start,
+            end=start + timedelta(minutes=30),
+            time_zone=ZONE,
+        )
+        self.events["grace"] = ev["id"]
+
+    def grace_moves(self) -> None:
+        start = self.day(9, 11)
+        self.google.move_event(
+            self.events["grace"], start=start, end=start + timedelta(minutes=30), time_zone=ZONE
+        )
+
+    def notes_on_ada(self) -> None:
+        record_notes(
+            self.book,
+            "ada@analytical.example",
+            "Loved the path from maths to engines. Talk to Alan Turing <alan@bletchley.example>.",
+        )
+
+    # --- the user at their mail client -----------------------------------------------
+
+    def review_drafts(self, now: datetime) -> None:
+        """You send drafts you have had two hours to read, except keep-in-touch notes."""
+        self.app.projector.catch_up()
+        for d in self.app.projector.rows(DraftRow):
+            age = now - datetime.fromisoformat(d.created_at)
+            if d.status == "pending" and d.kind != "keep_in_touch" and age >= timedelta(hours=2):
+                if d.kind == "referrer_thanks":
+                    continue  # left for you to finish: it shows in "drafts waiting"
+                self.google.user_sends_draft(d.provider_draft_id)
+
+
+def demo_settings(data_dir: Path) -> Settings:
+    env = {
+        "OUTREACH_DATA_DIR": str(data_dir),
+        "OUTREACH_CONFIG_DIR": str(data_dir / "config"),
+        "OUTREACH_DATABASE_URL": f"sqlite:///{data_dir / 'demo.sqlite'}",
+    }
+    settings = load_settings(env)
+    settings = with_policy(settings, time_zone=ZONE)
+    return Settings(
+        **{
+            **settings.__dict__,
+            "profile": Profile(
+                name="Sam Rivera",
+                headline="I spent six years in logistics and am exploring research engineering",
+            ),
+        }
+    )
+
+
+def run_demo(data_dir: Path, progress: Callable[[str], None]) -> dict[str, Any]:
+    """Play the story; return what the mailbox and the log ended with."""
+    from integrations.google.provider import GmailProvider
+
+    clock = ManualClock(START)
+    app = open_app(demo_settings(data_dir), clock)
+    sandbox = Sandbox(seed=7, start=START)
+    sandbox.start()
+    try:
+        endpoints = sandbox.endpoints()
+        account = endpoints["google"]
+        provider = GmailProvider.from_sandbox(endpoints, account_id="sandbox-google")
+        local = threading.local()
+        opened: list[GmailProvider] = [provider]
+
+        def provider_for(_account: AccountRow) -> Provider:
+            # httplib2 connections are not thread-safe: one provider per actor thread.
+            if not hasattr(local, "provider"):
+                local.provider = GmailProvider.from_sandbox(endpoints, account_id="sandbox-google")
+                opened.append(local.provider)
+            return local.provider
+
+        app.journal.record(
+            AccountConnected(
+                account_id="sandbox-google",
+                provider="sandbox",
+                email=account["email"],
+                time_zone=ZONE,
+            ),
+            event_id=derive_id("demo", "account"),
+        )
+        worker = EmbeddedWorker(app, provider_for, Renderer(app.settings.config_dir / "templates"))
+        story = Story(app, sandbox, provider)
+        steps = sorted(story.steps(), key=lambda s: s.at)
+        worker.start()
+        try:
+            now = START
+            end = START + timedelta(days=DAYS)
+            while now <= end:
+                clock.set(now)
+                sandbox.clock.set(now)
+                while steps and steps[0].at <= now:
+                    step = steps.pop(0)
+                    progress(f"{step.at:%a %d %b %H:%M}  {step.what}")
+                    step.run()
+                if 8 <= now.hour < 20:
+                    story.review_drafts(now)
+                worker.step()
+                now += timedelta(hours=1)
+        finally:
+            worker.stop()
+        app.projector.catch_up()
+        return summary(app, sandbox)
+    finally:
+        for each in locals().get("opened", []):
+            each.close()
+        sandbox.stop()
+        app.close()
+
+
+def summary(app: App, sandbox: Sandbox) -> dict[str, Any]:
+    from events.projections.pipeline import next_step
+
+    contacts = ContactBook(app).all()
+    names = {c.contact_id: c.name for c in contacts}
+    meetings = app.projector.rows(MeetingRow)
+    sent = sandbox.google.mail_state().get("sent", [])
+    zones = {m.meeting_id: m.time_zone for m in meetings}
+    # From the log, not the view: a rescheduled meeting has had one per start time.
+    confirmations = [
+        {
+            "to": names.get(e.payload["contact_id"]),
+            "for": e.payload["for_start"],
+            "time_zone": zones.get(e.payload["meeting_id"], ""),
+            "message_id": e.payload["message_id"],
+            "in_mailbox": sum(s.get("messageId") == e.payload["message_id"] for s in sent),
+        }
+        for e in app.store.read_all(types={"meeting.confirmed"})
+    ]
+    drafts = [
+        {"kind": d.kind, "to": names.get(d.contact_id), "subject": d.subject}
+        for d in app.projector.rows(DraftRow)
+        if d.status == "pending"
+    ]
+    return {
+        "pipeline": [{"name": c.name, "stage": c.stage, "next": next_step(c)} for c in contacts],
+        "confirmations": confirmations,
+        "drafts_waiting": drafts,
+        "events": app.store.head(),
+        "accounts": [a.email for a in app.projector.rows(AccountRow)],
+    }
