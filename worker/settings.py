@@ -190,6 +190,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     sync_interval = toml.get("sync_interval_s", 60)
     if not isinstance(sync_interval, int) or isinstance(sync_interval, bool) or sync_interval < 1:
         raise SettingsError(f"{path}: sync_interval_s must be a positive integer")
+    if not data_dir.exists():
+        # Owner only: the SQLite file's views hold contacts' names and addresses in clear.
+        data_dir.mkdir(mode=0o700, parents=True)
     settings = Settings(
         database_url=database_url,
         broker_url=broker_url,

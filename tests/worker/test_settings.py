@@ -158,3 +158,9 @@ def test_first_runs_at_the_same_time_agree_on_one_key(env: dict[str, str]) -> No
         keys = set(pool.map(lambda _: load_settings(env).secret_key, range(16)))
     assert len(keys) == 1
     assert os.listdir(env["OUTREACH_DATA_DIR"]) == [KEY_FILE]
+
+
+def test_data_directory_is_created_private(env: dict[str, str]) -> None:
+    # The database in it holds the views, names and addresses in clear.
+    load_settings(env | {"OUTREACH_SECRET_KEY": "a long enough secret"})
+    assert stat.S_IMODE(Path(env["OUTREACH_DATA_DIR"]).stat().st_mode) == 0o700
