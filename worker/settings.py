@@ -190,9 +190,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     sync_interval = toml.get("sync_interval_s", 60)
     if not isinstance(sync_interval, int) or isinstance(sync_interval, bool) or sync_interval < 1:
         raise SettingsError(f"{path}: sync_interval_s must be a positive integer")
-    if not data_dir.exists():
-        # Owner only: the SQLite file's views hold contacts' names and addresses in clear.
-        data_dir.mkdir(mode=0o700, parents=True)
+    # Owner only when we create it: the SQLite file's views hold contacts' names and
+    # addresses in clear. (An existing directory is the user's to keep as they chose.)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     settings = Settings(
         database_url=database_url,
         broker_url=broker_url,
