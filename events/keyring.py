@@ -25,7 +25,7 @@ contact_keys = sa.Table(
     sa.Column("wrapped_key", sa.LargeBinary, nullable=False),
 )
 
-_NONCE = 12
+NONCE_BYTES = 12
 # What a forgotten contact's row holds instead of a key: a tombstone, so that nothing
 # written about them later (a late reply, a sync) quietly gets a fresh, readable key.
 _DESTROYED = b""
@@ -44,14 +44,14 @@ def master_key_from_secret(secret: str) -> bytes:
 
 def seal(key: bytes, plaintext: bytes, aad: bytes) -> str:
     """Encrypt with AES-GCM; return base64 of nonce + ciphertext."""
-    nonce = os.urandom(_NONCE)
+    nonce = os.urandom(NONCE_BYTES)
     return base64.b64encode(nonce + AESGCM(key).encrypt(nonce, plaintext, aad)).decode("ascii")
 
 
 def unseal(key: bytes, sealed: str, aad: bytes) -> bytes:
     """Reverse of `seal`; raises `cryptography.exceptions.InvalidTag` on a wrong key."""
     raw = base64.b64decode(sealed)
-    return AESGCM(key).decrypt(raw[:_NONCE], raw[_NONCE:], aad)
+    return AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad)
 
 
 class Keyring:
@@ -99,7 +99,7 @@ class Keyring:
         if key is not None:
             return key
         key = AESGCM.generate_key(bit_length=256)
-        nonce = os.urandom(_NONCE)
+        nonce = os.urandom(NONCE_BYTES)
         wrapped = nonce + AESGCM(self._master).encrypt(nonce, key, contact_id.encode())
         with self._engine.begin() as conn:
             # Another process may have created it meanwhile: keep whichever landed first.
@@ -149,4 +149,5 @@ class Keyring:
             self._cache.clear()
 
     def _unwrap(self, contact_id: str, wrapped: bytes) -> bytes:
-        return AESGCM(self._master).decrypt(wrapped[:_NONCE], wrapped[_NONCE:], contact_id.encode())
+        nonce, sealed = wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:]
+        return AESGCM(self._master).decrypt(nonce, sealed, contact_id.encode())
