@@ -3,6 +3,7 @@ sealed with the contact's key, older schema versions upcast on read."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import typing
@@ -11,9 +12,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from events.envelope import NewEvent, StoredEvent
-from events.keyring import KeyDestroyed, Keyring, seal, unseal
+from events.keyring import NONCE_BYTES, KeyDestroyed, Keyring, seal
 from events.types import EVENT_TYPES, Event
 from events.upcasting import upcast
 
@@ -63,6 +65,22 @@ def _converters(cls: type[Event]) -> dict[str, type]:
     return out
 
 
+_DEFAULTS: dict[str, dict[str, Any]] = {}
+
+
+def _defaults(cls: type[Event]) -> dict[str, Any]:
+    """The fields' default values (fields without one are absent)."""
+    if cls.TYPE not in _DEFAULTS:
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            if f.default is not dataclasses.MISSING:
+                out[f.name] = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                out[f.name] = f.default_factory()
+        _DEFAULTS[cls.TYPE] = out
+    return _DEFAULTS[cls.TYPE]
+
+
 @dataclass(frozen=True, slots=True)
 class Decoded:
     """A stored event read back: the typed event and whether its personal fields were shredded."""
@@ -81,6 +99,8 @@ class Codec:
 
     def __init__(self, keyring: Keyring) -> None:
         self.keyring = keyring
+        # AESGCM objects are costly to build; a rebuild opens thousands per contact key.
+        self._ciphers: dict[bytes, AESGCM] = {}
 
     def encode(
         self,
@@ -92,7 +112,14 @@ class Codec:
         correlation_id: str | None = None,
     ) -> NewEvent:
         values = {k: to_json_value(v) for k, v in event.fields().items()}
-        personal = {k: values.pop(k) for k in event.PERSONAL if values.get(k) not in (None, "", [])}
+        # A personal field at its default is left out (decoding restores the default); any
+        # other value is kept, so ContactUpdated(emails=[]) still means "no addresses now".
+        defaults = _defaults(type(event))
+        personal = {
+            k: values[k]
+            for k in event.PERSONAL
+            if values.get(k) is not None and (k not in defaults or values[k] != defaults[k])
+        }
         for k in event.PERSONAL:
             values.pop(k, None)
         if personal:
@@ -126,8 +153,13 @@ class Codec:
             key = self.keyring.key(payload.get("contact_id", ""))
             opened: dict[str, Any] | None = None
             if key is not None and sealed:
+                cipher = self._ciphers.get(key)
+                if cipher is None:
+                    cipher = self._ciphers[key] = AESGCM(key)
+                raw = base64.b64decode(sealed)
                 try:
-                    opened = json.loads(unseal(key, sealed, payload["contact_id"].encode()))
+                    aad = payload["contact_id"].encode()
+                    opened = json.loads(cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad))
                 except InvalidTag:
                     opened = None
             if opened is None:
