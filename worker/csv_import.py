@@ -18,12 +18,14 @@ _COLUMNS = {
     "email": "email",
     "email address": "email",
     "e-mail": "email",
+    "e-mail address": "email",  # Outlook's export
     "company": "company",
     "organization": "company",
     "organisation": "company",
     "role": "role",
     "position": "role",
     "title": "role",
+    "job title": "role",  # Outlook's export
     "how we know": "how_we_know",
     "how_we_know": "how_we_know",
     "connection": "how_we_know",

@@ -88,6 +88,16 @@ def test_plain_csv(book: ContactBook, tmp_path: Path) -> None:
     assert rows["Ada Lovelace"].source == "csv"
 
 
+def test_outlook_export_keeps_addresses(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "First Name,Middle Name,Last Name,Company,Job Title,E-mail Address\n"
+        "Ada,,Lovelace,Analytical Engines,Engineer,ada@example.org\n",
+    )
+    (ada,) = read_contacts_csv(path).contacts
+    assert (ada.name, ada.emails, ada.role) == ("Ada Lovelace", ["ada@example.org"], "Engineer")
+
+
 BAD_FILES = [
     pytest.param(
         "Name,Email\nAda,ada@example.org\nGrace,grace@example\n",
