@@ -9,6 +9,7 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from events.database import open_engine
+from worker.cli.common import print_json
 
 
 def _script() -> list[str]:
@@ -219,3 +221,12 @@ def test_forget(cli: Cli) -> None:
         assert "no contact matches" in message
     grace = cli.ok("history", "grace@example.org", "--json").json()
     assert grace[0]["event"]["referred_by"] == ada_id
+
+
+def test_json_times_are_iso_8601(capsys: pytest.CaptureFixture[str]) -> None:
+    moment = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
+    print_json({"start": moment, "back": date(2026, 3, 16)})
+    assert json.loads(capsys.readouterr().out) == {
+        "start": "2026-03-10T14:00:00+00:00",
+        "back": "2026-03-16",
+    }

@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any, NoReturn
 
 from rich.console import Console
@@ -53,8 +54,15 @@ def opened_app() -> Iterator[App]:
             app.close()
 
 
+def _json_value(value: Any) -> Any:
+    # ISO 8601 like every other time in the output (str() would put a space before the time).
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
+    sys.stdout.write(json.dumps(data, indent=2, default=_json_value, ensure_ascii=False) + "\n")
 
 
 def print_table(
