@@ -128,8 +128,17 @@ class ContactBook:
         )
 
     def forget(self, ref: str) -> ContactRow:
-        """Shred the contact's personal data: destroy their key, then rebuild every view."""
-        row = self.resolve(ref)
+        """Shred the contact's personal data: destroy their key, then rebuild every view.
+
+        A contact already forgotten can be named by id to finish an interrupted run.
+        """
+        try:
+            row = self.resolve(ref)
+        except UnknownContact:
+            done = [r for r in self.all(include_forgotten=True) if r.contact_id == ref.strip()]
+            if not done:
+                raise
+            row = done[0]
         pending = [
             d
             for d in self.app.projector.rows(DraftRow)
@@ -144,8 +153,12 @@ class ContactBook:
             for d in pending
         ]
         entries.append(Entry(ContactForgotten(contact_id=row.contact_id)))
-        self.app.journal.record_all(entries)
+        # The key goes first: interrupted after it, the data is already unreadable and the
+        # contact still listed, so the command can simply be run again. The other way round
+        # the contact vanished from the views with their key intact, out of reach of a retry.
         self.app.keyring.forget(row.contact_id)
+        if not row.forgotten:
+            self.app.journal.record_all(entries)
         self.app.projector.rebuild()
         self._scrub_free_space()
         return row
