@@ -156,3 +156,44 @@ def test_the_database_holds_no_trace_in_clear(app: App, db_url: str) -> None:
                 assert not any(secret in r for r in rows), f"{secret!r} in {table}"
     # The live views no longer carry her either.
     assert all(r.name != NAME for r in app.projector.rows(ContactRow))
+
+
+def _crash(*_args: object, **_kwargs: object) -> None:
+    raise OSError("disk full")
+
+
+def test_an_interrupted_forget_can_be_run_again(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    ada, _ = _ada_with_a_history(app)
+    book = ContactBook(app)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(app.journal, "record_all", _crash)
+        with pytest.raises(OSError, match="disk full"):
+            book.forget(EMAIL)
+
+    # Whatever was done is on the side of forgetting, and the command can be repeated.
+    assert all(d.forgotten for d in app.journal.contact_history(ada) if d.event.PERSONAL)
+    book.forget(ada)
+    assert ada not in {c.contact_id for c in book.all()}
+    row = next(r for r in book.all(include_forgotten=True) if r.contact_id == ada)
+    assert (row.name, row.emails, row.stage) == (None, [], "forgotten")
+
+
+def test_forget_interrupted_before_the_rebuild_finishes_by_id(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ada, _ = _ada_with_a_history(app)
+    book = ContactBook(app)
+    with monkeypatch.context() as patched:
+        patched.setattr(app.projector, "rebuild", _crash)
+        with pytest.raises(OSError, match="disk full"):
+            book.forget(EMAIL)
+    count = len(_event_ids(app))
+
+    with pytest.raises(UnknownContact):
+        book.forget(EMAIL)  # by address she is gone already
+    book.forget(ada)
+
+    assert len(_event_ids(app)) == count  # nothing recorded twice
+    (draft,) = app.projector.rows(DraftRow)
+    assert (draft.subject, draft.to) == (None, None)
