@@ -1,0 +1,172 @@
+"""Outlook calendar: creating invitations without duplicates, and events as the worker
+sees them (times in the event's own zone)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from integrations.microsoft.graph import Graph
+from integrations.protocol import CalendarEventSeen, EventRequest
+
+# Windows zone names Outlook reports in originalStartTimeZone, mapped to IANA. Unknown
+# names fall back to the zone we asked Graph to render times in.
+WINDOWS_ZONES = {
+    "UTC": "UTC",
+    "Coordinated Universal Time": "UTC",
+    "GMT Standard Time": "Europe/London",
+    "W. Europe Standard Time": "Europe/Berlin",
+    "Central Europe Standard Time": "Europe/Budapest",
+    "Central European Standard Time": "Europe/Warsaw",
+    "Romance Standard Time": "Europe/Paris",
+    "E. Europe Standard Time": "Europe/Chisinau",
+    "FLE Standard Time": "Europe/Kiev",
+    "Eastern Standard Time": "America/New_York",
+    "Central Standard Time": "America/Chicago",
+    "Mountain Standard Time": "America/Denver",
+    "Pacific Standard Time": "America/Los_Angeles",
+    "India Standard Time": "Asia/Kolkata",
+    "China Standard Time": "Asia/Shanghai",
+    "Tokyo Standard Time": "Asia/Tokyo",
+    "AUS Eastern Standard Time": "Australia/Sydney",
+}
+# Graph's response values → the protocol's (Google's) vocabulary.
+RESPONSES = {
+    "none": "needsAction",
+    "notResponded": "needsAction",
+    "organizer": "accepted",
+    "accepted": "accepted",
+    "tentativelyAccepted": "tentative",
+    "declined": "declined",
+}
+
+
+def transaction_id(request_id: str) -> str:
+    """Graph's duplicate guard for creates: the same request always gets the same id."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"outreach:event:{request_id}"))
+
+
+def zone_name(name: str, fallback: str) -> str:
+    """The IANA name for an IANA or Windows zone name, else `fallback`."""
+    name = WINDOWS_ZONES.get(name, name)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return fallback
+    return name
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(WINDOWS_ZONES.get(name, name))
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _local(moment: datetime, zone: str) -> dict[str, str]:
+    """A dateTimeTimeZone: the wall time in the zone the meeting was set in, so Outlook
+    shows it (and its recurrence rules apply) as the user meant."""
+    local = moment.astimezone(_zone(zone)).replace(tzinfo=None)
+    return {"dateTime": local.isoformat(timespec="seconds"), "timeZone": zone}
+
+
+def parse_when(value: Any, fallback_zone: str) -> datetime | None:
+    """A Graph dateTimeTimeZone (seven fractional digits, zone beside it) as aware."""
+    if not isinstance(value, dict) or not isinstance(value.get("dateTime"), str):
+        return None
+    text = value["dateTime"]
+    head, dot, fraction = text.partition(".")
+    text = f"{head}.{fraction[:6]}" if dot else head
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_zone(str(value.get("timeZone") or fallback_zone)))
+    return moment
+
+
+class Events:
+    """Events of the mailbox's default calendar.
+
+    Parameters:
+        graph: the mailbox's Graph session.
+        email: the account's address (its own answer is the event's responseStatus).
+    """
+
+    def __init__(self, graph: Graph, email: str) -> None:
+        self.graph = graph
+        self.email = email
+
+    def create(self, request: EventRequest) -> str:
+        """Create the event; Graph sends the invitations. A retry with the same
+        request_id answers the first event (transactionId), never a second one."""
+        body: dict[str, Any] = {
+            "subject": request.summary,
+            "body": {"contentType": "text", "content": request.description},
+            "start": _local(request.start, request.time_zone),
+            "end": _local(request.end, request.time_zone),
+            "location": {"displayName": request.location},
+            "attendees": [
+                {"emailAddress": {"address": a}, "type": "required"} for a in request.attendees
+            ],
+        }
+        if request.request_id:
+            body["transactionId"] = transaction_id(request.request_id)
+        # transactionId makes the create idempotent, so retrying a lost answer is safe.
+        created = self.graph.call("POST", "/me/events", what="graph.events.create", body=body)
+        assert created is not None
+        return str(created["id"])
+
+    def seen(self, item: dict[str, Any]) -> CalendarEventSeen:
+        """A Graph event (or an @removed entry) as the worker sees it."""
+        if "@removed" in item:
+            return CalendarEventSeen(
+                provider_event_id=str(item["id"]),
+                status="cancelled",
+                start=None,
+                end=None,
+                time_zone=self.graph.time_zone,
+                all_day=False,
+                attendees={},
+            )
+        rendered_zone = str((item.get("start") or {}).get("timeZone") or self.graph.time_zone)
+        zone = zone_name(str(item.get("originalStartTimeZone") or ""), rendered_zone)
+        start = parse_when(item.get("start"), rendered_zone)
+        end = parse_when(item.get("end"), rendered_zone)
+        # Shown in the event's own zone: a confirmation must say the time as it was set.
+        local = _zone(zone)
+        attendees = {
+            str(a["emailAddress"]["address"]).lower(): RESPONSES.get(
+                str((a.get("status") or {}).get("response", "none")), "needsAction"
+            )
+            for a in item.get("attendees") or []
+            if (a.get("emailAddress") or {}).get("address")
+        }
+        if item.get("isOrganizer") is False:
+            mine = str((item.get("responseStatus") or {}).get("response", "none"))
+            attendees[self.email.lower()] = RESPONSES.get(mine, "needsAction")
+        return CalendarEventSeen(
+            provider_event_id=str(item["id"]),
+            status="cancelled" if item.get("isCancelled") else "confirmed",
+            start=start.astimezone(local) if start else None,
+            end=end.astimezone(local) if end else None,
+            time_zone=zone,
+            all_day=bool(item.get("isAllDay")),
+            attendees=attendees,
+            location=str((item.get("location") or {}).get("displayName", "")),
+            summary=str(item.get("subject", "")),
+        )
+
+
+def involves(item: dict[str, Any], wanted: set[str]) -> bool:
+    if "@removed" in item:
+        return True  # tombstones carry no attendees; the worker ignores unknown ids
+    people = [_address_of(a) for a in item.get("attendees") or []]
+    people.append(_address_of(item.get("organizer")))
+    return any(p.lower() in wanted for p in people if p)
+
+
+def _address_of(person: Any) -> str:
+    if not isinstance(person, dict):
+        return ""
+    return str((person.get("emailAddress") or {}).get("address") or "")

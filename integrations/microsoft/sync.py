@@ -1,0 +1,319 @@
+"""Outlook sync through Graph delta queries: Inbox and Sent Items for mail, Drafts for
+drafts that left it, and calendarView for events; one full resync when a token expires."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import getaddresses
+from typing import Any
+
+from integrations.microsoft.calendar import Events, involves
+from integrations.microsoft.errors import DeltaExpired
+from integrations.microsoft.graph import Graph, Json
+from integrations.microsoft.mail import Mail
+from integrations.protocol import CalendarEventSeen, DraftGone, MessageSeen
+
+log = logging.getLogger(__name__)
+
+INBOX_CURSOR = "graph.inbox"  # the Inbox deltaLink (a nextLink while a first sync pages)
+SENT_CURSOR = "graph.sentitems"  # the Sent Items deltaLink
+DRAFTS_CURSOR = "graph.drafts"  # the Drafts deltaLink
+DRAFTS_CHECKED = "graph.drafts.checked"  # when Drafts was last asked (ISO time)
+CALENDAR_CURSOR = "graph.calendar"  # the calendarView deltaLink
+CALENDAR_WINDOW = "graph.calendar.window"  # start of the window frozen in that link (ISO)
+
+FOLDERS = {"inbox": INBOX_CURSOR, "sentitems": SENT_CURSOR}
+# Only what MessageSeen needs: delta pages stay small and cheap.
+MESSAGE_FIELDS = ",".join(
+    [
+        "id",
+        "internetMessageId",
+        "conversationId",
+        "subject",
+        "from",
+        "toRecipients",
+        "ccRecipients",
+        "receivedDateTime",
+        "sentDateTime",
+        "bodyPreview",
+        "internetMessageHeaders",
+    ]
+)
+# Headers passed on to the worker so it can tell automatic mail from a person's answer.
+AUTOMATION_HEADERS = (
+    "auto-submitted",
+    "x-autoreply",
+    "x-autorespond",
+    "x-auto-response-suppress",
+    "precedence",
+    "content-type",
+    "x-ms-exchange-message-is-ndr",
+    "x-failed-recipients",
+)
+PAST = timedelta(days=30)
+AHEAD = timedelta(days=180)
+#: The calendar window is frozen in its delta token; renew it once it lags this much.
+WINDOW_SLACK = timedelta(days=7)
+#: Drafts are asked only when the mail folders changed, or this long after the last time:
+#: an unchanged mailbox then costs three requests (Inbox, Sent Items, calendar).
+DRAFTS_EVERY = timedelta(minutes=15)
+_MESSAGE_IDS = re.compile(r"<[^<>\s]+>")
+
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class Changes:
+    messages: list[MessageSeen] = field(default_factory=list)
+    drafts_gone: list[DraftGone] = field(default_factory=list)
+    events: list[CalendarEventSeen] = field(default_factory=list)
+    incomplete: bool = False
+
+
+@dataclass
+class _Round:
+    items: list[Json]
+    complete: bool
+
+
+class MailboxSync:
+    """Delta sync of one Outlook mailbox and its default calendar.
+
+    Parameters:
+        graph: the mailbox's Graph session.
+        mail: the mail operations (to know drafts we made only to send them).
+        events: maps calendar items.
+        email: the account's address.
+        clock: the current time, aware (calendar window, drafts schedule).
+        page_size: items per delta page (Prefer odata.maxpagesize).
+        pages_per_sync: pages per resource and call before reporting incomplete.
+        drafts_every: the longest wait between two looks at Drafts.
+    """
+
+    def __init__(
+        self,
+        graph: Graph,
+        mail: Mail,
+        events: Events,
+        email: str,
+        clock: Clock,
+        *,
+        page_size: int = 100,
+        pages_per_sync: int = 10,
+        drafts_every: timedelta = DRAFTS_EVERY,
+    ) -> None:
+        self.graph = graph
+        self.mail = mail
+        self.events = events
+        self.email = email.lower()
+        self.clock = clock
+        self.page_size = page_size
+        self.pages_per_sync = pages_per_sync
+        self.drafts_every = drafts_every
+        self.resyncs: Counter[str] = Counter()  # full resyncs per cursor, after expiry
+        # The etag each item had when last reported, per cursor: a replayed delta round
+        # (Graph may repeat one) is then not reported twice by this process.
+        self._reported: dict[str, dict[str, str]] = {}
+
+    def sync(self, cursors: dict[str, str], addresses: set[str]) -> Changes:
+        """Changes since `cursors`, which are updated in place."""
+        wanted = {a.strip().lower() for a in addresses if a.strip()}
+        out = Changes()
+        mail_changed = False
+        for folder, key in FOLDERS.items():
+            first = key not in cursors
+            found = self._delta(
+                cursors,
+                key,
+                f"/me/mailFolders/{folder}/messages/delta",
+                {"$select": MESSAGE_FIELDS},
+                "graph.messages.delta",
+            )
+            out.incomplete |= not found.complete
+            mail_changed |= bool(found.items) and not first
+            for item in self._fresh(key, found.items):
+                if "@removed" in item:
+                    continue  # a message leaving Inbox or Sent Items tells the worker nothing
+                seen = self.seen(item, sent_folder=folder == "sentitems")
+                if _involves(seen, wanted) or _delivery_report(seen):
+                    out.messages.append(seen)
+        if self._drafts_due(cursors, mail_changed):
+            out.drafts_gone = self._drafts(cursors)
+        out.events = self._calendar(cursors, wanted)
+        return out
+
+    # delta plumbing -----------------------------------------------------------------------
+    def _delta(
+        self, cursors: dict[str, str], key: str, path: str, params: dict[str, str], what: str
+    ) -> _Round:
+        link = cursors.get(key)
+        try:
+            found = self._pages(cursors, key, link or path, None if link else params, what)
+        except DeltaExpired:
+            if link is None:
+                raise  # a fresh start refused: not a stale token, do not loop
+            # One full resync of this resource; the worker's dedupe absorbs the repeats.
+            log.info("%s: delta token expired, starting over", key)
+            self.resyncs[key] += 1
+            cursors.pop(key, None)
+            self._reported.pop(key, None)
+            found = self._pages(cursors, key, path, params, what)
+        return found
+
+    def _pages(
+        self,
+        cursors: dict[str, str],
+        key: str,
+        start: str,
+        params: dict[str, str] | None,
+        what: str,
+    ) -> _Round:
+        items: list[Json] = []
+        url, query = start, params
+        for _ in range(self.pages_per_sync):
+            page = self.graph.get(
+                url, what=what, params=query, prefer=[f"odata.maxpagesize={self.page_size}"]
+            )
+            items += page.get("value") or []
+            query = None  # the links carry every option from here on
+            if "@odata.deltaLink" in page:
+                cursors[key] = self.graph.relative(str(page["@odata.deltaLink"]))
+                return _Round(items, complete=True)
+            if "@odata.nextLink" not in page:
+                raise DeltaExpired(f"{what}: a page with neither link", 200, "")
+            url = str(page["@odata.nextLink"])
+        cursors[key] = self.graph.relative(url)  # resume the paging next time
+        return _Round(items, complete=False)
+
+    def _fresh(self, key: str, items: list[Json]) -> list[Json]:
+        """Items not already reported at this version (within a round, and on replays)."""
+        reported = self._reported.setdefault(key, {})
+        fresh: list[Json] = []
+        for item in items:
+            item_id = str(item.get("id", ""))
+            version = "@removed" if "@removed" in item else str(item.get("@odata.etag", ""))
+            if version and reported.get(item_id) == version:
+                continue
+            reported[item_id] = version
+            fresh.append(item)
+        if len(reported) > 10_000:
+            # Bounded memory: forgetting only risks reporting a replay again (deduped later).
+            for stale in list(reported)[: len(reported) - 5_000]:
+                del reported[stale]
+        return fresh
+
+    # drafts -------------------------------------------------------------------------------
+    def _drafts_due(self, cursors: dict[str, str], mail_changed: bool) -> bool:
+        if DRAFTS_CURSOR not in cursors or mail_changed:
+            return True
+        checked = _instant(cursors.get(DRAFTS_CHECKED))
+        return checked is None or self.clock() - checked >= self.drafts_every
+
+    def _drafts(self, cursors: dict[str, str]) -> list[DraftGone]:
+        found = self._delta(
+            cursors,
+            DRAFTS_CURSOR,
+            "/me/mailFolders/drafts/messages/delta",
+            {"$select": "id"},
+            "graph.messages.delta",
+        )
+        cursors[DRAFTS_CHECKED] = self.clock().isoformat()
+        gone = []
+        for item in self._fresh(DRAFTS_CURSOR, found.items):
+            draft_id = str(item.get("id", ""))
+            if "@removed" in item and draft_id not in self.mail.own_send_drafts:
+                gone.append(DraftGone(draft_id))
+        return gone
+
+    # calendar -----------------------------------------------------------------------------
+    def _calendar(self, cursors: dict[str, str], wanted: set[str]) -> list[CalendarEventSeen]:
+        now = self.clock()
+        frozen = _instant(cursors.get(CALENDAR_WINDOW))
+        if frozen is not None and now - PAST - frozen > WINDOW_SLACK:
+            # The token's window no longer reaches far enough ahead: a new one, once.
+            cursors.pop(CALENDAR_CURSOR, None)
+        if CALENDAR_CURSOR not in cursors:
+            cursors[CALENDAR_WINDOW] = (now - PAST).astimezone(UTC).isoformat()
+        start = _instant(cursors[CALENDAR_WINDOW]) or now - PAST
+        params = {
+            "startDateTime": _graph_instant(start),
+            "endDateTime": _graph_instant(start + PAST + AHEAD),
+        }
+        found = self._delta(
+            cursors, CALENDAR_CURSOR, "/me/calendarView/delta", params, "graph.calendar.delta"
+        )
+        return [
+            self.events.seen(item)
+            for item in self._fresh(CALENDAR_CURSOR, found.items)
+            if involves(item, wanted)
+        ]
+
+    # mapping ------------------------------------------------------------------------------
+    def seen(self, item: Json, *, sent_folder: bool) -> MessageSeen:
+        """A Graph message (with the fields of MESSAGE_FIELDS) as the worker sees it."""
+        headers: dict[str, str] = {}
+        for header in item.get("internetMessageHeaders") or []:
+            headers.setdefault(str(header.get("name", "")).lower(), str(header.get("value", "")))
+        sender = _address(item.get("from")) or _first(headers.get("from", ""))
+        in_reply_to = _MESSAGE_IDS.findall(headers.get("in-reply-to", ""))
+        when = item.get("sentDateTime") if sent_folder else item.get("receivedDateTime")
+        return MessageSeen(
+            provider_message_id=str(item["id"]),
+            message_id=str(item.get("internetMessageId") or headers.get("message-id", "")).strip(),
+            thread_id=item.get("conversationId"),
+            from_address=sender,
+            to=[a for a in map(_address, item.get("toRecipients") or []) if a],
+            cc=[a for a in map(_address, item.get("ccRecipients") or []) if a],
+            subject=str(item.get("subject") or ""),
+            date=_instant(when) or self.clock(),
+            sent_by_user=sent_folder or sender == self.email,
+            in_reply_to=in_reply_to[0] if in_reply_to else None,
+            references=_MESSAGE_IDS.findall(headers.get("references", "")),
+            headers={k: headers[k] for k in AUTOMATION_HEADERS if k in headers},
+            excerpt=str(item.get("bodyPreview") or ""),
+        )
+
+
+def _address(value: Any) -> str:
+    if not isinstance(value, dict):
+        return ""
+    return str((value.get("emailAddress") or {}).get("address") or "").lower()
+
+
+def _first(header: str) -> str:
+    found = [a.lower() for _, a in getaddresses([header]) if a]
+    return found[0] if found else ""
+
+
+def _involves(message: MessageSeen, wanted: set[str]) -> bool:
+    people = [message.from_address, *message.to, *message.cc]
+    return any(p in wanted for p in people)
+
+
+def _delivery_report(message: MessageSeen) -> bool:
+    """A bounce names the contact only in its body; the worker ties it to our message
+    through In-Reply-To, so pass it on rather than lose news of a dead address."""
+    content_type = message.headers.get("content-type", "").lower()
+    is_ndr = content_type.startswith("multipart/report") or (
+        "x-ms-exchange-message-is-ndr" in message.headers
+    )
+    return is_ndr and message.in_reply_to is not None
+
+
+def _instant(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _graph_instant(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
