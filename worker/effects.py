@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from events.ids import derive_id
 from events.projections.accounts import AccountRow
+from events.projections.drafts import DraftRow
 from events.projections.meetings import MeetingRow
 from events.projections.pipeline import ContactRow
 from events.types import (
@@ -34,7 +35,7 @@ from events.types import (
 )
 from integrations.protocol import OutgoingMessage, Provider
 from worker.app import App
-from worker.messages import Renderer
+from worker.messages import Rendered, Renderer
 from worker.policies.actions import Action
 
 log = logging.getLogger(__name__)
@@ -174,8 +175,6 @@ class Effects:
         return "done"
 
     def _delete_draft(self, action: Action, eid: str) -> str:
-        from events.projections.drafts import DraftRow
-
         draft = next(
             (d for d in self.app.projector.rows(DraftRow) if d.draft_id == action.draft_id), None
         )
@@ -237,15 +236,9 @@ class Effects:
             return self._skip(action, eid, "they replied")
         account = self._account(c.account_id)
         provider = self.provider_for(account)
-        extra: dict[str, Any] = {}
-        if action.about_contact_id:
-            about = person(self._contact(action.about_contact_id))
-            extra["referrer" if kind == "outreach" else "about"] = about
-        m = self._meeting(action.meeting_id)
-        if m is not None:
-            extra["meeting"] = self._meeting_context(m, account)
-        extra["nudge_number"] = action.nudge_number or 1
-        rendered = self.renderer.render(kind, self._context(c, account, **extra))
+        rendered = self._render_draft(
+            kind, c, account, action.about_contact_id, action.meeting_id, action.nudge_number
+        )
         in_thread = kind not in ("outreach", "referrer_thanks")
         message_id = message_id_for(action, account.email)
         ref = provider.create_draft(
@@ -272,6 +265,46 @@ class Effects:
 
     # --- message building -----------------------------------------------------------
 
+    def render_draft(self, draft: DraftRow) -> Rendered:
+        """The text a draft was prepared with, rendered again from the same facts (the
+        body itself lives only in the mailbox: the log keeps no message bodies)."""
+        self.app.projector.catch_up()
+        c = self._contact(draft.contact_id)
+        if c is None or c.forgotten:
+            raise NoAccount("the contact is gone")
+        about = draft.about_contact_id or (c.referred_by if draft.kind == "outreach" else None)
+        account = self._account(draft.account_id)
+        return self._render_draft(
+            draft.kind, c, account, about, draft.meeting_id, draft.nudge_number
+        )
+
+    def outgoing_for_draft(self, draft: DraftRow, subject: str, body: str) -> OutgoingMessage:
+        """The message a draft carries, with new text but its own Message-ID and thread."""
+        c = self._contact(draft.contact_id)
+        if c is None or c.forgotten or not c.emails:
+            raise NoAccount("the contact is gone")
+        in_thread = draft.kind not in ("outreach", "referrer_thanks")
+        return self._outgoing(c, subject, body, draft.message_id, in_thread=in_thread)
+
+    def _render_draft(
+        self,
+        kind: str,
+        c: ContactRow,
+        account: AccountRow,
+        about_contact_id: str | None,
+        meeting_id: str | None,
+        nudge_number: int | None,
+    ) -> Rendered:
+        extra: dict[str, Any] = {}
+        if about_contact_id:
+            about = person(self._contact(about_contact_id))
+            extra["referrer" if kind == "outreach" else "about"] = about
+        m = self._meeting(meeting_id)
+        if m is not None:
+            extra["meeting"] = self._meeting_context(m, account)
+        extra["nudge_number"] = nudge_number or 1
+        return self.renderer.render(kind, self._context(c, account, **extra))
+
     def _context(self, c: ContactRow, account: AccountRow, **extra: Any) -> dict[str, Any]:
         profile = self.app.settings.profile
         subject = self._thread_subject(c)
@@ -294,8 +327,6 @@ class Effects:
         return context
 
     def _thread_subject(self, c: ContactRow) -> str:
-        from events.projections.drafts import DraftRow
-
         ours = [
             d
             for d in self.app.projector.rows(DraftRow)

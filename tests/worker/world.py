@@ -1,0 +1,153 @@
+"""A small world for worker tests: an app on SQLite, a running sandbox, its Google account
+connected, and story steps (the user's clicks, the contact's answers) on one clock."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from events.clock import ManualClock
+from events.ids import derive_id
+from events.projections.accounts import AccountRow
+from events.projections.drafts import DraftRow
+from events.projections.pipeline import ContactRow
+from events.types import AccountConnected
+from integrations.google.provider import GmailProvider
+from integrations.protocol import Provider
+from integrations.sandbox import Sandbox
+from tests.worker.conftest import worker_env
+from worker.app import App, open_app
+from worker.contacts import ContactBook, NewContact
+from worker.messages import Renderer
+from worker.policies.actions import Action
+from worker.runtime import Runtime
+from worker.settings import Profile, Settings, load_settings, with_policy
+from worker.tick import tick
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday, 09:00 in London
+ZONE = "Europe/London"
+ACCOUNT = "sandbox-google"
+
+
+def world_settings(tmp_path: Path, db_url: str | None = None) -> Settings:
+    settings = with_policy(load_settings(worker_env(tmp_path, db_url)), time_zone=ZONE)
+    return Settings(**{**settings.__dict__, "profile": Profile(name="Sam Rivera")})
+
+
+class World:
+    """Everything a worker test needs, started together; `close()` stops it all.
+
+    Parameters:
+      tmp_path: where the database and settings live.
+    """
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.clock = ManualClock(START)
+        url = f"sqlite:///{tmp_path / 'w.db'}"
+        self.app: App = open_app(world_settings(tmp_path, url), self.clock)
+        self.sandbox = Sandbox(seed=11, start=START).start()
+        self.endpoints: dict[str, Any] = self.sandbox.endpoints()
+        self.email: str = self.endpoints["google"]["email"]
+        self._local = threading.local()
+        self._opened: list[GmailProvider] = []
+        self.app.journal.record(
+            AccountConnected(
+                account_id=ACCOUNT, provider="sandbox", email=self.email, time_zone=ZONE
+            ),
+            event_id=derive_id("world", "account"),
+        )
+        self.runtime = Runtime(
+            app=self.app, provider_for=self.provider_for, renderer=Renderer(tmp_path / "none")
+        )
+        self.book = ContactBook(self.app)
+
+    def provider_for(self, _account: AccountRow) -> Provider:
+        # httplib2 is not thread-safe: one provider per thread.
+        if not hasattr(self._local, "provider"):
+            self._local.provider = GmailProvider.from_sandbox(self.endpoints, account_id=ACCOUNT)
+            self._opened.append(self._local.provider)
+        provider: Provider = self._local.provider
+        return provider
+
+    def close(self) -> None:
+        for p in self._opened:
+            p.close()
+        self.sandbox.stop()
+        self.app.close()
+
+    # --- time and the log -----------------------------------------------------------
+
+    def at(self, when: datetime) -> None:
+        self.clock.set(when)
+        self.sandbox.clock.set(when)
+
+    def later(self, **delta: float) -> None:
+        self.at(self.clock.now() + timedelta(**delta))
+
+    def sync(self) -> None:
+        self.runtime.sync(ACCOUNT)
+
+    def due(self, kind: str | None = None) -> list[Action]:
+        found: list[Action] = []
+        tick(self.app, found.append)
+        return [a for a in found if kind is None or a.kind == kind]
+
+    def one_due(self, kind: str) -> Action:
+        found = self.due(kind)
+        assert len(found) == 1, (kind, found)
+        return found[0]
+
+    def perform(self, kind: str) -> None:
+        """Do the due action of this kind in-process (a setup step, not under test)."""
+        assert self.runtime.perform(self.one_due(kind).to_message()) == "done"
+
+    def events(self, type_: str) -> list[dict[str, Any]]:
+        return [e.payload for e in self.app.store.read_all(types={type_})]
+
+    def contact(self, email: str) -> ContactRow:
+        return self.book.resolve(email)
+
+    def drafts(self, status: str | None = "pending") -> list[DraftRow]:
+        self.app.projector.catch_up()
+        rows = self.app.projector.rows(DraftRow)
+        return [d for d in rows if status is None or d.status == status]
+
+    def mail(self) -> dict[str, Any]:
+        state: dict[str, Any] = self.sandbox.google.mail_state()
+        return state
+
+    # --- the story ------------------------------------------------------------------
+
+    def add(self, name: str, email: str, **extra: Any) -> ContactRow:
+        return self.book.add(NewContact(name=name, emails=[email], **extra), reach_out=True)
+
+    def user_sends(self, draft: DraftRow) -> None:
+        self.sandbox.google.user_sends_draft(draft.provider_draft_id)
+        self.sync()
+
+    def reply(self, email: str, body: str = "Happy to talk!") -> None:
+        last = self.contact(email).last_message_id
+        assert last, f"nothing sent to {email}"
+        self.sandbox.google.deliver_reply(to_message=last, body=body)
+        self.sync()
+
+    def invite(self, email: str, start: datetime, minutes: int = 30) -> str:
+        ev = self.sandbox.google.send_invite(
+            organizer=email,
+            summary="Coffee chat",
+            start=start,
+            end=start + timedelta(minutes=minutes),
+            time_zone=ZONE,
+        )
+        self.sync()
+        return str(ev["id"])
+
+    def outreach_sent(self, name: str, email: str) -> ContactRow:
+        """A contact written to: outreach drafted, then sent by the user."""
+        self.add(name, email)
+        self.perform("draft_outreach")
+        [draft] = [d for d in self.drafts() if d.to == email]
+        self.user_sends(draft)
+        return self.contact(email)
