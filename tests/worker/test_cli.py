@@ -217,8 +217,15 @@ def test_forget(cli: Cli) -> None:
         assert "Ada" not in out
         assert "ada@example.org" not in out
         assert "Analytical" not in out
-    for message in cli.refused(("history", "ada@example.org"), ("history", ada_id)):
-        assert "no contact matches" in message
+    gone = cli.refused(
+        ("history", "ada@example.org"),
+        ("history", ada_id),
+        ("contacts", "forget", "ada@example.org", "--yes"),
+    )
+    assert all("no contact matches" in message for message in gone)
+    # By id, forgetting again finishes an interrupted run and records nothing.
+    cli.ok("contacts", "forget", ada_id, "--yes")
+    assert cli.event_count() == before + 1
     grace = cli.ok("history", "grace@example.org", "--json").json()
     assert grace[0]["event"]["referred_by"] == ada_id
 

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from worker.cli import app
 from worker.cli.common import console, opened_app, print_json, print_table, short
-from worker.contacts import ContactBook, NewContact
+from worker.contacts import ContactBook, NewContact, UnknownContact
 
 contacts_app = typer.Typer(help="Add, import, list and forget contacts.", no_args_is_help=True)
 app.add_typer(contacts_app, name="contacts")
@@ -108,10 +108,15 @@ def forget(
     """Forget a contact: their personal data becomes unreadable everywhere, for good."""
     with opened_app() as a:
         book = ContactBook(a)
-        row = book.resolve(contact)
-        if not yes and not typer.confirm(f"Forget {row.name} for good?"):
-            raise typer.Exit(1)
-        book.forget(row.contact_id)
+        try:
+            row = book.resolve(contact)
+        except UnknownContact:
+            # Already forgotten and named by id: finish an interrupted run (or re-raise).
+            row = book.forget(contact)
+        else:
+            if not yes and not typer.confirm(f"Forget {row.name} for good?"):
+                raise typer.Exit(1)
+            book.forget(row.contact_id)
     console.print(f"forgot contact {short(row.contact_id)}; views rebuilt")
 
 
