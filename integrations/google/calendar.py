@@ -83,6 +83,17 @@ class Events:
             raise
         return str(created["id"])
 
+    def time_zone(self) -> str:
+        """The primary calendar's IANA zone. Read from an events list (one item, only the
+        zone field) because calendars.get and settings.get need wider scopes than the
+        calendar.events this app asks for."""
+        page = self.calls.execute(
+            lambda: self.calendar.events().list(
+                calendarId="primary", maxResults=1, fields="timeZone"
+            )
+        )
+        return str(page.get("timeZone") or "UTC")
+
     # sync ------------------------------------------------------------------------------
     def sync(self, cursors: dict[str, str], addresses: set[str]) -> list[CalendarEventSeen]:
         """Changed events involving `addresses`; updates cursors[SYNC_CURSOR] in place.

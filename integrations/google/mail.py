@@ -26,6 +26,11 @@ class Mail:
         self.calls = calls
         self.email = email
 
+    def address(self) -> str:
+        """The mailbox's own address, as Gmail reports it (connecting learns it here)."""
+        profile = self.calls.execute(lambda: self.gmail.users().getProfile(userId="me"))
+        return str(profile["emailAddress"])
+
     # drafts ----------------------------------------------------------------------------
     def create_draft(self, message: OutgoingMessage) -> DraftRef:
         message = self.in_thread(message)

@@ -52,6 +52,8 @@ class GmailProvider:
         timeout: socket timeout in seconds.
         pages_per_sync: first-sync pages per call before it reports incomplete.
         page_size: messages per first-sync page (Gmail allows up to 500).
+        address_key: a secret keying the digests of searched addresses kept in the
+            cursors (see MailboxSync); pass one derived from the master key.
     """
 
     def __init__(
@@ -68,6 +70,7 @@ class GmailProvider:
         timeout: float = TIMEOUT_S,
         pages_per_sync: int = 5,
         page_size: int = 100,
+        address_key: bytes | None = None,
     ) -> None:
         self.account_id = account_id
         self.email = email
@@ -89,6 +92,7 @@ class GmailProvider:
             self.endpoints.gmail_batch,
             page_size=page_size,
             pages_per_sync=pages_per_sync,
+            address_key=address_key,
         )
         self._events = Events(self._calendar, calendar_calls, email, clock)
 
@@ -128,6 +132,15 @@ class GmailProvider:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    # identity (read when connecting) ---------------------------------------------------
+    def account_address(self) -> str:
+        """The address Gmail says this mailbox has."""
+        return self._mail.address()
+
+    def calendar_time_zone(self) -> str:
+        """The primary calendar's IANA time zone."""
+        return self._events.time_zone()
 
     # the protocol ----------------------------------------------------------------------
     def create_draft(self, message: OutgoingMessage) -> DraftRef:

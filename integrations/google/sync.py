@@ -1,8 +1,11 @@
 """Gmail mailbox sync: a resumable first sync limited to the tracked contacts, then
-history-based increments, and noticing our drafts leaving the Drafts folder."""
+history-based increments, a one-time backfill of contacts tracked later, and noticing our
+drafts leaving the Drafts folder."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 from collections.abc import Iterable
@@ -20,6 +23,12 @@ log = logging.getLogger(__name__)
 HISTORY_CURSOR = "gmail.history"  # the history id to continue from
 FIRST_SYNC_CURSOR = "gmail.first_sync"  # JSON progress of a first sync still paging
 DRAFTS_CURSOR = "gmail.drafts"  # JSON list of the draft ids seen last time
+# Digests of the addresses whose past mail was searched (JSON list), and the JSON progress
+# of a backfill still paging. Digests, not addresses: cursors are logged in clear, and a
+# forgotten contact's address must not stay behind in the log.
+COVERED_CURSOR = "gmail.covered"
+BACKFILL_CURSOR = "gmail.backfill"
+DIGEST_HEX = 12  # 48 bits: collisions are negligible for any contact book
 
 METADATA_HEADERS = [
     "From",
@@ -87,6 +96,8 @@ class MailboxSync:
         page_size: messages listed per page of a first sync.
         pages_per_sync: pages of a first sync done per call before returning incomplete,
             so a big mailbox is synced in resumable steps.
+        address_key: keys the digests of covered addresses kept in a cursor (pass a
+            secret one: without it the digests are keyed by the account's address only).
     """
 
     def __init__(
@@ -98,6 +109,7 @@ class MailboxSync:
         *,
         page_size: int = 100,
         pages_per_sync: int = 5,
+        address_key: bytes | None = None,
     ) -> None:
         self.gmail = gmail
         self.calls = calls
@@ -105,6 +117,12 @@ class MailboxSync:
         self.batch_uri = batch_uri
         self.page_size = page_size
         self.pages_per_sync = pages_per_sync
+        self.address_key = address_key or self.email.encode()
+
+    def digest(self, address: str) -> str:
+        """The keyed digest of an address, as kept in the covered cursor."""
+        mac = hmac.new(self.address_key, address.strip().lower().encode(), hashlib.sha256)
+        return mac.hexdigest()[:DIGEST_HEX]
 
     def sync(self, cursors: dict[str, str], addresses: set[str]) -> MailChanges:
         """Changes since `cursors` (updated in place)."""
@@ -129,8 +147,36 @@ class MailboxSync:
             # Taken before listing: whatever arrives while we page is in history after it.
             profile = self.calls.execute(lambda: self._users().getProfile(userId="me"))
             state = {"history": str(profile["historyId"]), "chunk": 0, "page": None}
-        chunks = queries(wanted)
         changes = MailChanges()
+        if not self._search(state, wanted, changes):
+            cursors[FIRST_SYNC_CURSOR] = json.dumps(state)
+            changes.incomplete = True
+            return changes
+        cursors.pop(FIRST_SYNC_CURSOR, None)
+        cursors.pop(BACKFILL_CURSOR, None)
+        cursors[HISTORY_CURSOR] = state["history"]
+        # Only the searched addresses are covered: a contact added while the first sync
+        # paged is left to a backfill, never to nobody.
+        cursors[COVERED_CURSOR] = json.dumps(state["digests"])
+        changes.drafts_gone = self._drafts_gone(cursors)
+        return changes
+
+    def _search(self, state: dict[str, Any], wanted: set[str], changes: MailChanges) -> bool:
+        """Page the searches for the addresses in `state` on (state is updated in place),
+        at most pages_per_sync pages; True once every search is done.
+
+        The state names its addresses by digest (it is logged as a cursor), fixed when
+        the search starts: contacts added meanwhile are left to a backfill, so chunks and
+        page tokens do not shift under a resumable search. If one of them is no longer
+        tracked (forgotten), the chunks would shift: the search restarts without it.
+        """
+        if "digests" not in state:
+            state["digests"] = sorted({self.digest(a) for a in wanted})
+        digests = set(state["digests"])
+        addresses = sorted(a for a in wanted if self.digest(a) in digests)
+        if len(addresses) != len(digests):
+            state.update(chunk=0, page=None, digests=sorted({self.digest(a) for a in addresses}))
+        chunks = queries(addresses)
         seen: set[str] = set()
         for _ in range(self.pages_per_sync):
             if state["chunk"] >= len(chunks):
@@ -142,14 +188,36 @@ class MailboxSync:
             state["page"] = listed.get("nextPageToken")
             if not state["page"]:
                 state["chunk"] += 1
-        if state["chunk"] < len(chunks):
-            cursors[FIRST_SYNC_CURSOR] = json.dumps(state)
+        return bool(state["chunk"] >= len(chunks))
+
+    # backfill --------------------------------------------------------------------------
+    def _backfill(self, cursors: dict[str, str], wanted: set[str], changes: MailChanges) -> None:
+        """Search the past mail of addresses tracked since the first sync, once each.
+
+        New mail of theirs already arrives through history (it filters by `wanted`); only
+        what they exchanged before they were tracked is missing. Resumable like the first
+        sync; an account whose cursors predate backfills counts its contacts as covered.
+        """
+        if COVERED_CURSOR not in cursors:
+            cursors[COVERED_CURSOR] = self._covered_json(wanted)
+            return
+        covered = set(json.loads(cursors[COVERED_CURSOR]))
+        state = json.loads(cursors[BACKFILL_CURSOR]) if BACKFILL_CURSOR in cursors else None
+        if state is None:
+            new = sorted({d for a in wanted if (d := self.digest(a)) not in covered})
+            if not new:
+                return
+            log.info("Gmail backfill of %d newly tracked addresses", len(new))
+            state = {"chunk": 0, "page": None, "digests": new}
+        if not self._search(state, wanted, changes):
+            cursors[BACKFILL_CURSOR] = json.dumps(state)
             changes.incomplete = True
-            return changes
-        cursors.pop(FIRST_SYNC_CURSOR, None)
-        cursors[HISTORY_CURSOR] = state["history"]
-        changes.drafts_gone = self._drafts_gone(cursors)
-        return changes
+            return
+        cursors.pop(BACKFILL_CURSOR, None)
+        cursors[COVERED_CURSOR] = json.dumps(sorted(covered | set(state["digests"])))
+
+    def _covered_json(self, addresses: Iterable[str]) -> str:
+        return json.dumps(sorted({self.digest(a) for a in addresses}))
 
     def _list_page(self, query: str, page_token: str | None) -> dict[str, Any]:
         answer: dict[str, Any] = self.calls.execute(
@@ -189,6 +257,7 @@ class MailboxSync:
         cursors[HISTORY_CURSOR] = str(page["historyId"])
         if drafts_changed or DRAFTS_CURSOR not in cursors:
             changes.drafts_gone = self._drafts_gone(cursors)
+        self._backfill(cursors, wanted, changes)
         return changes
 
     # drafts ----------------------------------------------------------------------------
