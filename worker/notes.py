@@ -26,6 +26,11 @@ def referrals_in(text: str) -> list[tuple[str, str]]:
         line = text.count("\n", 0, match.start()) + 1
         where = f"notes line {line}"
         words = match["name"].split()
+        # A word closing a sentence ("engines.") ends the text before the name; an
+        # initial ("M.") does not.
+        ends = [i for i, w in enumerate(words[:-1]) if w[-1] in ".!?" and len(w) > 2]
+        if ends:
+            words = words[ends[-1] + 1 :]
         while len(words) > 1 and words[0].lower() in _LEAD_WORDS:
             words = words[1:]
         name = check_text(" ".join(words), f"{where}: name", required=True)

@@ -23,7 +23,7 @@ from worker.contacts import ContactBook, NewContact
 from worker.messages import Renderer
 from worker.policies.actions import Action
 from worker.runtime import Runtime
-from worker.settings import Profile, Settings, load_settings, with_policy
+from worker.settings import load_settings
 from worker.tick import tick
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday, 09:00 in London
@@ -31,9 +31,15 @@ ZONE = "Europe/London"
 ACCOUNT = "sandbox-google"
 
 
-def world_settings(tmp_path: Path, db_url: str | None = None) -> Settings:
-    settings = with_policy(load_settings(worker_env(tmp_path, db_url)), time_zone=ZONE)
-    return Settings(**{**settings.__dict__, "profile": Profile(name="Sam Rivera")})
+def world_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of the world's app; a command run with it sees the same settings."""
+    env = worker_env(tmp_path, f"sqlite:///{tmp_path / 'w.db'}")
+    config = Path(env["OUTREACH_CONFIG_DIR"])
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "config.toml").write_text(
+        f'[profile]\nname = "Sam Rivera"\n\n[policy]\ntime_zone = "{ZONE}"\n'
+    )
+    return env
 
 
 class World:
@@ -41,13 +47,14 @@ class World:
 
     Parameters:
       tmp_path: where the database and settings live.
+      start: the first reading of the app's and the sandbox's clocks.
     """
 
-    def __init__(self, tmp_path: Path) -> None:
-        self.clock = ManualClock(START)
-        url = f"sqlite:///{tmp_path / 'w.db'}"
-        self.app: App = open_app(world_settings(tmp_path, url), self.clock)
-        self.sandbox = Sandbox(seed=11, start=START).start()
+    def __init__(self, tmp_path: Path, start: datetime = START) -> None:
+        self.clock = ManualClock(start)
+        self.env = world_env(tmp_path)
+        self.app: App = open_app(load_settings(self.env), self.clock)
+        self.sandbox = Sandbox(seed=11, start=start).start()
         self.endpoints: dict[str, Any] = self.sandbox.endpoints()
         self.email: str = self.endpoints["google"]["email"]
         self._local = threading.local()
@@ -104,7 +111,9 @@ class World:
         assert self.runtime.perform(self.one_due(kind).to_message()) == "done"
 
     def events(self, type_: str) -> list[dict[str, Any]]:
-        return [e.payload for e in self.app.store.read_all(types={type_})]
+        """The events of one type, decoded (personal fields readable)."""
+        stored = self.app.store.read_all(types={type_})
+        return [self.app.codec.decode(e).event.fields() for e in stored]
 
     def contact(self, email: str) -> ContactRow:
         return self.book.resolve(email)
@@ -144,9 +153,9 @@ class World:
         self.sync()
         return str(ev["id"])
 
-    def outreach_sent(self, name: str, email: str) -> ContactRow:
+    def outreach_sent(self, name: str, email: str, **extra: Any) -> ContactRow:
         """A contact written to: outreach drafted, then sent by the user."""
-        self.add(name, email)
+        self.add(name, email, **extra)
         self.perform("draft_outreach")
         [draft] = [d for d in self.drafts() if d.to == email]
         self.user_sends(draft)

@@ -15,7 +15,7 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported here so each command module can import `app` without a cycle.
-    from worker.cli import contacts, demo, sandbox, views  # noqa: F401
+    from worker.cli import contacts, demo, drafts, meetings, sandbox, views  # noqa: F401
 
 
 def main() -> None:
