@@ -217,7 +217,44 @@ def demo_settings(data_dir: Path) -> Settings:
     )
 
 
-def run_demo(data_dir: Path, progress: Callable[[str], None]) -> dict[str, Any]:
+def connect_sandbox_account(app: App, endpoints: dict[str, Any]) -> None:
+    """Record the sandbox's ready-made Google account as connected."""
+    app.journal.record(
+        AccountConnected(
+            account_id="sandbox-google",
+            provider="sandbox",
+            email=endpoints["google"]["email"],
+            time_zone=ZONE,
+        ),
+        event_id=derive_id("demo", "account"),
+    )
+
+
+def play(
+    story: Story,
+    clocks: Callable[[datetime], None],
+    step: Callable[[], None],
+    progress: Callable[[str], None],
+    days: int = DAYS,
+) -> None:
+    """Drive the story hour by hour: move the clocks, play what is due, review drafts,
+    then let the worker take one step (whatever runs it: embedded or scaled out)."""
+    steps = sorted(story.steps(), key=lambda s: s.at)
+    now = START
+    end = START + timedelta(days=days)
+    while now <= end:
+        clocks(now)
+        while steps and steps[0].at <= now:
+            each = steps.pop(0)
+            progress(f"{each.at:%a %d %b %H:%M}  {each.what}")
+            each.run()
+        if 8 <= now.hour < 20:
+            story.review_drafts(now)
+        step()
+        now += timedelta(hours=1)
+
+
+def run_demo(data_dir: Path, progress: Callable[[str], None], days: int = DAYS) -> dict[str, Any]:
     """Play the story; return what the mailbox and the log ended with."""
     from integrations.google.provider import GmailProvider
 
@@ -227,7 +264,6 @@ def run_demo(data_dir: Path, progress: Callable[[str], None]) -> dict[str, Any]:
     sandbox.start()
     try:
         endpoints = sandbox.endpoints()
-        account = endpoints["google"]
         provider = GmailProvider.from_sandbox(endpoints, account_id="sandbox-google")
         local = threading.local()
         opened: list[GmailProvider] = [provider]
@@ -239,33 +275,16 @@ def run_demo(data_dir: Path, progress: Callable[[str], None]) -> dict[str, Any]:
                 opened.append(local.provider)
             return local.provider
 
-        app.journal.record(
-            AccountConnected(
-                account_id="sandbox-google",
-                provider="sandbox",
-                email=account["email"],
-                time_zone=ZONE,
-            ),
-            event_id=derive_id("demo", "account"),
-        )
+        connect_sandbox_account(app, endpoints)
         worker = EmbeddedWorker(app, provider_for, Renderer(app.settings.config_dir / "templates"))
-        story = Story(app, sandbox, provider)
-        steps = sorted(story.steps(), key=lambda s: s.at)
+
+        def clocks(now: datetime) -> None:
+            clock.set(now)
+            sandbox.clock.set(now)
+
         worker.start()
         try:
-            now = START
-            end = START + timedelta(days=DAYS)
-            while now <= end:
-                clock.set(now)
-                sandbox.clock.set(now)
-                while steps and steps[0].at <= now:
-                    step = steps.pop(0)
-                    progress(f"{step.at:%a %d %b %H:%M}  {step.what}")
-                    step.run()
-                if 8 <= now.hour < 20:
-                    story.review_drafts(now)
-                worker.step()
-                now += timedelta(hours=1)
+            play(Story(app, sandbox, provider), clocks, worker.step, progress, days)
         finally:
             worker.stop()
         app.projector.catch_up()

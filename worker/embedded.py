@@ -54,15 +54,24 @@ class EmbeddedWorker:
 
     def step(self) -> None:
         """Sync every connected account, then tick, waiting for the work to finish."""
+        self.sync_all()
+        self.tick()
+
+    def sync_all(self) -> None:
+        """Sync every connected account, waiting for the syncs to finish."""
         slot = self.app.clock.now().isoformat()
         for account in self.app.projector.rows(AccountRow):
             if account.status == "connected":
                 self.actors.enqueue_sync(account.account_id, slot)
         self._join()
-        run_tick(self.app, self.actors, self.inflight)
+
+    def tick(self) -> int:
+        """Run one tick and wait for what it queued; return how many actions were due."""
+        due = run_tick(self.app, self.actors, self.inflight)
         self._join()
         # What the tick queued is done: let the next tick queue anything still due.
         self.inflight = InFlight(ttl_s=self.inflight.ttl_s)
+        return len(due)
 
     def _join(self) -> None:
         # fail_fast=False: an actor that exhausted its retries is logged, not raised here;

@@ -10,13 +10,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
 from events.ids import derive_id
+from events.journal import Entry
 from events.projections.accounts import AccountRow
 from events.types import AccountNeedsReconnect, AccountSyncFailed, ActionFailed
 from integrations.protocol import (
@@ -36,6 +38,13 @@ log = logging.getLogger(__name__)
 
 #: Pages a first sync fetches per run before yielding (it resumes from its cursor).
 PAGES_PER_RUN = 20
+
+
+class Claims(Protocol):
+    """What a tick asks before enqueueing: is this key already on its way?"""
+
+    def claim(self, key: str) -> bool: ...
+    def release(self, key: str) -> None: ...
 
 
 class InFlight:
@@ -74,12 +83,15 @@ class Runtime:
       app: the opened application.
       provider_for: gives the provider of an account.
       renderer: message templates.
+      account_lock: a lock per account shared by processes (scaled out); None when
+        this process is the only one syncing.
     """
 
     app: App
     provider_for: Callable[[AccountRow], Provider]
     renderer: Renderer
     sync_locks: dict[str, threading.Lock] = field(default_factory=dict)
+    account_lock: Callable[[str], AbstractContextManager[bool]] | None = None
 
     def effects(self) -> Effects:
         return Effects(self.app, self.provider_for, self.renderer)
@@ -112,7 +124,10 @@ class Runtime:
         if not lock.acquire(blocking=False):
             return 0
         try:
-            return self._sync(account_id)
+            if self.account_lock is None:
+                return self._sync(account_id)
+            with self.account_lock(account_id) as held:
+                return self._sync(account_id) if held else 0
         finally:
             lock.release()
 
@@ -146,6 +161,21 @@ class Runtime:
                     raise
                 return recorded
             entries = interpret(batch, snapshot, account)
+            # setdefault keeps the first of each id; an entry without an id is its own key.
+            by_id: dict[object, Entry] = {}
+            for entry in entries:
+                by_id.setdefault(entry.event_id or id(entry), entry)
+            unique = list(by_id.values())
+            if len(unique) < len(entries):
+                # A provider can list one change twice in a batch (e.g. a message in two
+                # history records); the same id twice in one append is refused outright.
+                log.warning(
+                    "sync of %r: %r duplicate entries dropped: %r",
+                    account_id,
+                    len(entries) - len(unique),
+                    sorted({type(e.event).__name__ for e in entries}),
+                )
+                entries = unique
             if entries:
                 results = self.app.journal.record_all(entries)
                 recorded += sum(1 for r in results if r.written)
@@ -170,18 +200,36 @@ def action_account(app: App, action: Action) -> AccountRow | None:
 
 
 class Actors:
-    """The Dramatiq actors, declared on one broker; their names are the wire contract."""
+    """The Dramatiq actors, declared on one broker; their names are the wire contract.
 
-    def __init__(self, broker: dramatiq.Broker, runtime_getter: Callable[[], Runtime]) -> None:
+    Parameters:
+      broker: where the actors are declared.
+      runtime_getter: the process's Runtime.
+      inflight: claims to release once an action or sync has run, so the next tick may
+        queue it again if it is still due (None: claims only expire).
+    """
+
+    def __init__(
+        self,
+        broker: dramatiq.Broker,
+        runtime_getter: Callable[[], Runtime],
+        inflight: Claims | None = None,
+    ) -> None:
         self.broker = broker
         self.runtime = runtime_getter
 
         def perform_action(message: dict[str, Any]) -> None:
             outcome = runtime_getter().perform(message)
-            log.info("action %s: %s", message.get("key"), outcome)
+            log.info("action %r: %s", message.get("key"), outcome)
+            # Released only after it ran (not when it raised and will be retried), so no
+            # tick queues a second copy while this one may still be sending.
+            if inflight is not None:
+                inflight.release(str(message.get("key")))
 
         def sync_account(account_id: str) -> None:
             runtime_getter().sync(account_id)
+            if inflight is not None:
+                inflight.release(sync_key(account_id))
 
         # Retries back off from 1 s to 5 min: provider throttling passes in minutes, and
         # the next tick re-derives anything that ran out of retries anyway.
@@ -210,13 +258,18 @@ class Actors:
         self.broker.enqueue(msg.copy(message_id=derive_id("sync", account_id, slot)))
 
 
+def sync_key(account_id: str) -> str:
+    """The claim a queued sync of `account_id` holds."""
+    return f"sync:{account_id}"
+
+
 def stub_broker() -> StubBroker:
     broker = StubBroker()
     broker.emit_after("process_boot")
     return broker
 
 
-def run_tick(app: App, actors: Actors, inflight: InFlight) -> list[Action]:
+def run_tick(app: App, actors: Actors, inflight: Claims) -> list[Action]:
     """One scheduler tick: enqueue what is due and not already on its way."""
 
     def enqueue(action: Action) -> None:

@@ -15,7 +15,17 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported here so each command module can import `app` without a cycle.
-    from worker.cli import contacts, demo, drafts, meetings, sandbox, views  # noqa: F401
+    from worker.cli import (  # noqa: F401
+        contacts,
+        demo,
+        drafts,
+        meetings,
+        run,
+        sandbox,
+        service,
+        status,
+        views,
+    )
 
 
 def main() -> None:

@@ -1,0 +1,132 @@
+"""`outreach status`: accounts, whether the worker runs, queued and coming work, failures."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Any
+
+import typer
+
+from worker.app import App, open_app
+from worker.cli import app
+from worker.cli.common import USER_ERRORS, console, fail, print_json, print_table
+from worker.remote_clock import clock_from_env
+from worker.settings import load_settings
+
+
+def _queued(broker_url: str | None) -> int | None:
+    if not broker_url:
+        return None
+    import redis
+
+    from worker.scaled import queue_depth, redis_client
+
+    client = redis_client(broker_url)
+    try:
+        return queue_depth(client)
+    except redis.exceptions.RedisError:
+        return -1  # shown as "broker not answering"
+    finally:
+        client.close()
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Is it working? Accounts, the worker's heartbeat, queued and coming work, failures."""
+    from worker.status import status as gather
+
+    opened: App | None = None
+    try:
+        settings = load_settings()
+        opened = open_app(settings, clock_from_env(os.environ))
+        report = gather(opened, _queued(settings.broker_url))
+    except USER_ERRORS as exc:
+        fail(str(exc).splitlines()[0])
+    finally:
+        if opened is not None:
+            opened.close()
+    if as_json:
+        print_json(report)
+        return
+    _print(report)
+
+
+def _print(report: dict[str, Any]) -> None:
+    print_table(
+        "Accounts",
+        ["provider", "email", "state", "last sync", "cursor age", "last error"],
+        [
+            [
+                a["provider"],
+                a["email"],
+                f"needs reconnect: run `{a['command']}`" if a["needs_reconnect"] else a["status"],
+                a["last_sync_at"] or "never",
+                _age(a["cursor_age_s"]),
+                a["last_error"] or "",
+            ]
+            for a in report["accounts"]
+        ],
+        empty="none connected; run `outreach connect google` or `outreach connect microsoft`",
+    )
+    workers = report["workers"]
+    if not any(w["running"] for w in workers):
+        console.print(
+            "[bold red]worker: not running[/] — nothing is synced and no reminder fires; "
+            "start `outreach run` (or `outreach service install`)",
+            highlight=False,
+        )
+    print_table(
+        "Worker heartbeat",
+        ["loop", "host", "pid", "last step", "ago", "state", "last step did"],
+        [
+            [
+                w["name"],
+                w["host"],
+                w["pid"],
+                w["stepped_at"],
+                _age(w["age_s"]),
+                "running" if w["running"] else "NOT RUNNING (stale)",
+                w["detail"],
+            ]
+            for w in workers
+        ],
+        empty="never ran",
+    )
+    queued = report["queued"]
+    if queued is not None:
+        console.print(
+            "queued work: broker not answering" if queued < 0 else f"queued work: {queued}",
+            highlight=False,
+        )
+    print_table(
+        "Coming up (48 h)",
+        ["due", "what", "contact"],
+        [[c["due_at"], c["kind"], c["contact"]] for c in report["coming_up"]],
+        empty="nothing due",
+    )
+    print_table(
+        "Drafts waiting for your review",
+        ["kind", "to", "subject", "since"],
+        [[d["kind"], d["to"], d["subject"], d["created_at"]] for d in report["drafts_waiting"]],
+        empty="none",
+    )
+    print_table(
+        "Failures (7 days)",
+        ["at", "type", "what", "why"],
+        [[f["at"], f["type"], f["what"], f["why"]] for f in report["recent_failures"]],
+        empty="none",
+    )
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"

@@ -1,0 +1,68 @@
+"""Providers for the long-running commands (`run`, `worker`): one per thread per account.
+
+Building one is `worker.providers.provider_for` (sandbox accounts through the file named
+by OUTREACH_SANDBOX_ENDPOINTS); this adds the per-thread cache actors need and turns a
+real account without a stored grant into NeedsReconnect, which `outreach status` shows
+with the command to run.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from events.projections.accounts import AccountRow
+from integrations.protocol import NeedsReconnect, Provider
+from worker.app import App
+from worker.providers import ProviderUnavailable, provider_for
+
+ProviderFor = Callable[[AccountRow], Provider]
+
+
+class ProviderFactory:
+    """Gives each account its provider, one per thread per account.
+
+    httplib2 (under the Google client) is not thread-safe, so a provider is never
+    shared between actor threads.
+
+    Parameters:
+      app: the opened application (the seam for real accounts' token store).
+      env: where OUTREACH_SANDBOX_ENDPOINTS is read.
+    """
+
+    def __init__(self, app: App, env: Mapping[str, str]) -> None:
+        self._app = app
+        self._env = dict(env)
+        self._local = threading.local()
+        self._opened: list[Any] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, account: AccountRow) -> Provider:
+        cache: dict[str, Provider] | None = getattr(self._local, "providers", None)
+        if cache is None:
+            cache = self._local.providers = {}
+        provider = cache.get(account.account_id)
+        if provider is None:
+            provider = self._build(account)
+            cache[account.account_id] = provider
+            with self._lock:
+                self._opened.append(provider)
+        return provider
+
+    def _build(self, account: AccountRow) -> Provider:
+        try:
+            return provider_for(self._app, account, self._env)
+        except ProviderUnavailable as exc:
+            if account.provider == "sandbox":
+                raise  # a setup problem of this machine, not the account's grant
+            raise NeedsReconnect(str(exc), command=f"outreach connect {account.provider}") from None
+
+    def close(self) -> None:
+        """Close every provider this factory opened (their sockets stay open otherwise)."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for provider in opened:
+            close = getattr(provider, "close", None)
+            if callable(close):
+                close()

@@ -1,0 +1,130 @@
+"""What `outreach status` reports: accounts, the worker's heartbeat, queued and coming work.
+
+Built to answer "is it working?" honestly: an account that stopped syncing, a scheduler
+that stopped stepping (reminders that silently never fire) and recent failures are
+shown, not summarised away.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from events.projections.accounts import AccountRow
+from events.projections.drafts import DraftRow
+from worker import heartbeat
+from worker.app import App
+from worker.policies.due import due_actions
+from worker.tick import load_snapshot
+
+#: How far ahead "coming up" looks, and how far back "recent failures" looks.
+AHEAD = timedelta(hours=48)
+BEHIND = timedelta(days=7)
+FAILURE_TYPES = frozenset({"action.failed", "account.sync_failed", "action.skipped"})
+
+
+def _age_s(now: datetime, at: str | None) -> float | None:
+    if not at:
+        return None
+    return round((now - datetime.fromisoformat(at)).total_seconds(), 1)
+
+
+def accounts(app: App, now: datetime) -> list[dict[str, Any]]:
+    rows = app.projector.rows(AccountRow)
+    return [
+        {
+            "account_id": a.account_id,
+            "provider": a.provider,
+            "email": a.email,
+            "status": a.status,
+            "connected": a.status == "connected",
+            "last_sync_at": a.last_sync_at,
+            "cursor_age_s": _age_s(now, a.last_sync_at),
+            "needs_reconnect": a.status == "needs_reconnect",
+            "reason": a.reason if a.status == "needs_reconnect" else None,
+            "command": a.command if a.status == "needs_reconnect" else None,
+            "last_error": a.last_error,
+            "last_error_at": a.last_error_at,
+        }
+        for a in rows
+    ]
+
+
+def workers(app: App, now: datetime) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": h.name,
+            "host": h.host,
+            "pid": h.pid,
+            "stepped_at": h.stepped_at.isoformat(),
+            "age_s": round((now - h.stepped_at).total_seconds(), 1),
+            "interval_s": h.interval_s,
+            "running": not h.stale(now),
+            "detail": h.detail,
+        }
+        for h in heartbeat.read(app.engine)
+    ]
+
+
+def coming_up(
+    app: App, now: datetime, step: timedelta = timedelta(hours=1)
+) -> list[dict[str, Any]]:
+    """What the policies will find due within AHEAD, if nothing new happens.
+
+    The policies are pure, so asking them at later times answers exactly this.
+    """
+    snapshot = load_snapshot(app)
+    names = {c.contact_id: c.name for c in snapshot.contacts.values()}
+    first: dict[str, dict[str, Any]] = {}
+    at = now
+    while at <= now + AHEAD:
+        for action in due_actions(snapshot, at, app.settings.policy):
+            if action.key not in first and action.kind != "skip":
+                first[action.key] = {
+                    "kind": action.kind,
+                    "contact": names.get(action.contact_id, action.contact_id[:8]),
+                    "due_at": max(action.due_at, now).isoformat(),
+                }
+        at += step
+    return sorted(first.values(), key=lambda a: (a["due_at"], a["kind"], a["contact"]))
+
+
+def drafts_waiting(app: App) -> list[dict[str, Any]]:
+    return [
+        {"kind": d.kind, "to": d.to, "subject": d.subject, "created_at": d.created_at}
+        for d in app.projector.rows(DraftRow)
+        if d.status == "pending"
+    ]
+
+
+def recent_failures(app: App, now: datetime) -> list[dict[str, Any]]:
+    since = now - BEHIND
+    found = []
+    for e in app.store.read_all(types=FAILURE_TYPES):
+        if e.occurred_at < since:
+            continue
+        p = e.payload
+        found.append(
+            {
+                "type": e.type,
+                "at": e.occurred_at.isoformat(),
+                "what": p.get("action") or p.get("skipped_action") or p.get("resource"),
+                "why": str(p.get("error") or p.get("reason") or "")[:200],
+            }
+        )
+    return found[-50:]
+
+
+def status(app: App, queued: int | None) -> dict[str, Any]:
+    """Everything `outreach status` shows; `queued` is the Redis queue length, if any."""
+    now = app.clock.now()
+    app.projector.catch_up()
+    return {
+        "now": now.isoformat(),
+        "accounts": accounts(app, now),
+        "workers": workers(app, now),
+        "queued": queued,
+        "coming_up": coming_up(app, now),
+        "drafts_waiting": drafts_waiting(app),
+        "recent_failures": recent_failures(app, now),
+    }
