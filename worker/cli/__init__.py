@@ -16,14 +16,14 @@ app = typer.Typer(
 def _register() -> None:
     # Imported here so each command module can import `app` without a cycle.
     from worker.cli import (  # noqa: F401
+        accounts,
+        connect,
         contacts,
         demo,
         drafts,
         meetings,
-        run,
         sandbox,
-        service,
-        status,
+        schedule,
         views,
     )
 

@@ -1,0 +1,56 @@
+"""`outreach accounts list` and `outreach accounts remove`: the connected mail accounts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from worker.accounts import accounts, remove_account
+from worker.cli import app
+from worker.cli.common import console, opened_app, print_json, print_table, short
+
+accounts_app = typer.Typer(help="List and remove connected accounts.", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@accounts_app.command("list")
+def list_(as_json: JsonFlag = False) -> None:
+    """Connected accounts, their state and last sync."""
+    with opened_app() as a:
+        rows = accounts(a)
+    if as_json:
+        print_json([asdict(r) for r in rows])
+        return
+    print_table(
+        "Accounts",
+        ["id", "provider", "email", "time zone", "status", "last sync (UTC)", "problem"],
+        [
+            [
+                short(r.account_id),
+                r.provider,
+                r.email,
+                r.time_zone,
+                r.status.replace("_", " "),
+                (r.last_sync_at or "never")[:16].replace("T", " "),
+                r.command if r.status == "needs_reconnect" else r.last_error,
+            ]
+            for r in rows
+        ],
+        empty="none yet (outreach connect google --client-secrets FILE)",
+    )
+
+
+@accounts_app.command("remove")
+def remove(account: Annotated[str, typer.Argument(help="Address or account id.")]) -> None:
+    """Stop syncing an account and delete its stored token (the log keeps its history)."""
+    with opened_app() as a:
+        row, was_active = remove_account(a, account)
+    if was_active:
+        console.print(Text(f"removed {row.email} ({short(row.account_id)}); token deleted"))
+    else:
+        console.print(Text(f"{row.email} ({short(row.account_id)}) was already removed"))

@@ -1,0 +1,62 @@
+"""`outreach schedule`: inviting a contact to a meeting at a time the user chose."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from integrations.protocol import NeedsReconnect, ProviderError
+from worker.cli import app
+from worker.cli.common import console, fail, opened_app, print_json
+from worker.google_accounts import google_provider
+from worker.scheduling import invite, plan, scheduling_account
+
+
+@app.command()
+def schedule(
+    contact: Annotated[str, typer.Argument(help="Id, e-mail or name.")],
+    when: Annotated[
+        str, typer.Argument(help="Start: '2026-03-05 15:00' in your time zone, or ISO 8601.")
+    ],
+    minutes: Annotated[int, typer.Option("--minutes", help="Length of the meeting.")] = 30,
+    place: Annotated[str, typer.Option("--place", help="Address or video link.")] = "",
+    account: Annotated[
+        str | None, typer.Option("--account", help="Account to invite from (address or id).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Invite a contact: a calendar event with them as attendee, invitation sent."""
+    with opened_app() as a:
+        row = scheduling_account(a, account)
+        person, request = plan(a, contact, when, minutes=minutes, place=place)
+        if row.provider != "google":
+            fail(f"account {row.email}: scheduling from the command line needs a Google account")
+        try:
+            with google_provider(a.settings, row) as provider:
+                done = invite(a, provider, row, person, request)
+        except NeedsReconnect as exc:
+            fail(f"{exc}; run `{exc.command}`")
+        except ProviderError as exc:
+            fail(f"the calendar refused: {exc}")
+    start = done.request.start
+    if as_json:
+        print_json(
+            {
+                "meeting_id": done.meeting_id,
+                "provider_event_id": done.provider_event_id,
+                "contact_id": person.contact_id,
+                "start": start.isoformat(),
+                "end": done.request.end.isoformat(),
+                "time_zone": done.request.time_zone,
+                "place": done.request.location,
+            }
+        )
+        return
+    console.print(
+        Text(
+            f"invited {person.name} for {start:%a %d %b %Y %H:%M} ({done.request.time_zone}), "
+            f"{minutes} minutes" + (f", {done.request.location}" if done.request.location else "")
+        )
+    )
