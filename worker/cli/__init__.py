@@ -22,8 +22,11 @@ def _register() -> None:
         demo,
         drafts,
         meetings,
+        run,
         sandbox,
         schedule,
+        service,
+        status,
         views,
     )
 
