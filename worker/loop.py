@@ -94,7 +94,8 @@ class Loop:
         while not self.stop.is_set():
             try:
                 reading = self.app.clock.now()
-                if reading != done and self.lead():
+                # Asked at every poll, so a leader renews its lock while waiting too.
+                if self.lead() and reading != done:
                     self.sync()
                     self.beat(self.tick())
                     done = reading

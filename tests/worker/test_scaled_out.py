@@ -210,14 +210,33 @@ def driver_factory(tmp_path: Path) -> Iterator[Callable[[str, str | None], Drive
         d.__exit__()
 
 
+@pytest.fixture
+def own_redis_url(redis_url: str) -> Iterator[str]:
+    """A Redis database of this test's own (14 instead of 15), flushed before and after.
+
+    Other test runs flush database 15 whenever a test starts; here that would drop queued
+    messages in the middle of a lockstep hour and move work to the next hour.
+    """
+    import redis
+
+    url = redis_url.rsplit("/", 1)[0] + "/14"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    try:
+        yield url
+    finally:
+        client.flushdb()
+        client.close()
+
+
 @pytest.mark.timeout(240)
 def test_two_workers_and_a_scheduler_leave_the_embedded_mailbox(
     driver_factory: Callable[[str, str | None], Driver],
     postgres_schema_url: str,
-    redis_url: str,
+    own_redis_url: str,
     embedded: dict[str, Any],
 ) -> None:
-    d = driver_factory(postgres_schema_url, redis_url)
+    d = driver_factory(postgres_schema_url, own_redis_url)
     for n in (1, 2):
         d.procs.start(f"worker-{n}", "worker", "--threads", "2", "--idle-poll-ms", "20")
     # A second scheduler waits idle behind the lock; only one ever steps.
