@@ -212,12 +212,15 @@ def test_draft_refusals(world: World, cli: Cli) -> None:
     assert SANDBOX_ENDPOINTS in cli.refused("drafts", "approve", ref, **{SANDBOX_ENDPOINTS: ""})
     missing = cli.refused("drafts", "discard", ref, **{SANDBOX_ENDPOINTS: "/nonexistent/x"})
     assert "No such file" in missing
-    # A real account's mailbox needs its tokens, which `outreach connect` stores.
+    # A real account's mailbox needs its tokens, which `outreach connect` stores: without
+    # them the command says what to run.
     world.app.journal.record(
         AccountConnected(account_id=ACCOUNT, provider="google", email=world.email, time_zone="UTC"),
         event_id=derive_id("test", "reconnected as google"),
     )
-    assert "lands with `outreach connect`" in cli.refused("drafts", "approve", ref)
+    refused = cli.refused("drafts", "approve", ref)
+    assert "no token stored" in refused
+    assert "run `outreach connect google" in refused
 
 
 def _met_ada(w: World) -> None:

@@ -10,7 +10,7 @@ import typer
 from rich.text import Text
 
 from events.projections.accounts import AccountRow
-from integrations.protocol import Provider, ProviderError
+from integrations.protocol import NeedsReconnect, Provider, ProviderError
 from worker.app import App
 from worker.cli import app
 from worker.cli.common import console, fail, opened_app, print_json, print_table
@@ -43,6 +43,8 @@ def review() -> Iterator[DraftReview]:
 
         try:
             yield DraftReview(a, providers, _renderer(a))
+        except NeedsReconnect as exc:
+            fail(f"{str(exc).splitlines()[0]}; run `{exc.command}`")
         except ProviderError as exc:
             fail(f"the mailbox refused: {str(exc).splitlines()[0] if str(exc) else exc!r}")
         finally:
