@@ -92,12 +92,23 @@ class Runtime:
     renderer: Renderer
     sync_locks: dict[str, threading.Lock] = field(default_factory=dict)
     account_lock: Callable[[str], AbstractContextManager[bool]] | None = None
+    #: Striped locks: the same action redelivered while its first run is still calling
+    #: the provider waits, then finds the event and stops. Nothing can look a draft up by
+    #: its Message-ID, so without this two threads could each create one.
+    action_locks: tuple[threading.Lock, ...] = field(
+        default_factory=lambda: tuple(threading.Lock() for _ in range(64))
+    )
 
     def effects(self) -> Effects:
         return Effects(self.app, self.provider_for, self.renderer)
 
     def perform(self, message: dict[str, Any]) -> str:
         action = Action.from_message(message)
+        stripe = int(derive_id("lock", action.key)[:8], 16) % len(self.action_locks)
+        with self.action_locks[stripe]:
+            return self._perform(action)
+
+    def _perform(self, action: Action) -> str:
         try:
             return self.effects().perform(action)
         except (PermanentProviderError, TemplateProblem) as exc:
