@@ -76,6 +76,18 @@ class InFlight:
 
 
 @dataclass
+class SyncProgress:
+    """How far one sync run has come (for a progress display)."""
+
+    account_id: str
+    pages: int = 0
+    messages: int = 0
+    calendar_events: int = 0
+    recorded: int = 0
+    complete: bool = False
+
+
+@dataclass
 class Runtime:
     """What actors need, for one process.
 
@@ -129,22 +141,40 @@ class Runtime:
             self._needs_reconnect(action_account(self.app, action), exc)
             return f"waiting: {exc}"
 
-    def sync(self, account_id: str) -> int:
-        """One sync pass for one account; never two at once for the same account."""
+    def sync(
+        self,
+        account_id: str,
+        *,
+        max_pages: int = PAGES_PER_RUN,
+        on_page: Callable[[SyncProgress], None] | None = None,
+    ) -> int:
+        """One sync pass for one account; never two at once for the same account.
+
+        Parameters:
+          max_pages: provider pages to fetch before yielding; a first sync resumes from
+            its cursor next time, so a short run loses nothing.
+          on_page: told after each page is recorded (progress display).
+        """
         lock = self.sync_locks.setdefault(account_id, threading.Lock())
         if not lock.acquire(blocking=False):
             return 0
         try:
             if self.account_lock is None:
-                return self._sync(account_id)
+                return self._sync(account_id, max_pages, on_page)
             with self.account_lock(account_id) as held:
-                return self._sync(account_id) if held else 0
+                return self._sync(account_id, max_pages, on_page) if held else 0
         finally:
             lock.release()
 
-    def _sync(self, account_id: str) -> int:
+    def _sync(
+        self,
+        account_id: str,
+        max_pages: int,
+        on_page: Callable[[SyncProgress], None] | None,
+    ) -> int:
         recorded = 0
-        for _ in range(PAGES_PER_RUN):
+        progress = SyncProgress(account_id=account_id)
+        for _ in range(max_pages):
             snapshot = load_snapshot(self.app)
             account = next(
                 (a for a in self.app.projector.rows(AccountRow) if a.account_id == account_id),
@@ -190,6 +220,13 @@ class Runtime:
             if entries:
                 results = self.app.journal.record_all(entries)
                 recorded += sum(1 for r in results if r.written)
+            progress.pages += 1
+            progress.messages += len(batch.messages)
+            progress.calendar_events += len(batch.events)
+            progress.recorded = recorded
+            progress.complete = not batch.incomplete
+            if on_page is not None:
+                on_page(progress)
             if not batch.incomplete:
                 break
         return recorded

@@ -27,6 +27,7 @@ def _register() -> None:
         schedule,
         service,
         status,
+        sync,
         views,
     )
 
