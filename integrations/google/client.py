@@ -16,8 +16,9 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest, HttpRequest
 
 from integrations.google.errors import is_missing, translate
-from integrations.google.retry import Backoff, QuotaBudget
+from integrations.google.retry import QuotaBudget
 from integrations.protocol import NeedsReconnect, TransientProviderError
+from integrations.retry import Backoff
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from integrations.google.client import (
     build_service,
 )
 from integrations.google.mail import Mail
-from integrations.google.retry import Backoff, QuotaBudget, Sleep
+from integrations.google.retry import QuotaBudget
 from integrations.google.sync import MailboxSync
 from integrations.protocol import (
     DraftRef,
@@ -30,6 +30,7 @@ from integrations.protocol import (
     SentRef,
     SyncBatch,
 )
+from integrations.retry import Backoff, Sleep
 
 
 def _utc_now() -> datetime:

@@ -1,18 +1,13 @@
-"""Backoff with jitter that honours Retry-After, and the per-account quota budget."""
+"""The per-account Gmail quota budget (backoff itself lives in integrations.retry)."""
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import TypeVar
 
-from integrations.protocol import TransientProviderError
+from integrations.retry import Sleep
 
-T = TypeVar("T")
-
-Sleep = Callable[[float], None]
 Clock = Callable[[], float]
 
 # Gmail quota units per method (the pre-2026 table from Google's docs). Google changes
@@ -37,70 +32,6 @@ DEFAULT_COST = 5
 GMAIL_UNITS_PER_MINUTE = 5_000
 # Calendar counts requests, 600 per user per minute: every call costs one.
 CALENDAR_REQUESTS_PER_MINUTE = 500
-
-
-class Backoff:
-    """Exponential backoff with full jitter, bounded in attempts and in any single wait.
-
-    Parameters:
-        attempts: tries in all, the first included.
-        base: the first wait's upper bound in seconds; doubles each retry.
-        cap: the largest wait we compute ourselves.
-        max_wait: the longest Retry-After we are willing to sleep through; a longer one
-            (Gmail's sending limits can last hours) is raised so the caller reschedules.
-        sleep: the sleep function (tests pass a fake one).
-        rng: the jitter source.
-    """
-
-    def __init__(
-        self,
-        *,
-        attempts: int = 5,
-        base: float = 1.0,
-        cap: float = 32.0,
-        max_wait: float = 120.0,
-        sleep: Sleep = time.sleep,
-        rng: random.Random | None = None,
-    ) -> None:
-        if attempts < 1:
-            raise ValueError("attempts must be at least 1")
-        self.attempts = attempts
-        self.base = base
-        self.cap = cap
-        self.max_wait = max_wait
-        self.sleep = sleep
-        self.rng = rng or random.Random()
-
-    def delay(self, retry: int, error: TransientProviderError) -> float:
-        """How long to wait before retry number `retry` (0-based)."""
-        if error.retry_after is not None:
-            return error.retry_after
-        return self.rng.uniform(0, min(self.cap, self.base * 2**retry))
-
-    def run(
-        self,
-        attempt: Callable[[], T],
-        *,
-        recover: Callable[[], T | None] | None = None,
-    ) -> T:
-        """Call `attempt` until it succeeds, retrying TransientProviderError.
-
-        `recover` runs before each retry of a non-idempotent call (a send): when it finds
-        that the failed attempt took effect after all, its answer is returned instead.
-        """
-        for retry in range(self.attempts):
-            try:
-                return attempt()
-            except TransientProviderError as error:
-                wait = self.delay(retry, error)
-                if retry + 1 >= self.attempts or wait > self.max_wait:
-                    raise
-                self.sleep(wait)
-                if recover is not None:
-                    found = recover()
-                    if found is not None:
-                        return found
-        raise AssertionError("unreachable: the last attempt either returns or raises")
 
 
 class QuotaBudget:

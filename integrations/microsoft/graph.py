@@ -17,7 +17,7 @@ from integrations.microsoft.errors import (
     from_response,
     from_transport,
 )
-from integrations.microsoft.retry import Backoff
+from integrations.retry import Backoff
 
 log = logging.getLogger(__name__)
 

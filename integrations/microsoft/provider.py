@@ -16,9 +16,9 @@ from integrations.microsoft.auth import SaveCache, TokenSource, discard
 from integrations.microsoft.calendar import Events
 from integrations.microsoft.graph import GRAPH_URL, TIMEOUT, Graph
 from integrations.microsoft.mail import DEFAULT_GRACE, Mail
-from integrations.microsoft.retry import Backoff, Sleep
 from integrations.microsoft.sync import DRAFTS_EVERY, MailboxSync
 from integrations.protocol import DraftRef, EventRequest, OutgoingMessage, SentRef, SyncBatch
+from integrations.retry import Backoff, Sleep
 
 
 def _utc_now() -> datetime:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from integrations.google import GmailProvider
-from integrations.google.retry import Backoff
+from integrations.retry import Backoff
 from integrations.sandbox import Sandbox
 from integrations.sandbox.http import Request, Response
 

@@ -8,8 +8,9 @@ from collections.abc import Callable
 import pytest
 
 from integrations.google.calendar import event_id_for, seen
-from integrations.google.retry import Backoff, QuotaBudget
+from integrations.google.retry import QuotaBudget
 from integrations.protocol import PermanentProviderError, TransientProviderError
+from integrations.retry import Backoff
 from tests.integrations.contract import CONTACT
 
 from .conftest import FakeSleep

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from integrations.microsoft import OutlookProvider
-from integrations.microsoft.retry import Backoff
+from integrations.retry import Backoff
 from integrations.sandbox import Sandbox
 from integrations.sandbox.microsoft import MicrosoftEmulator
 from integrations.sandbox.microsoft.state import Message

@@ -1,4 +1,4 @@
-"""Backoff with jitter that honours Retry-After, for Graph calls (injectable sleep)."""
+"""Backoff with jitter that honours Retry-After, shared by every provider (injectable sleep)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ class Backoff:
         attempts: tries in all, the first included.
         base: the first wait's upper bound in seconds; doubles each retry.
         cap: the largest wait we compute ourselves.
-        max_wait: the longest Retry-After we sleep through; a longer one is raised so the
-            caller reschedules instead of holding a worker thread.
+        max_wait: the longest Retry-After we sleep through; a longer one (Gmail's sending
+            limits can last hours) is raised so the caller reschedules instead of holding
+            a worker thread.
         sleep: the sleep function (tests pass a fake one).
         rng: the jitter source.
     """
