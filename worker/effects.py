@@ -134,10 +134,22 @@ class Effects:
             raise NoAccount(f"account {chosen.email} needs reconnecting: {chosen.command}")
         return chosen
 
-    def _skip(self, action: Action, eid: str, reason: str) -> str:
+    def _skip(
+        self,
+        action: Action,
+        eid: str,
+        reason: str,
+        *,
+        skipped: str | None = None,
+        key: str | None = None,
+    ) -> str:
+        """Record why `action` (or, for a policy's "skip", the action it names) was not done."""
         self.app.journal.record(
             ActionSkipped(
-                contact_id=action.contact_id, action=action.kind, key=action.key, reason=reason
+                contact_id=action.contact_id,
+                action=action.kind if skipped is None else skipped,
+                key=action.key if key is None else key,
+                reason=reason,
             ),
             event_id=eid,
         )
@@ -146,17 +158,13 @@ class Effects:
     # --- effects --------------------------------------------------------------------
 
     def _skip_action(self, action: Action, eid: str) -> str:
-        reason = action.reason or "no reason given"
-        self.app.journal.record(
-            ActionSkipped(
-                contact_id=action.contact_id,
-                action=action.skipped_action or "",
-                key=action.key.removeprefix("skip:"),
-                reason=reason,
-            ),
-            event_id=eid,
+        return self._skip(
+            action,
+            eid,
+            action.reason or "no reason given",
+            skipped=action.skipped_action or "",
+            key=action.key.removeprefix("skip:"),
         )
-        return f"skipped: {reason}"
 
     def _mark_met(self, action: Action, eid: str) -> str:
         m = self._meeting(action.meeting_id)
