@@ -62,10 +62,18 @@ class Story:
             Step(d(1, 10), "Ada replies: happy to talk", lambda: self.reply("ada", "Happy to!")),
             Step(d(1, 11), "Katherine's out-of-office answers", self.katherine_away),
             Step(d(1, 14), "Barbara replies", lambda: self.reply("barbara", "Sure, let's talk.")),
-            Step(d(2, 9), "Ada sends an invite for Thursday 15:00", self.ada_invites),
+            Step(
+                d(2, 9),
+                "Ada sends an invite for Thursday 15:00",
+                lambda: self.invites("ada", "ada@analytical.example", "Coffee chat", d(3, 15)),
+            ),
             Step(d(2, 10), "you invite Barbara for Friday", self.invite_barbara),
             Step(d(2, 12), "Grace replies", lambda: self.reply("grace", "Any friend of Ada's.")),
-            Step(d(3, 9), "Grace invites you for next Tuesday 16:00", self.grace_invites),
+            Step(
+                d(3, 9),
+                "Grace invites you for next Tuesday 16:00",
+                lambda: self.invites("grace", "grace@navy.example", "Chat with Grace", d(8, 16)),
+            ),
             Step(d(3, 15), "Barbara declines the meeting", self.barbara_declines),
             Step(d(3, 17), "you write notes after meeting Ada", self.notes_on_ada),
             Step(d(7, 18), "Grace moves the meeting to Wednesday 11:00", self.grace_moves),
@@ -131,16 +139,16 @@ class Story:
             to_message=self._sent_to("katherine"), return_date=date(2026, 3, 12)
         )
 
-    def ada_invites(self) -> None:
-        start = self.day(3, 15)
+    def invites(self, who: str, organizer: str, summary: str, start: datetime) -> None:
+        """The contact sends the user a 30-minute invitation."""
         ev = self.google.send_invite(
-            organizer="ada@analytical.example",
-            summary="Coffee chat",
+            organizer=organizer,
+            summary=summary,
             start=start,
             end=start + timedelta(minutes=30),
             time_zone=ZONE,
         )
-        self.events["ada"] = ev["id"]
+        self.events[who] = ev["id"]
 
     def invite_barbara(self) -> None:
         start = self.day(4, 10)
@@ -160,17 +168,6 @@ class Story:
         self.google.respond_to_event(
             self.events["barbara"], attendee="barbara@mit.example", response="declined"
         )
-
-    def grace_invites(self) -> None:
-        start = self.day(8, 16)
-        ev = self.google.send_invite(
-            organizer="grace@navy.example",
-            summary="Chat with Grace",
-            start=start,
-            end=start + timedelta(minutes=30),
-            time_zone=ZONE,
-        )
-        self.events["grace"] = ev["id"]
 
     def grace_moves(self) -> None:
         start = self.day(9, 11)
