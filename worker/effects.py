@@ -94,6 +94,9 @@ class Effects:
         self.app = app
         self.provider_for = provider_for
         self.renderer = renderer
+        #: The account the last action acted through: when its grant fails, that is the
+        #: account to mark as needing reconnection.
+        self.account: AccountRow | None = None
 
     def perform(self, action: Action) -> str:
         """Do the action once; return "done", "already done" or "skipped: <why>"."""
@@ -132,6 +135,7 @@ class Effects:
             raise NoAccount("no connected account: run `outreach connect google` or `microsoft`")
         if chosen.status != "connected":
             raise NoAccount(f"account {chosen.email} needs reconnecting: {chosen.command}")
+        self.account = chosen
         return chosen
 
     def _skip(

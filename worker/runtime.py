@@ -121,8 +121,9 @@ class Runtime:
             return self._perform(action)
 
     def _perform(self, action: Action) -> str:
+        effects = self.effects()
         try:
-            return self.effects().perform(action)
+            return effects.perform(action)
         except (PermanentProviderError, TemplateProblem) as exc:
             # Retrying cannot help: record it where history and status show it.
             self.app.journal.record(
@@ -138,7 +139,7 @@ class Runtime:
         except NoAccount as exc:
             return f"waiting: {exc}"  # the next tick after (re)connecting does it
         except NeedsReconnect as exc:
-            self._needs_reconnect(action_account(self.app, action), exc)
+            self._needs_reconnect(effects.account, exc)
             return f"waiting: {exc}"
 
     def sync(
@@ -240,11 +241,6 @@ class Runtime:
             ),
             event_id=derive_id("needs-reconnect", account.account_id, account.connected_at),
         )
-
-
-def action_account(app: App, action: Action) -> AccountRow | None:
-    accounts = [a for a in app.projector.rows(AccountRow) if a.status == "connected"]
-    return accounts[0] if accounts else None
 
 
 class Actors:
