@@ -7,7 +7,9 @@ changed), so replaying a pass, or two workers syncing at once, appends nothing n
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
+from typing import Any, TypeVar
 
 from events.ids import derive_id
 from events.journal import Entry
@@ -29,6 +31,27 @@ from worker.auto_replies import classify, return_date
 from worker.policies.snapshot import Snapshot
 
 EXCERPT = 280
+_Seen = TypeVar("_Seen", MessageSeen, CalendarEventSeen)
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, str):
+        # NUL cannot be stored in PostgreSQL text, nor a lone surrogate in UTF-8: one such
+        # character in a Message-ID or an event's location would fail the projection of
+        # that event, and every event after it, on every catch-up.
+        return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list):
+        return [_text(v) for v in value]
+    if isinstance(value, dict):
+        return {_text(k): _text(v) for k, v in value.items()}
+    return value
+
+
+def _storable(seen: _Seen) -> _Seen:
+    """The observation with every text made storable (what came from outside can hold
+    any character); everything else is left as it was."""
+    changes = {f.name: _text(getattr(seen, f.name)) for f in dataclasses.fields(seen)}
+    return dataclasses.replace(seen, **changes)
 
 
 def meeting_id_for(account_id: str, provider_event_id: str) -> str:
@@ -47,7 +70,8 @@ def interpret(batch: SyncBatch, snapshot: Snapshot, account: AccountRow) -> list
     threads = {c.thread_id: c.contact_id for c in snapshot.contacts.values() if c.thread_id}
     entries: list[Entry] = []
     sent_drafts: set[str] = set()
-    for msg in sorted(batch.messages, key=lambda m: m.date):
+    messages = [_storable(m) for m in batch.messages]
+    for msg in sorted(messages, key=lambda m: m.date):
         if msg.sent_by_user:
             entries += _sent(msg, account, by_address, ours, snapshot, sent_drafts, threads)
         else:
@@ -68,7 +92,7 @@ def interpret(batch: SyncBatch, snapshot: Snapshot, account: AccountRow) -> list
             )
         )
     for event in batch.events:
-        entries += _calendar(event, account, by_address, snapshot)
+        entries += _calendar(_storable(event), account, by_address, snapshot)
     for resource, cursor in sorted(batch.cursors.items()):
         if account.cursors.get(resource) != cursor:
             entries.append(

@@ -81,8 +81,12 @@ def date_of(headers: dict[str, str], resource: dict[str, Any]) -> datetime:
     """The Date header, else Gmail's internalDate (ms since the epoch), aware."""
     try:
         found = parsedate_to_datetime(headers.get("date", ""))
-        return found if found.tzinfo else found.replace(tzinfo=UTC)
-    except (TypeError, ValueError):
+        found = found if found.tzinfo else found.replace(tzinfo=UTC)
+        # A sender's clock can claim any year: one the log cannot store in UTC (9999 at
+        # -12:00, or a 20-digit year) would fail every sync pass on that one message.
+        found.astimezone(UTC)
+        return found
+    except (TypeError, ValueError, OverflowError):
         millis = int(resource.get("internalDate", 0))
         return datetime.fromtimestamp(millis / 1000, UTC)
 

@@ -68,7 +68,11 @@ def _decoded(part: Message) -> str:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return ""
-    return payload.decode(part.get_content_charset() or "utf-8", errors="replace")
+    try:
+        return payload.decode(part.get_content_charset() or "utf-8", errors="replace")
+    except LookupError:
+        # An unknown charset (x-unknown, a typo): Gmail still shows the text, so must we.
+        return payload.decode("utf-8", errors="replace")
 
 
 def snippet(message: Message) -> str:
