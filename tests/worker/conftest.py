@@ -10,21 +10,11 @@ import pytest
 from events.clock import ManualClock
 from worker.app import App, open_app
 from worker.contacts import ContactBook
+from worker.lockstep import lockstep_env
 from worker.settings import Settings, load_settings
 
-SECRET = "a test secret of enough length"
-
-
-def worker_env(tmp_path: Path, db_url: str | None = None) -> dict[str, str]:
-    """The environment a test run of the worker sees: its own config and data directories."""
-    env = {
-        "OUTREACH_CONFIG_DIR": str(tmp_path / "config"),
-        "OUTREACH_DATA_DIR": str(tmp_path / "data"),
-        "OUTREACH_SECRET_KEY": SECRET,
-    }
-    if db_url is not None:
-        env["OUTREACH_DATABASE_URL"] = db_url
-    return env
+# The same environment the lockstep driver gives its subprocesses.
+worker_env = lockstep_env
 
 
 def open_test_app(db_url: str, tmp_path: Path, clock: ManualClock) -> App:

@@ -11,11 +11,6 @@ meeting, confirmations, thank-yous and the referrer's thanks.
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -25,26 +20,12 @@ from typing import Any
 
 import pytest
 
-from events.clock import ManualClock
-from integrations.google.provider import GmailProvider
 from integrations.sandbox import Sandbox
-from tests.worker.conftest import worker_env
 from worker import heartbeat
-from worker.app import App, open_app
-from worker.demo import START, Story, connect_sandbox_account, play, run_demo, summary
-from worker.remote_clock import ClockServer
-from worker.settings import load_settings
+from worker.demo import play, run_demo, summary
+from worker.lockstep import LockstepDriver
 
 DAYS = 10
-CONFIG = """
-[profile]
-name = "Sam Rivera"
-headline = "I spent six years in logistics and am exploring research engineering"
-
-[policy]
-time_zone = "Europe/London"
-"""
-CLI = [sys.executable, "-c", "from worker.cli import main; main()"]
 
 
 @pytest.fixture(scope="module")
@@ -53,123 +34,11 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return run_demo(tmp_path_factory.mktemp("embedded"), lambda _line: None, days=DAYS)
 
 
-class Processes:
-    """Subprocesses of the `outreach` command, their output kept in files."""
-
-    def __init__(self, env: dict[str, str], logs: Path) -> None:
-        self.env = env
-        self.logs = logs
-        self.running: dict[str, subprocess.Popen[bytes]] = {}
-
-    def start(self, name: str, *args: str) -> None:
-        log = (self.logs / f"{name}.log").open("ab")
-        self.running[name] = subprocess.Popen(
-            [*CLI, *args], env=self.env, stdout=log, stderr=subprocess.STDOUT
-        )
-        log.close()
-
-    def check_alive(self) -> None:
-        for name, proc in self.running.items():
-            if proc.poll() is not None:
-                tail = (self.logs / f"{name}.log").read_text()[-3000:]
-                pytest.fail(f"{name} exited with {proc.returncode}:\n{tail}")
-
-    def kill(self, name: str) -> None:
-        proc = self.running.pop(name)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-
-    def stop_all(self) -> None:
-        for proc in self.running.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        unclean = []
-        for name, proc in self.running.items():
-            try:
-                if proc.wait(timeout=20) != 0:
-                    unclean.append(f"{name}: {(self.logs / f'{name}.log').read_text()[-2000:]}")
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-                unclean.append(f"{name}: did not stop within 20 s")
-        self.running.clear()
-        assert not unclean, "\n".join(unclean)
-
-
-class Driver:
-    """Plays the story in this process against processes that share its simulated time."""
-
-    def __init__(self, tmp_path: Path, db_url: str, broker_url: str | None) -> None:
-        self.tmp_path = tmp_path
-        self.local = ManualClock(START)  # this process: the story's own writes
-        self.served = ManualClock(START)  # the workers: moved once an hour's story is played
-        self.sandbox = Sandbox(seed=7, start=START)
-        self.clock_server = ClockServer(self.served)
-        env = worker_env(tmp_path, db_url)
-        (tmp_path / "config").mkdir(parents=True, exist_ok=True)
-        (tmp_path / "config" / "config.toml").write_text(CONFIG)
-        self.app: App = open_app(load_settings(env), self.local)
-        heartbeat.create_schema(self.app.engine)
-        self.endpoints_file = tmp_path / "endpoints.json"
-        extra = {
-            "OUTREACH_CLOCK_URL": "",
-            "OUTREACH_SANDBOX_ENDPOINTS": str(self.endpoints_file),
-            "OUTREACH_LOG_LEVEL": "WARNING",
-        }
-        if broker_url:
-            extra["OUTREACH_BROKER_URL"] = broker_url
-        self.env = {**os.environ, **env, **extra}
-        self.procs = Processes(self.env, tmp_path)
-        self.opened: list[GmailProvider] = []
-
-    def __enter__(self) -> Driver:
-        self.sandbox.start()
-        self.clock_server.start()
-        self.env["OUTREACH_CLOCK_URL"] = self.clock_server.url
-        endpoints = self.sandbox.endpoints()
-        self.endpoints_file.write_text(json.dumps(endpoints) + "\n")
-        connect_sandbox_account(self.app, endpoints)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            self.procs.stop_all()
-        finally:
-            for provider in self.opened:
-                provider.close()
-            self.clock_server.stop()
-            self.sandbox.stop()
-            self.app.close()
-
-    def story(self) -> Story:
-        provider = GmailProvider.from_sandbox(self.sandbox.endpoints(), account_id="sandbox-google")
-        self.opened.append(provider)
-        return Story(self.app, self.sandbox, provider)
-
-    def clocks(self, now: datetime) -> None:
-        self.local.set(now)
-        self.sandbox.clock.set(now)
-
-    def step(self, loop: str, during: Callable[[datetime], None] = lambda _now: None) -> None:
-        """Let the processes take one step at the story's hour and wait until they have."""
-        now = self.local.now()
-        self.served.set(now)
-        during(now)
-        deadline = time.monotonic() + 60
-        while True:
-            beats = {h.name: h for h in heartbeat.read(self.app.engine)}
-            if loop in beats and beats[loop].stepped_at == now:
-                return
-            self.procs.check_alive()
-            if time.monotonic() > deadline:
-                pytest.fail(f"{loop} did not step at {now} within 60 s")
-            time.sleep(0.005)
-
-    def outcome(self) -> dict[str, Any]:
-        """Stop the processes (each must exit cleanly), then read the mailbox and log."""
-        self.procs.stop_all()
-        self.app.projector.catch_up()
-        return summary(self.app, self.sandbox)
+def outcome_of(d: LockstepDriver) -> dict[str, Any]:
+    """Stop the processes (each must exit cleanly), then read the mailbox and log."""
+    d.procs.stop_all()
+    d.app.projector.catch_up()
+    return summary(d.app, d.sandbox)
 
 
 def same_mailbox(outcome: dict[str, Any], embedded: dict[str, Any]) -> None:
@@ -197,11 +66,11 @@ def no_duplicates_in(sandbox: Sandbox) -> None:
 
 
 @pytest.fixture
-def driver_factory(tmp_path: Path) -> Iterator[Callable[[str, str | None], Driver]]:
-    made: list[Driver] = []
+def driver_factory(tmp_path: Path) -> Iterator[Callable[[str, str | None], LockstepDriver]]:
+    made: list[LockstepDriver] = []
 
-    def make(db_url: str, broker_url: str | None) -> Driver:
-        d = Driver(tmp_path, db_url, broker_url).__enter__()
+    def make(db_url: str, broker_url: str | None) -> LockstepDriver:
+        d = LockstepDriver(tmp_path, db_url, broker_url).__enter__()
         made.append(d)
         return d
 
@@ -231,7 +100,7 @@ def own_redis_url(redis_url: str) -> Iterator[str]:
 
 @pytest.mark.timeout(240)
 def test_two_workers_and_a_scheduler_leave_the_embedded_mailbox(
-    driver_factory: Callable[[str, str | None], Driver],
+    driver_factory: Callable[[str, str | None], LockstepDriver],
     postgres_schema_url: str,
     own_redis_url: str,
     embedded: dict[str, Any],
@@ -245,7 +114,7 @@ def test_two_workers_and_a_scheduler_leave_the_embedded_mailbox(
 
     play(d.story(), d.clocks, lambda: d.step("scheduler"), lambda _line: None, DAYS)
 
-    outcome = d.outcome()
+    outcome = outcome_of(d)
     same_mailbox(outcome, embedded)
     no_duplicates_in(d.sandbox)
     pids = {h.pid for h in heartbeat.read(d.app.engine) if h.name == "scheduler"}
@@ -254,7 +123,7 @@ def test_two_workers_and_a_scheduler_leave_the_embedded_mailbox(
 
 @pytest.mark.timeout(240)
 def test_run_killed_mid_story_and_restarted_leaves_the_same_mailbox(
-    driver_factory: Callable[[str, str | None], Driver],
+    driver_factory: Callable[[str, str | None], LockstepDriver],
     tmp_path: Path,
     embedded: dict[str, Any],
 ) -> None:
@@ -272,14 +141,13 @@ def test_run_killed_mid_story_and_restarted_leaves_the_same_mailbox(
             # Every 37th hour: SIGKILL while the step is under way, then start again.
             if hours % 37 == 0:
                 time.sleep(0.03 * (kills % 3))
-                d.procs.kill("run")
+                d.procs.kill("run")  # the step starts it again
                 kills += 1
-                d.procs.start("run", "run", "--lockstep")
 
         d.step("run", kill_mid_step)
 
     play(d.story(), d.clocks, step, lambda _line: None, DAYS)
 
     assert kills >= 5
-    same_mailbox(d.outcome(), embedded)
+    same_mailbox(outcome_of(d), embedded)
     no_duplicates_in(d.sandbox)
