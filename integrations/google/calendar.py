@@ -156,9 +156,14 @@ def _rfc3339(moment: datetime) -> str:
 def _involves(item: dict[str, Any], wanted: set[str]) -> bool:
     if item.get("status") == "cancelled":
         return True  # tombstones carry no attendees; the worker ignores unknown ids
-    people = [a.get("email", "") for a in item.get("attendees", [])]
-    people += [item.get("organizer", {}).get("email", ""), item.get("creator", {}).get("email", "")]
+    people = [_email(a) for a in item.get("attendees") or []]
+    people += [_email(item.get("organizer")), _email(item.get("creator"))]
     return any(p.lower() in wanted for p in people if p)
+
+
+def _email(person: Any) -> str:
+    # Fields may come null, or not as documented: read defensively, never fail a sync.
+    return str(person.get("email") or "") if isinstance(person, dict) else ""
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -168,40 +173,51 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _moment(when: dict[str, Any] | None, zone: str) -> tuple[datetime | None, bool]:
-    if not when:
+def _moment(when: Any, zone: str) -> tuple[datetime | None, bool]:
+    """The instant and whether it is a whole day; (None, False) when it cannot be read,
+    so one malformed event is skipped instead of failing every sync pass."""
+    if not isinstance(when, dict):
         return None, False
-    if "dateTime" in when:
-        found = datetime.fromisoformat(str(when["dateTime"]).replace("Z", "+00:00"))
-        # Shown in the event's own zone: a confirmation must say the time as it was set.
-        local = _zone(str(when.get("timeZone") or zone))
-        if found.tzinfo is None:
-            return found.replace(tzinfo=local), False
-        return found.astimezone(local), False
-    if "date" in when:
-        day = date.fromisoformat(str(when["date"]))
-        return datetime.combine(day, time(), _zone(zone)), True
+    try:
+        if when.get("dateTime"):
+            found = datetime.fromisoformat(str(when["dateTime"]).replace("Z", "+00:00"))
+            # Shown in the event's own zone: a confirmation must say the time as it was set.
+            local = _zone(str(when.get("timeZone") or zone))
+            if found.tzinfo is None:
+                found = found.replace(tzinfo=local)
+            # In UTC too: the log stores it so (year 9999 at -12:00 cannot be).
+            found.astimezone(UTC)
+            return found.astimezone(local), False
+        if when.get("date"):
+            day = date.fromisoformat(str(when["date"]))
+            return datetime.combine(day, time(), _zone(zone)), True
+    except (ValueError, OverflowError):
+        pass
     return None, False
 
 
 def seen(item: dict[str, Any], calendar_zone: str) -> CalendarEventSeen:
     """A Calendar event resource as the worker sees it."""
     start_when = item.get("start")
-    zone = str((start_when or {}).get("timeZone") or calendar_zone)
+    given_zone = start_when.get("timeZone") if isinstance(start_when, dict) else None
+    # An unknown zone name would be stored with the meeting and fail whoever reads it.
+    zone = str(given_zone or calendar_zone)
+    zone = zone if _zone(zone).key == zone else calendar_zone
     start, all_day = _moment(start_when, zone)
     end, _ = _moment(item.get("end"), zone)
+    attendees = [a for a in item.get("attendees") or [] if isinstance(a, dict)]
     return CalendarEventSeen(
         provider_event_id=str(item["id"]),
-        status=str(item.get("status", "confirmed")),
+        status=str(item.get("status") or "confirmed"),
         start=start,
         end=end,
         time_zone=zone,
         all_day=all_day,
         attendees={
-            str(a["email"]).lower(): str(a.get("responseStatus", "needsAction"))
-            for a in item.get("attendees", [])
-            if a.get("email")
+            _email(a).lower(): str(a.get("responseStatus") or "needsAction")
+            for a in attendees
+            if _email(a)
         },
-        location=str(item.get("location", "")),
-        summary=str(item.get("summary", "")),
+        location=str(item.get("location") or ""),
+        summary=str(item.get("summary") or ""),
     )

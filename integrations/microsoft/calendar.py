@@ -79,9 +79,15 @@ def parse_when(value: Any, fallback_zone: str) -> datetime | None:
     text = value["dateTime"]
     head, dot, fraction = text.partition(".")
     text = f"{head}.{fraction[:6]}" if dot else head
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=_zone(str(value.get("timeZone") or fallback_zone)))
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=_zone(str(value.get("timeZone") or fallback_zone)))
+        # The log keeps times in UTC; one it cannot hold (9999-12-31 at -12:00) or a
+        # malformed one is read as no time, so the event is skipped, not every sync failed.
+        moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
     return moment
 
 
@@ -145,17 +151,30 @@ class Events:
         if item.get("isOrganizer") is False:
             mine = str((item.get("responseStatus") or {}).get("response", "none"))
             attendees[self.email.lower()] = RESPONSES.get(mine, "needsAction")
+            # Graph lists the organizer apart from the attendees (Google lists them among
+            # them); the worker looks for the contact among the attendees, so without this
+            # a contact's own invitation was never recorded as a meeting.
+            organizer = _address_of(item.get("organizer")).lower()
+            if organizer:
+                attendees.setdefault(organizer, "accepted")
         return CalendarEventSeen(
             provider_event_id=str(item["id"]),
             status="cancelled" if item.get("isCancelled") else "confirmed",
-            start=start.astimezone(local) if start else None,
-            end=end.astimezone(local) if end else None,
+            start=_in_zone(start, local),
+            end=_in_zone(end, local),
             time_zone=zone,
             all_day=bool(item.get("isAllDay")),
             attendees=attendees,
             location=str((item.get("location") or {}).get("displayName", "")),
             summary=str(item.get("subject", "")),
         )
+
+
+def _in_zone(moment: datetime | None, zone: tzinfo) -> datetime | None:
+    try:
+        return moment.astimezone(zone) if moment else None
+    except OverflowError:
+        return None  # past year 9999 in that zone: no time, so the event is skipped
 
 
 def involves(item: dict[str, Any], wanted: set[str]) -> bool:

@@ -210,6 +210,7 @@ _INSTANTS = [
     "2026-10-25T01:30:00",  # ambiguous when the clocks go back
     "9999-12-31T23:59:59-12:00",
     "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59Z",  # fine in UTC, past the end of time in Kiritimati (+14)
     "2026-02-30T10:00:00Z",
     "not a time",
     "",
