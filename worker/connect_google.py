@@ -4,44 +4,26 @@ granted, storing the grant, and recording the account in the log."""
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from google_auth_oauthlib.flow import InstalledAppFlow
 
-from events.ids import derive_id
-from events.projections.accounts import AccountRow
-from events.types import AccountConnected
 from integrations.google import GmailProvider, GoogleEndpoints
 from integrations.protocol import ProviderError
 from worker.app import App
+from worker.connecting import Connected, ConnectError, Say, check_expected, quiet, record_connection
 from worker.google_accounts import SCOPES, GoogleGrant, google_account_id
-from worker.token_store import TokenStore
 
-log = logging.getLogger(__name__)
+__all__ = ["ConnectError", "Connected", "connect", "read_client_secrets", "sign_in"]
 
 # Where Google sends the browser after consent when nothing listens (--no-browser): the
 # page fails to load and the user copies its address. The out-of-band flow is gone.
 PASTE_REDIRECT_URI = "http://localhost:1/"
 _REQUIRED_KEYS = ("client_id", "client_secret", "auth_uri", "token_uri")
 TOKEN_LOGGERS = ("requests_oauthlib", "oauthlib")
-
-
-class ConnectError(ValueError):
-    """Connecting failed for a reason the user can fix; the message says which."""
-
-
-@dataclass(frozen=True)
-class Connected:
-    account_id: str
-    email: str
-    time_zone: str
-    scopes: list[str]
-    reconnected: bool
 
 
 def read_client_secrets(path: Path) -> dict[str, Any]:
@@ -74,7 +56,6 @@ def read_client_secrets(path: Path) -> dict[str, Any]:
 
 
 Prompt = Callable[[str], str]
-Say = Callable[[str], None]
 
 
 def sign_in(
@@ -95,7 +76,7 @@ def sign_in(
     # user granted this client before): ask for the screen every time.
     options = {"prompt": "consent", "access_type": "offline"}
     try:
-        with _quiet(*TOKEN_LOGGERS):
+        with quiet(*TOKEN_LOGGERS):
             token = _run_flow(
                 flow, options, open_browser=open_browser, paste=paste, prompt=prompt, say=say
             )
@@ -159,21 +140,6 @@ def _run_flow(
     return dict(flow.oauth2session.token)
 
 
-@contextmanager
-def _quiet(*names: str) -> Iterator[None]:
-    """Hold the named loggers at INFO and above for a while: requests-oauthlib logs the
-    token response, refresh token included, at DEBUG."""
-    loggers = [logging.getLogger(n) for n in names]
-    before = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(max(lg.getEffectiveLevel(), logging.INFO))
-    try:
-        yield
-    finally:
-        for lg, level in zip(loggers, before, strict=True):
-            lg.setLevel(level)
-
-
 def _scopes(value: Any) -> set[str]:
     if isinstance(value, str):
         return set(value.split())
@@ -215,30 +181,15 @@ def connect(
     signing in as someone else stores nothing.
     """
     email, zone = read_identity(grant, endpoints, **provider_options)
-    if expected and expected.strip().lower() != email:
-        raise ConnectError(
-            f"signed in as {email}, not {expected.strip()}; run the command again and "
-            "choose that account in the browser"
-        )
-    account_id = google_account_id(email)
+    check_expected(email, expected, "in the browser")
     if endpoints is not None and endpoints != GoogleEndpoints():
         grant = GoogleGrant(**{**asdict(grant), "endpoints": asdict(endpoints)})
-    TokenStore(app.settings).save(account_id, grant.to_json())
-    app.projector.catch_up()
-    before = {r.account_id: r for r in app.projector.rows(AccountRow)}.get(account_id)
-    # The nth connection of this account: recording it twice (a retry) is one event,
-    # while connecting again later (after a revoke) is a new one.
-    connection = app.store.stream_version(f"account-{account_id}")
-    app.journal.record(
-        AccountConnected(
-            account_id=account_id,
-            provider="google",
-            email=email,
-            time_zone=zone,
-            scopes=list(grant.scopes),
-        ),
-        event_id=derive_id("account-connected", account_id, connection),
+    return record_connection(
+        app,
+        provider="google",
+        account_id=google_account_id(email),
+        email=email,
+        time_zone=zone,
+        scopes=list(grant.scopes),
+        secret=grant.to_json(),
     )
-    app.projector.catch_up()
-    log.info("connected Google account %s", account_id)
-    return Connected(account_id, email, zone, list(grant.scopes), before is not None)

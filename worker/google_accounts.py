@@ -15,7 +15,7 @@ from integrations.google import GmailProvider, GoogleEndpoints
 from integrations.google.errors import reconnect_command
 from integrations.protocol import NeedsReconnect
 from worker.settings import Settings
-from worker.token_store import TokenMissing, TokenStore, TokenUnreadable
+from worker.token_store import load_secret
 
 SCOPES = (
     "https://www.googleapis.com/auth/gmail.readonly",
@@ -81,10 +81,7 @@ def address_key(settings: Settings, account_id: str) -> bytes:
 
 def load_grant(settings: Settings, account: AccountRow) -> GoogleGrant:
     """The account's stored grant; a missing or unopenable one means reconnecting."""
-    try:
-        text = TokenStore(settings).load(account.account_id)
-    except (TokenMissing, TokenUnreadable) as exc:
-        raise NeedsReconnect(str(exc), command=reconnect_command(account.email)) from None
+    text = load_secret(settings, account.account_id, reconnect_command(account.email))
     try:
         return GoogleGrant.from_json(text)
     except (ValueError, KeyError, TypeError):

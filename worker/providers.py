@@ -46,10 +46,14 @@ def sandbox_endpoints(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     return found
 
 
-def provider_for(app: App, account: AccountRow, env: Mapping[str, str] | None = None) -> Provider:
+def provider_for(
+    app: App, account: AccountRow, env: Mapping[str, str] | None = None, **options: Any
+) -> Provider:
     """The provider of `account`, or ProviderUnavailable saying why it cannot be reached.
 
     The app is the seam for the token store of real accounts (it holds the settings).
+    `options` go to a Microsoft account's OutlookProvider (the runtime shares one
+    in-flight limiter per mailbox through them).
     """
     if account.status == "removed":
         raise ProviderUnavailable(f"account {account.email} was removed")
@@ -62,11 +66,13 @@ def provider_for(app: App, account: AccountRow, env: Mapping[str, str] | None = 
         from worker.google_accounts import google_provider
 
         return google_provider(app.settings, account)
+    if account.provider == "microsoft":
+        # Imported here: msal is slow to import and most commands never reach a mailbox.
+        from worker.microsoft_accounts import microsoft_provider
+
+        return microsoft_provider(app.settings, account, **options)
     if account.provider != "sandbox":
-        raise ProviderUnavailable(
-            f"account {account.email}: `outreach connect microsoft` (the MSAL sign-in and its "
-            "token cache) is not built yet; the Outlook provider itself is"
-        )
+        raise ProviderUnavailable(f"account {account.email}: unknown provider {account.provider}")
     endpoints = sandbox_endpoints(env)
     google = endpoints["google"]
     if str(google.get("email", "")).lower() != account.email.lower():

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from events.projections.accounts import AccountRow
+from integrations.microsoft.graph import MAX_CONCURRENT
 from integrations.protocol import NeedsReconnect, Provider
 from worker.app import App
 from worker.providers import ProviderUnavailable, provider_for
@@ -37,22 +38,35 @@ class ProviderFactory:
         self._local = threading.local()
         self._opened: list[Any] = []
         self._lock = threading.Lock()
+        # Outlook serves four requests in flight per app and mailbox: every thread's
+        # provider of one Microsoft account shares one bound instead of four each.
+        self._limiters: dict[str, threading.BoundedSemaphore] = {}
 
     def __call__(self, account: AccountRow) -> Provider:
         cache: dict[str, Provider] | None = getattr(self._local, "providers", None)
         if cache is None:
             cache = self._local.providers = {}
-        provider = cache.get(account.account_id)
+        # Keyed by the connection too: after `outreach connect` again (a revoked grant),
+        # the next call builds from the new token file instead of the dead grant.
+        key = f"{account.account_id}@{account.connected_at}"
+        provider = cache.get(key)
         if provider is None:
             provider = self._build(account)
-            cache[account.account_id] = provider
+            cache[key] = provider
             with self._lock:
                 self._opened.append(provider)
         return provider
 
     def _build(self, account: AccountRow) -> Provider:
+        options: dict[str, Any] = {}
+        if account.provider == "microsoft":
+            with self._lock:
+                limiter = self._limiters.setdefault(
+                    account.account_id, threading.BoundedSemaphore(MAX_CONCURRENT)
+                )
+            options["limiter"] = limiter
         try:
-            return provider_for(self._app, account, self._env)
+            return provider_for(self._app, account, self._env, **options)
         except ProviderUnavailable as exc:
             if account.provider == "sandbox":
                 raise  # a setup problem of this machine, not the account's grant

@@ -16,6 +16,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 
 from events.keyring import seal, unseal
+from integrations.protocol import NeedsReconnect
 from worker.settings import Settings, check_private_file, write_private_file
 
 TOKENS_DIR = "tokens"
@@ -97,3 +98,12 @@ class TokenStore:
 
     def exists(self, account_id: str) -> bool:
         return self.path(account_id).exists()
+
+
+def load_secret(settings: Settings, account_id: str, command: str) -> str:
+    """The account's stored secret for building its provider; none stored, or one that
+    does not open, is NeedsReconnect naming `command` (what `outreach status` shows)."""
+    try:
+        return TokenStore(settings).load(account_id)
+    except (TokenMissing, TokenUnreadable) as exc:
+        raise NeedsReconnect(str(exc), command=command) from None

@@ -30,6 +30,31 @@ def discard(serialized: str) -> None:
     """A `save` that keeps nothing (tests, and accounts bootstrapped for one run)."""
 
 
+def public_client(
+    client_id: str,
+    authority: str,
+    cache: msal.SerializableTokenCache,
+    *,
+    http_client: Any = None,
+    verify: bool | str = True,
+) -> msal.PublicClientApplication:
+    """An MSAL public client on `cache`, for signing in (device flow) and for TokenSource.
+
+    MSAL fetches the authority's OpenID configuration here: a wrong or unreachable
+    authority raises (ValueError or a requests error) before any sign-in starts.
+    `http_client` (a requests.Session) replaces `verify` when given.
+    """
+    options: dict[str, Any] = {"authority": authority, "token_cache": cache}
+    if http_client is not None:
+        options["http_client"] = http_client
+    else:
+        options["verify"] = verify
+    if not authority.startswith("https://login.microsoftonline.com/"):
+        # A private authority (the sandbox's) is not in Microsoft's instance list.
+        options["instance_discovery"] = False
+    return msal.PublicClientApplication(client_id, **options)
+
+
 class TokenSource:
     """Access tokens for one signed-in Microsoft account.
 
@@ -83,15 +108,7 @@ class TokenSource:
         cache = msal.SerializableTokenCache()
         if serialized_cache:
             cache.deserialize(serialized_cache)
-        options: dict[str, Any] = {"authority": authority, "token_cache": cache}
-        if http_client is not None:
-            options["http_client"] = http_client
-        else:
-            options["verify"] = verify
-        if not authority.startswith("https://login.microsoftonline.com/"):
-            # A private authority (the sandbox's) is not in Microsoft's instance list.
-            options["instance_discovery"] = False
-        app = msal.PublicClientApplication(client_id, **options)
+        app = public_client(client_id, authority, cache, http_client=http_client, verify=verify)
         return cls(app, email, save=save, scopes=scopes)
 
     # bootstrapping ----------------------------------------------------------------------

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
@@ -17,7 +18,14 @@ from integrations.microsoft.calendar import Events
 from integrations.microsoft.graph import GRAPH_URL, TIMEOUT, Graph
 from integrations.microsoft.mail import DEFAULT_GRACE, Mail
 from integrations.microsoft.sync import DRAFTS_EVERY, MailboxSync
-from integrations.protocol import DraftRef, EventRequest, OutgoingMessage, SentRef, SyncBatch
+from integrations.protocol import (
+    DraftRef,
+    EventRequest,
+    NeedsReconnect,
+    OutgoingMessage,
+    SentRef,
+    SyncBatch,
+)
 from integrations.retry import Backoff, Sleep
 
 
@@ -45,6 +53,8 @@ class OutlookProvider:
         pages_per_sync: delta pages per resource and call before reporting incomplete.
         drafts_every: the longest wait between two looks at Drafts when nothing changed.
         trust_env: let requests read proxy settings from the environment.
+        reconnect_command: what the user runs when the grant is dead (names this
+            account's client id, tenant and address); None keeps the generic command.
     """
 
     def __init__(
@@ -65,8 +75,10 @@ class OutlookProvider:
         pages_per_sync: int = 10,
         drafts_every: timedelta = DRAFTS_EVERY,
         trust_env: bool = True,
+        reconnect_command: str | None = None,
     ) -> None:
         self.account_id = account_id
+        self.reconnect_command = reconnect_command
         self.email = email
         self.tokens = tokens
         self.graph = Graph(
@@ -140,37 +152,65 @@ class OutlookProvider:
     ) -> None:
         self.close()
 
+    def account_address(self) -> str:
+        """The signed-in user's address from Graph's /me: `mail`, or the sign-in name when
+        the mailbox has none (some personal accounts)."""
+        with self._reconnect_as_account():
+            me = self.graph.get(
+                "/me", what="graph.me", params={"$select": "mail,userPrincipalName"}
+            )
+        return str(me.get("mail") or me.get("userPrincipalName") or "").strip().lower()
+
     @property
     def resyncs(self) -> dict[str, int]:
         """Full resyncs done after an expired delta token, per cursor."""
         return dict(self._mailbox.resyncs)
 
+    @contextmanager
+    def _reconnect_as_account(self) -> Iterator[None]:
+        """Name this account's own reconnect command in NeedsReconnect: the adapter's
+        layers only know the generic one, and `outreach status` shows what is raised."""
+        try:
+            yield
+        except NeedsReconnect as exc:
+            if self.reconnect_command is None or exc.command == self.reconnect_command:
+                raise
+            raise NeedsReconnect(str(exc), command=self.reconnect_command) from None
+
     # the protocol -------------------------------------------------------------------------
     def create_draft(self, message: OutgoingMessage) -> DraftRef:
-        return self._mail.create_draft(message)
+        with self._reconnect_as_account():
+            return self._mail.create_draft(message)
 
     def update_draft(self, provider_draft_id: str, message: OutgoingMessage) -> DraftRef:
-        return self._mail.update_draft(provider_draft_id, message)
+        with self._reconnect_as_account():
+            return self._mail.update_draft(provider_draft_id, message)
 
     def delete_draft(self, provider_draft_id: str) -> None:
-        self._mail.delete_draft(provider_draft_id)
+        with self._reconnect_as_account():
+            self._mail.delete_draft(provider_draft_id)
 
     def send_draft(self, provider_draft_id: str) -> SentRef:
-        return self._mail.send_draft(provider_draft_id)
+        with self._reconnect_as_account():
+            return self._mail.send_draft(provider_draft_id)
 
     def send_message(self, message: OutgoingMessage) -> SentRef:
-        return self._mail.send_message(message)
+        with self._reconnect_as_account():
+            return self._mail.send_message(message)
 
     def find_sent(self, message_id: str) -> SentRef | None:
-        return self._mail.find_sent(message_id)
+        with self._reconnect_as_account():
+            return self._mail.find_sent(message_id)
 
     def create_event(self, request: EventRequest) -> str:
-        return self._events.create(request)
+        with self._reconnect_as_account():
+            return self._events.create(request)
 
     def sync(self, cursors: dict[str, str], addresses: set[str]) -> SyncBatch:
         """Mail, drafts and calendar changes since `cursors`; the caller's dict is left alone."""
         out = dict(cursors)
-        changes = self._mailbox.sync(out, addresses)
+        with self._reconnect_as_account():
+            changes = self._mailbox.sync(out, addresses)
         return SyncBatch(
             messages=changes.messages,
             drafts_gone=changes.drafts_gone,

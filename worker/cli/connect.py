@@ -1,4 +1,4 @@
-"""`outreach connect google`: signing in to a mail and calendar account once."""
+"""`outreach connect google|microsoft`: signing in to a mail and calendar account once."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rich.text import Text
 from worker.cli import app
 from worker.cli.common import console, fail, opened_app, short
 from worker.connect_google import ConnectError, connect, read_client_secrets, sign_in
+from worker.settings import SettingsError, load_settings
 
 connect_app = typer.Typer(help="Connect a mail and calendar account.", no_args_is_help=True)
 app.add_typer(connect_app, name="connect")
@@ -55,4 +56,65 @@ def connect_google(
     again = "reconnected" if done.reconnected else "connected"
     console.print(
         Text(f"{again} {done.email} ({short(done.account_id)}), calendar in {done.time_zone}")
+    )
+
+
+@connect_app.command("microsoft")
+def connect_microsoft(
+    client_id: Annotated[
+        str | None,
+        typer.Option(
+            "--client-id",
+            help="Application (client) ID of your Entra app registration "
+            "(default: OUTREACH_MICROSOFT_CLIENT_ID).",
+        ),
+    ] = None,
+    tenant: Annotated[
+        str | None,
+        typer.Option(
+            "--tenant",
+            help="common (default), organizations, consumers, or your tenant's id or domain.",
+        ),
+    ] = None,
+    address: Annotated[
+        str | None, typer.Argument(help="The address you expect to connect (checked).")
+    ] = None,
+) -> None:
+    """Sign in to Microsoft once (device code): Outlook mail (read, drafts, send) and Calendar."""
+    # Imported here: msal and requests are not needed by the other commands.
+    from worker import connect_microsoft as microsoft
+    from worker.microsoft_accounts import MicrosoftEndpoints, MicrosoftSetupError, previous_grant
+
+    try:
+        endpoints = MicrosoftEndpoints.from_env()
+        if address and (client_id is None or tenant is None):
+            # Reconnecting a known address: its client id and tenant are in its token
+            # file. (Only then are settings read: they create the data directory.)
+            before = previous_grant(load_settings(), address)
+            if before is not None:
+                client_id = client_id or before.client_id
+                tenant = tenant or before.tenant
+        # Signing in comes before opening the app: an interrupted or refused sign-in
+        # then leaves nothing behind, not even a new data directory.
+        grant = microsoft.sign_in(
+            client_id,
+            tenant or "common",
+            endpoints=endpoints,
+            say=lambda line: console.print(Text(line), soft_wrap=True),
+        )
+    except (MicrosoftSetupError, microsoft.ConnectError, SettingsError) as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail("interrupted: the sign-in was abandoned and nothing was stored", 130)
+    with opened_app() as a:
+        try:
+            done = microsoft.connect(a, grant, expected=address)
+        except microsoft.ConnectError as exc:
+            fail(str(exc))
+    again = "reconnected" if done.reconnected else "connected"
+    console.print(
+        Text(
+            f"{again} {done.email} ({short(done.account_id)}) through Microsoft Graph; "
+            f"calendar times in {done.time_zone}"
+        )
     )

@@ -16,6 +16,8 @@ from integrations.sandbox import Sandbox
 from integrations.sandbox.microsoft import MicrosoftEmulator
 from integrations.sandbox.microsoft.state import Message
 
+from .trust import _trust_only_given_ca  # noqa: F401 - autouse for every test here
+
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 RESPONSES = {"accepted": "accepted", "declined": "declined", "tentative": "tentativelyAccepted"}
 
@@ -162,14 +164,6 @@ class OutlookEnv:
         provider = self.make(**options)
         self.others.append(provider)
         return provider
-
-
-@pytest.fixture(autouse=True)
-def _trust_only_given_ca(monkeypatch: pytest.MonkeyPatch) -> None:
-    # requests lets these variables override a session's `verify`; the adapter's sandbox
-    # session ignores the environment anyway, but MSAL's defaults would not.
-    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
-    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
 
 
 @pytest.fixture
