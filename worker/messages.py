@@ -6,10 +6,15 @@ A template file holds a `Subject:` line, a blank line, then the body. Files in
 
 from __future__ import annotations
 
+import functools
 import re
+import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import Any, NoReturn
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
@@ -32,13 +37,108 @@ class Rendered:
     body: str
 
 
+#: What one render may cost. Templates are the user's files, but a mistake (or a file
+#: copied from somewhere) must not hang an actor thread or eat the machine's memory.
+MAX_SECONDS = 2.0
+MAX_NUMBER = 10_000  # the largest int a call or filter may take (a width, a count)
+MAX_ELEMENTS = 100_000  # items all range() calls and repetitions may make, per render
+_WIDE_FORMAT = re.compile(r"\d{5,}|\*")  # a width or precision of 10000+, or one from an arg
+
+
+def _refuse(why: str) -> NoReturn:
+    raise jinja2.exceptions.SecurityError(why)
+
+
+def _check_number(value: Any) -> None:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
+        _refuse(f"a number above {MAX_NUMBER} is not allowed here")
+
+
 class _Bounded(SandboxedEnvironment):
-    """Sandbox that also caps `range` so a template cannot spin for minutes."""
+    """Sandbox that also bounds the work of one render: numbers passed to calls and
+    filters, items made by range() and repetition, `**`, and (in `Renderer.render`) time."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._made = threading.local()
+        # Mail has no use for lorem ipsum, and lipsum(100000) is slow by itself.
+        self.globals.pop("lipsum", None)
+        self.filters = {name: _bounded_filter(f) for name, f in self.filters.items()}
+
+    def reset(self) -> None:
+        self._made.count = 0
+
+    def _made_items(self, n: int) -> None:
+        self._made.count = getattr(self._made, "count", 0) + n
+        if self._made.count > MAX_ELEMENTS:
+            _refuse(f"more than {MAX_ELEMENTS} items made by range() or repetition")
 
     def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        if __obj is range and args and any(isinstance(a, int) and abs(a) > 1000 for a in args):
-            raise jinja2.exceptions.SecurityError("range() larger than 1000 is not allowed")
+        for value in (*args, *kwargs.values()):
+            _check_number(value)
+        if __obj is range:
+            self._made_items(len(range(*args)))
+        # The sandbox hands out str.format wrapped; '{:>1000000000}' would make a gigabyte.
+        inner = getattr(__obj, "__wrapped__", __obj)
+        if getattr(inner, "__name__", "") in ("format", "format_map"):
+            text = getattr(inner, "__self__", None)
+            if isinstance(text, str) and _WIDE_FORMAT.search(text):
+                _refuse("a format width above 9999 is not allowed")
         return super().call(__context, __obj, *args, **kwargs)
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            _check_number(left)
+            if isinstance(right, int | float) and abs(right) > 64:
+                _refuse("an exponent above 64 is not allowed")
+        elif operator == "%" and isinstance(left, str) and _WIDE_FORMAT.search(left):
+            _refuse("a format width above 9999 is not allowed")
+        elif operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, str | list | tuple) and isinstance(times, int):
+                    self._made_items(len(seq) * max(times, 0))
+        return super().call_binop(context, operator, left, right)
+
+
+def _bounded_filter(f: Any) -> Any:
+    """A filter refusing huge numeric arguments (`center(10**9)` would allocate a gigabyte)."""
+
+    @functools.wraps(f)  # keeps jinja's pass_context/pass_environment markers
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        for value in (*args[1:], *kwargs.values()):
+            _check_number(value)
+        return f(*args, **kwargs)
+
+    return bounded
+
+
+class _Deadline:
+    """Stops a render that runs past its time: a line tracer on the template's own frames
+    (the compiled template is Python; every loop turn runs one of its lines), installed
+    for this thread only and the previous tracer put back afterwards."""
+
+    def __init__(self, seconds: float) -> None:
+        self.until = time.monotonic() + seconds
+        self.seconds = seconds
+
+    def _global(self, frame: FrameType, event: str, _arg: Any) -> Any:
+        if event == "call" and frame.f_code.co_filename.endswith(".j2"):
+            return self._line
+        return None
+
+    def _line(self, _frame: FrameType, event: str, _arg: Any) -> Any:
+        if event == "line" and time.monotonic() > self.until:
+            _refuse(f"rendering took longer than {self.seconds:g} s")
+        return self._line
+
+    def __enter__(self) -> None:
+        self._previous = sys.gettrace()
+        sys.settrace(self._global)
+
+    def __exit__(self, *_exc: object) -> None:
+        sys.settrace(self._previous)
 
 
 class Renderer:
@@ -65,7 +165,20 @@ class Renderer:
             raise TemplateProblem(f"unknown message kind {kind!r}")
         name = f"{kind}.txt.j2"
         try:
-            text = self.env.get_template(name).render(**context)
+            template = self.env.get_template(name)
+            self.env.reset()
+            with _Deadline(MAX_SECONDS):
+                text = template.render(**context)
+        except RecursionError:
+            # A macro calling itself, or a recursive loop without end.
+            raise TemplateProblem(f"template {name}: recursion too deep") from None
+        except MemoryError:
+            raise TemplateProblem(f"template {name}: needs too much memory") from None
+        except jinja2.TemplateNotFound as exc:
+            # {% include %} and {% extends %} reach only the template directories.
+            raise TemplateProblem(
+                f"template {name}: includes {exc.name!r}, which is not a template here"
+            ) from None
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateProblem(
                 f"template {exc.filename or name}:{exc.lineno}: {exc.message}"
@@ -76,6 +189,10 @@ class Renderer:
             raise TemplateProblem(f"template {name}: not allowed: {exc}") from None
         except jinja2.TemplateError as exc:
             raise TemplateProblem(f"template {name}: {exc}") from None
+        except Exception as exc:
+            # Whatever else a template raises ({{ 1 / 0 }}, an index out of range) is the
+            # template's problem too: recorded as a failed action, not a crashed actor.
+            raise TemplateProblem(f"template {name}: {type(exc).__name__}: {exc}") from None
         if len(text) > MAX_OUTPUT:
             raise TemplateProblem(f"template {name}: output longer than {MAX_OUTPUT} characters")
         match = _SUBJECT.match(text)
