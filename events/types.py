@@ -367,9 +367,15 @@ class AccountNeedsReconnect(AccountEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class AccountSyncFailed(AccountEvent):
+    """A sync pass (resource "mailbox") or an action (resource: its kind) failed at the
+    provider. `retry_at`: the worker calls the provider for this account again only from
+    then on (the provider's Retry-After, or its own growing pause), so status can say
+    "backing off until" and a restarted or second worker waits too."""
+
     TYPE = "account.sync_failed"
     resource: str
     error: str
+    retry_at: datetime | None = None
 
 
 EVENT_TYPES: dict[str, type[Event]] = {

@@ -55,6 +55,11 @@ class NoAccount(LookupError):
     """No connected account can act for this contact (none connected, or it needs reconnecting)."""
 
 
+def backing_off(account: AccountRow, now: datetime) -> bool:
+    """Whether a recorded provider failure still tells the worker to leave `account` alone."""
+    return account.retry_at is not None and datetime.fromisoformat(account.retry_at) > now
+
+
 def event_id_for(action: Action) -> str:
     return derive_id("action", action.key)
 
@@ -135,6 +140,10 @@ class Effects:
             raise NoAccount("no connected account: run `outreach connect google` or `microsoft`")
         if chosen.status != "connected":
             raise NoAccount(f"account {chosen.email} needs reconnecting: {chosen.command}")
+        if backing_off(chosen, self.app.clock.now()):
+            # The provider throttled or failed this account: calling it before the recorded
+            # pause ends would only draw the same answer.
+            raise NoAccount(f"account {chosen.email} is backing off until {chosen.retry_at}")
         self.account = chosen
         return chosen
 

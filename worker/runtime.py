@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import dramatiq
@@ -28,7 +29,7 @@ from integrations.protocol import (
     TransientProviderError,
 )
 from worker.app import App
-from worker.effects import Effects, NoAccount
+from worker.effects import Effects, NoAccount, backing_off
 from worker.messages import Renderer, TemplateProblem
 from worker.policies.actions import Action
 from worker.sync_records import interpret
@@ -38,6 +39,9 @@ log = logging.getLogger(__name__)
 
 #: Pages a first sync fetches per run before yielding (it resumes from its cursor).
 PAGES_PER_RUN = 20
+#: The pause after a provider failure, doubling while the failures go on, up to the cap.
+FIRST_PAUSE = timedelta(minutes=1)
+MAX_PAUSE = timedelta(minutes=30)
 
 
 class Claims(Protocol):
@@ -138,6 +142,15 @@ class Runtime:
             return f"failed: {exc}"
         except NoAccount as exc:
             return f"waiting: {exc}"  # the next tick after (re)connecting does it
+        except TransientProviderError as exc:
+            # Throttled or down even after the adapter's own retries: pause the account
+            # (sync and actions alike: Gmail's and Outlook's limits are per mailbox) and
+            # let a tick after the pause derive the action again, rather than Dramatiq
+            # retrying within seconds whatever Retry-After said.
+            if effects.account is None:
+                raise
+            self._provider_failed(effects.account, action.kind, exc)
+            return f"waiting: {exc}"
         except NeedsReconnect as exc:
             self._needs_reconnect(effects.account, exc)
             return f"waiting: {exc}"
@@ -183,6 +196,8 @@ class Runtime:
             )
             if account is None or account.status != "connected":
                 return recorded  # removed, or waiting for the user to reconnect
+            if backing_off(account, self.app.clock.now()):
+                return recorded  # the provider asked us to wait (or keeps failing)
             addresses = {
                 e.lower() for c in snapshot.contacts.values() if not c.forgotten for e in c.emails
             }
@@ -192,15 +207,9 @@ class Runtime:
                 self._needs_reconnect(account, exc)
                 return recorded
             except (TransientProviderError, PermanentProviderError) as exc:
-                hour = self.app.clock.now().strftime("%Y-%m-%dT%H")
-                self.app.journal.record(
-                    AccountSyncFailed(
-                        account_id=account_id, resource="mailbox", error=str(exc)[:500]
-                    ),
-                    event_id=derive_id("sync-failed", account_id, type(exc).__name__, hour),
-                )
-                if isinstance(exc, TransientProviderError):
-                    raise
+                # Not raised on to Dramatiq: its retries (1 s, 2 s, ...) would ignore the
+                # provider's Retry-After; the recorded pause decides when to try again.
+                self._provider_failed(account, "mailbox", exc)
                 return recorded
             entries = interpret(batch, snapshot, account)
             # setdefault keeps the first of each id; an entry without an id is its own key.
@@ -231,6 +240,21 @@ class Runtime:
             if not batch.incomplete:
                 break
         return recorded
+
+    def _provider_failed(self, account: AccountRow, resource: str, exc: Exception) -> None:
+        """Record the failure and when this account may call the provider again."""
+        now = self.app.clock.now()
+        retry_at = now + pause_after(account, now, getattr(exc, "retry_after", None))
+        self.app.journal.record(
+            AccountSyncFailed(
+                account_id=account.account_id,
+                resource=resource,
+                error=str(exc)[:500],
+                retry_at=retry_at,
+            ),
+            # One event per pause: the pauses grow, so an outage writes few of them.
+            event_id=derive_id("sync-failed", account.account_id, retry_at.isoformat()),
+        )
 
     def _needs_reconnect(self, account: AccountRow | None, exc: NeedsReconnect) -> None:
         if account is None:
@@ -300,6 +324,22 @@ class Actors:
     def enqueue_sync(self, account_id: str, slot: str) -> None:
         msg = self.sync_account.message(account_id)
         self.broker.enqueue(msg.copy(message_id=derive_id("sync", account_id, slot)))
+
+
+def pause_after(account: AccountRow, now: datetime, retry_after: float | None) -> timedelta:
+    """How long to leave the provider alone after a failure.
+
+    Twice as long as the account has been failing (the previous failure is still its last
+    error: no cursor moved since), from FIRST_PAUSE up to MAX_PAUSE, and never shorter than
+    the provider's Retry-After. An outage of hours then costs a handful of sync passes.
+    """
+    pause = FIRST_PAUSE
+    if account.last_error is not None and account.last_error_at is not None:
+        failing = now - datetime.fromisoformat(account.last_error_at)
+        pause = min(MAX_PAUSE, max(FIRST_PAUSE, 2 * failing))
+    if retry_after is not None:
+        pause = max(pause, timedelta(seconds=retry_after))
+    return pause
 
 
 def sync_key(account_id: str) -> str:

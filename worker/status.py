@@ -14,6 +14,7 @@ from events.projections.accounts import AccountRow
 from events.projections.drafts import DraftRow
 from worker import heartbeat
 from worker.app import App
+from worker.effects import backing_off
 from worker.policies.due import due_actions
 from worker.tick import load_snapshot
 
@@ -33,6 +34,7 @@ def accounts(app: App, now: datetime) -> list[dict[str, Any]]:
     rows = app.projector.rows(AccountRow)
     return [
         {
+            "state": _state(a, now),
             "account_id": a.account_id,
             "provider": a.provider,
             "email": a.email,
@@ -45,9 +47,21 @@ def accounts(app: App, now: datetime) -> list[dict[str, Any]]:
             "command": a.command if a.status == "needs_reconnect" else None,
             "last_error": a.last_error,
             "last_error_at": a.last_error_at,
+            # Set while the worker leaves the provider alone after a failure (its
+            # Retry-After, or a pause growing while the failures go on).
+            "backing_off_until": a.retry_at if backing_off(a, now) else None,
         }
         for a in rows
     ]
+
+
+def _state(a: AccountRow, now: datetime) -> str:
+    """One word a user can act on: ok, failing, backing_off, needs_reconnect, removed."""
+    if a.status != "connected":
+        return a.status
+    if backing_off(a, now):
+        return "backing_off"
+    return "failing" if a.last_error else "ok"
 
 
 def workers(app: App, now: datetime) -> list[dict[str, Any]]:

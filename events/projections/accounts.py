@@ -24,6 +24,8 @@ class AccountRow(Row):
     last_sync_at: str | None = None
     last_error: str | None = None
     last_error_at: str | None = None
+    #: Not before then does the worker call the provider for this account again.
+    retry_at: str | None = None
 
 
 class Accounts(Projection[AccountRow]):
@@ -68,6 +70,7 @@ class Accounts(Projection[AccountRow]):
         elif fact.type == "sync.cursor_advanced":
             row.cursors = {**row.cursors, p["resource"]: p["cursor"]}
             row.last_sync_at = at
+            row.retry_at = None
             if row.status == "connected":
                 row.last_error = None
         elif fact.type == "account.needs_reconnect":
@@ -77,3 +80,4 @@ class Accounts(Projection[AccountRow]):
         else:
             row.last_error = p.get("error")
             row.last_error_at = at
+            row.retry_at = p.get("retry_at")

@@ -14,6 +14,7 @@ from events.projections.accounts import AccountRow
 from events.projections.drafts import DraftRow
 from events.projections.pipeline import ContactRow
 from events.types import AccountConnected
+from events.types import Provider as ProviderName
 from integrations.google.provider import GmailProvider
 from integrations.protocol import Provider
 from integrations.sandbox import Sandbox
@@ -50,25 +51,39 @@ class World:
       start: the first reading of the app's and the sandbox's clocks.
     """
 
+    #: The account connected at the start; a subclass may connect another provider's.
+    account_id = ACCOUNT
+    account_provider: ProviderName = "sandbox"
+
     def __init__(self, tmp_path: Path, start: datetime = START) -> None:
         self.clock = ManualClock(start)
         self.env = world_env(tmp_path)
         self.app: App = open_app(load_settings(self.env), self.clock)
         self.sandbox = Sandbox(seed=11, start=start).start()
         self.endpoints: dict[str, Any] = self.sandbox.endpoints()
-        self.email: str = self.endpoints["google"]["email"]
+        self.email: str = self.account_email()
         self._local = threading.local()
-        self._opened: list[GmailProvider] = []
-        self.app.journal.record(
-            AccountConnected(
-                account_id=ACCOUNT, provider="sandbox", email=self.email, time_zone=ZONE
-            ),
-            event_id=derive_id("world", "account"),
-        )
+        self._opened: list[Any] = []
+        self.record_connection(derive_id("world", "account"))
         self.runtime = Runtime(
             app=self.app, provider_for=self.provider_for, renderer=Renderer(tmp_path / "none")
         )
         self.book = ContactBook(self.app)
+
+    def record_connection(self, event_id: str) -> None:
+        """What `outreach connect` records (again, on reconnecting)."""
+        self.app.journal.record(
+            AccountConnected(
+                account_id=self.account_id,
+                provider=self.account_provider,
+                email=self.email,
+                time_zone=ZONE,
+            ),
+            event_id=event_id,
+        )
+
+    def account_email(self) -> str:
+        return str(self.endpoints["google"]["email"])
 
     def provider_for(self, _account: AccountRow) -> Provider:
         # httplib2 is not thread-safe: one provider per thread.
@@ -94,7 +109,7 @@ class World:
         self.at(self.clock.now() + timedelta(**delta))
 
     def sync(self) -> None:
-        self.runtime.sync(ACCOUNT)
+        self.runtime.sync(self.account_id)
 
     def due(self, kind: str | None = None) -> list[Action]:
         found: list[Action] = []

@@ -61,7 +61,7 @@ def _print(report: dict[str, Any]) -> None:
             [
                 a["provider"],
                 a["email"],
-                f"needs reconnect: run `{a['command']}`" if a["needs_reconnect"] else a["status"],
+                _account_state(a),
                 a["last_sync_at"] or "never",
                 _age(a["cursor_age_s"]),
                 a["last_error"] or "",
@@ -118,6 +118,14 @@ def _print(report: dict[str, Any]) -> None:
         [[f["at"], f["type"], f["what"], f["why"]] for f in report["recent_failures"]],
         empty="none",
     )
+
+
+def _account_state(a: dict[str, Any]) -> str:
+    if a["needs_reconnect"]:
+        return f"needs reconnect: run `{a['command']}`"
+    if a["backing_off_until"]:
+        return f"backing off until {a['backing_off_until']}"
+    return str(a["state"])
 
 
 def _age(seconds: float | None) -> str:
