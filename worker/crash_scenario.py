@@ -1,0 +1,828 @@
+"""The crash-and-restart harness: weeks of a generated story against the sandbox while the
+worker is killed with SIGKILL and provider requests fail, then checked against the
+sandbox's own record of what happened.
+
+`run_scenario` plays a seeded crowd of contacts (replies, out-of-office answers, bounces,
+silence that leads to nudges, meetings booked by either side and then moved, declined or
+cancelled, notes naming referrals) hour by hour against real `outreach` processes in
+lockstep with a simulated clock (`worker/lockstep.py`):
+
+- embedded: `outreach run` on SQLite with the in-process broker;
+- scaled: two `outreach worker` processes and an `outreach scheduler` on PostgreSQL +
+  Redis, whose database is flushed (and its clients disconnected) mid-run.
+
+Meanwhile a fault plan fails a share of provider requests (429, 500/503, dropped
+connections) and the worker processes are killed at seeded moments: some at a random
+instant of a step, some exactly while the sandbox is serving one of their changes
+(creating a draft, sending, deleting) so the change lands and the process never hears
+of it. Afterwards the faults stop, the worker converges, and `check` compares the
+mailbox, the calendar and the log. `bench/crash_restart.py` runs the long version;
+`tests/reliability/test_crash_restart.py` a short one.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from events.projections.drafts import DraftRow
+from events.projections.meetings import MeetingRow
+from events.projections.pipeline import ContactRow
+from integrations.sandbox import Sandbox
+from integrations.sandbox.faults import Fault
+from integrations.sandbox.google import calendar as gcal
+from integrations.sandbox.google.errors import GoogleError
+from worker import heartbeat
+from worker.contacts import ContactBook, NewContact
+from worker.lockstep import LockstepDriver
+from worker.notes import record_notes
+from worker.policies.due import due_actions
+from worker.sync_records import meeting_id_for
+from worker.tick import load_snapshot
+
+START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # a Monday morning in London
+USER_ZONE = "Europe/London"
+ZONES = ("Europe/London", "Europe/Berlin", "America/New_York", "Asia/Tokyo")
+ACCOUNT = "sandbox-google"
+#: Provider calls that change the mailbox or calendar: a kill armed for "mid-action"
+#: fires while the sandbox serves one of these, so the change lands but the worker dies
+#: before it can record it.
+MUTATING = frozenset(
+    {
+        "gmail.users.drafts.create",
+        "gmail.users.drafts.delete",
+        "gmail.users.drafts.send",
+        "gmail.users.messages.send",
+        "calendar.events.insert",
+    }
+)
+#: Calls never made inside a batch: the only ones a dropped connection can hit (a batch
+#: part cannot drop its connection; the others get a 503 instead).
+STANDALONE = (
+    "gmail.users.history.list",
+    "gmail.users.drafts.*",
+    "gmail.users.messages.send",
+    "gmail.users.messages.list",
+    "calendar.events.*",
+    "gmail.batch",
+)
+IN_BATCHES = ("gmail.users.messages.get", "gmail.users.threads.get", "gmail.users.getProfile")
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+FIRST = _words(
+    "Ada Alan Barbara Claude Dana Edsger Frances Grace Hedy Ivan Joan Ken Lynn Margaret "
+    "Niklaus Olga Peter Radia Sophie Tim Ursula Vint Whitfield Xiao Yukihiro Zoe Anita "
+    "Brian Carol Dennis Evelyn Fran Guido Hal Irene Jim Karen Leslie Mary Nancy"
+)
+LAST = _words(
+    "Lovelace Turing Liskov Shannon Scott Dijkstra Allen Hopper Lamarr Sutherland Clarke "
+    "Thompson Conway Hamilton Wirth Taussky Naur Perlman Wilson Berners Franklin Cerf "
+    "Diffie Li Matsumoto Ritchie Borg Kernighan Shaw Stroustrup Estrin Goldwasser Rossum "
+    "Abelson Greif Gray Jones Lamport Keller Lynch"
+)
+
+
+# --- the scenario ------------------------------------------------------------------------
+
+
+@dataclass
+class Person:
+    """One contact's side of the story, decided up front so the story replays the same
+    whatever the worker's timing; the times are relative to what the worker did (an
+    answer comes hours after our message actually left)."""
+
+    index: int
+    name: str
+    email: str
+    company: str
+    zone: str
+    added_at: datetime | None  # None: a referral, added by the notes on their referrer
+    referred_by: int | None = None
+    fate: str = "silent"  # silent | reply | away | away_then_reply | bounce
+    away_after_h: int = 0
+    away_days: int = 0
+    reply_after_h: int = 0
+    meeting: str = "none"  # none | they_invite | we_invite
+    invite_after_h: int = 0
+    meet_in_days: int = 0
+    meet_hour: int = 10
+    twist: str = "none"  # none | moved | cancelled | declined
+    twist_before_h: int = 0
+    move_by_days: int = 0
+    referrals: list[int] = field(default_factory=list)
+    # What happened, as the story saw it.
+    sent_id: str | None = None
+    sent_at: datetime | None = None
+    away_sent: bool = False
+    replied_at: datetime | None = None
+    bounced: bool = False
+    event_id: str | None = None
+    booked_at: datetime | None = None
+    start: datetime | None = None
+    twisted_at: datetime | None = None
+    noted: bool = False
+
+
+@dataclass(frozen=True)
+class Options:
+    """A run of the harness.
+
+    Parameters:
+      mode: "embedded" (`outreach run`) or "scaled" (two workers and a scheduler).
+      contacts: people added and chosen by the user (referrals come on top).
+      weeks: simulated weeks of story.
+      kills: SIGKILL moments (at least); half at random instants of a step, half while
+        the sandbox serves a change the process made.
+      seed: decides the story, the faults and the kill moments.
+      fault_rate: share of provider requests that fail.
+      step_minutes: simulated minutes per lockstep step.
+    """
+
+    mode: str = "embedded"
+    contacts: int = 200
+    weeks: int = 8
+    kills: int = 50
+    seed: int = 1
+    fault_rate: float = 0.10
+    step_minutes: int = 60
+
+
+def _name(i: int) -> tuple[str, str]:
+    first = FIRST[i % len(FIRST)]
+    last = LAST[(i // len(FIRST) + i) % len(LAST)]
+    return f"{first} {last}", f"{first.lower()}.{last.lower()}.{i}@c{i % 17}.example"
+
+
+def generate(options: Options) -> list[Person]:
+    """The crowd: `contacts` people arriving over the first 55 % of the run, and the
+    referrals their notes will name."""
+    rng = random.Random(options.seed)
+    hours = options.weeks * 7 * 24
+    arrive_h = max(1, int(hours * 0.55))
+    people: list[Person] = []
+    for i in range(options.contacts):
+        name, email = _name(i)
+        day_h = rng.randrange(0, arrive_h // 24 + 1) * 24 + rng.randint(1, 10)
+        people.append(
+            Person(
+                i,
+                name,
+                email,
+                f"Company {i % 23}",
+                rng.choice(ZONES),
+                START + timedelta(hours=min(day_h, arrive_h)),
+            )
+        )
+    budget = max(2, options.contacts // 5)
+    for p in list(people):
+        _fate(rng, p)
+        if p.meeting != "none" and p.twist in ("none", "moved") and budget > 0:
+            for _ in range(rng.choice((0, 0, 1, 1, 2))):
+                if budget == 0:
+                    break
+                budget -= 1
+                j = len(people)
+                name, email = _name(j)
+                ref = Person(j, name, email, f"Company {j % 23}", rng.choice(ZONES), None, p.index)
+                _fate(rng, ref)
+                ref.referrals = []
+                people.append(ref)
+                p.referrals.append(j)
+    return people
+
+
+def _fate(rng: random.Random, p: Person) -> None:
+    p.fate = rng.choices(
+        ("silent", "reply", "away", "away_then_reply", "bounce"), (22, 55, 7, 8, 8)
+    )[0]
+    p.away_after_h = rng.randint(1, 12)
+    p.away_days = rng.randint(3, 9)
+    p.reply_after_h = rng.randint(3, 10 * 24)
+    if p.fate == "away_then_reply":
+        p.reply_after_h = p.away_after_h + rng.randint(48, 10 * 24)
+    if p.fate in ("reply", "away_then_reply") and rng.random() < 0.75:
+        p.meeting = rng.choice(("they_invite", "we_invite"))
+        p.invite_after_h = rng.randint(2, 48)
+        p.meet_in_days = rng.randint(3, 9)
+        p.meet_hour = rng.randint(9, 16)
+        p.twist = rng.choices(("none", "moved", "cancelled", "declined"), (70, 15, 8, 7))[0]
+        if p.twist == "declined" and p.meeting == "they_invite":
+            p.twist = "cancelled"  # an organiser cancels; only an invitee declines
+        # Half before the confirmation is due, half after it went out.
+        p.twist_before_h = rng.randint(30, 72) if rng.random() < 0.5 else rng.randint(3, 20)
+        p.move_by_days = rng.randint(1, 4)
+
+
+# --- the other side of the story ---------------------------------------------------------
+
+
+class CrowdStory:
+    """Plays the contacts' side and the user's clicks, hour by hour.
+
+    Parameters:
+      driver: the lockstep driver (the app, the sandbox).
+      people: the generated crowd.
+      end: the last moment of the story; no meeting is booked that would end after it.
+    """
+
+    def __init__(self, driver: LockstepDriver, people: list[Person], end: datetime) -> None:
+        self.app = driver.app
+        self.sandbox: Sandbox = driver.sandbox
+        self.google = driver.sandbox.google
+        self.book = ContactBook(driver.app)
+        self.people = people
+        self.by_email = {p.email: p for p in people}
+        self.end = end
+        self.sent_drafts: set[str] = set()
+        self.added: set[int] = set()
+
+    def play(self, now: datetime) -> None:
+        for p in self.people:
+            if p.index not in self.added and p.added_at is not None and p.added_at <= now:
+                self.book.add(
+                    NewContact(name=p.name, emails=[p.email], company=p.company, role="Engineer"),
+                    reach_out=True,
+                )
+                self.added.add(p.index)
+        for p in self.people:
+            self._react(p, now)
+        if 8 <= now.astimezone(ZoneInfo(USER_ZONE)).hour < 20:
+            self._review(now)
+
+    # the contacts ----------------------------------------------------------------------
+
+    def _react(self, p: Person, now: datetime) -> None:
+        if p.sent_id is None or p.sent_at is None:
+            return
+        since = now - p.sent_at
+        if p.fate == "bounce" and not p.bounced and since >= timedelta(hours=1):
+            self.google.deliver_bounce(to_message=p.sent_id)
+            p.bounced = True
+        if (
+            p.fate.startswith("away")
+            and not p.away_sent
+            and since >= timedelta(hours=p.away_after_h)
+        ):
+            back = (now + timedelta(days=p.away_days)).date()
+            self.google.deliver_auto_reply(to_message=p.sent_id, return_date=back)
+            p.away_sent = True
+        replies = p.fate in ("reply", "away_then_reply")
+        if replies and p.replied_at is None and since >= timedelta(hours=p.reply_after_h):
+            self.google.deliver_reply(
+                to_message=p.sent_id, body=f"Happy to talk, {p.name.split()[0]} here."
+            )
+            p.replied_at = now
+        booking = p.replied_at is not None and p.meeting != "none" and p.event_id is None
+        if booking and now - p.replied_at >= timedelta(hours=p.invite_after_h):  # type: ignore[operator]
+            self._invite(p, now)
+        if p.event_id is not None and p.start is not None:
+            self._twist(p, now)
+            self._notes(p, now)
+
+    def _invite(self, p: Person, now: datetime) -> None:
+        zone = ZoneInfo(p.zone)
+        day = (now + timedelta(days=p.meet_in_days)).astimezone(zone).date()
+        start = datetime(day.year, day.month, day.day, p.meet_hour, 0, tzinfo=zone).astimezone(UTC)
+        latest = start + timedelta(days=p.move_by_days if p.twist == "moved" else 0)
+        if latest + timedelta(hours=4) > self.end:
+            p.meeting = "none"  # it would not have happened before the story ends
+            return
+        end = start + timedelta(minutes=30)
+        if p.meeting == "they_invite":
+            ev = self.google.send_invite(
+                organizer=p.email,
+                summary=f"Chat with {p.name}",
+                start=start,
+                end=end,
+                time_zone=p.zone,
+            )
+        else:
+            cal = self.google.calendar()
+            body = {
+                "summary": "Informational interview",
+                "location": "Video call",
+                "start": {"dateTime": start.isoformat(), "timeZone": p.zone},
+                "end": {"dateTime": end.isoformat(), "timeZone": p.zone},
+                "attendees": [{"email": p.email}],
+            }
+            ev = gcal.store_event(cal, body, now, cal.email)
+        p.event_id, p.booked_at, p.start = ev["id"], now, start
+
+    def _twist(self, p: Person, now: datetime) -> None:
+        assert p.event_id is not None
+        assert p.start is not None
+        assert p.booked_at is not None
+        if p.twist == "none" or p.twisted_at is not None:
+            return
+        at = p.start - timedelta(hours=p.twist_before_h)
+        if at < p.booked_at + timedelta(hours=1):
+            at = p.booked_at + timedelta(hours=1)
+        if now < at:
+            return
+        p.twisted_at = now
+        if p.twist == "moved":
+            start = p.start + timedelta(days=p.move_by_days)
+            self.google.move_event(
+                p.event_id, start=start, end=start + timedelta(minutes=30), time_zone=p.zone
+            )
+            p.start = start
+        elif p.twist == "cancelled":
+            self.google.cancel_event(p.event_id)
+        else:
+            self.google.respond_to_event(p.event_id, attendee=p.email, response="declined")
+
+    def _notes(self, p: Person, now: datetime) -> None:
+        assert p.start is not None
+        if p.noted or p.twist in ("cancelled", "declined"):
+            return
+        if now < p.start + timedelta(hours=3):
+            return
+        p.noted = True
+        if not p.referrals:
+            return
+        names = " ".join(
+            f"Talk to {self.people[j].name} <{self.people[j].email}>." for j in p.referrals
+        )
+        record_notes(self.book, p.email, f"Learned a lot about the field. {names}")
+
+    # the user at their mail client ---------------------------------------------------------
+
+    def _review(self, now: datetime) -> None:
+        """Send reviewed drafts two hours old: outreach, nudges (not to someone who
+        answered or bounced: the user sees that) and thank-yous. Referrer thanks and
+        keep-in-touch notes wait for the user to finish them."""
+        self.app.projector.catch_up()
+        contacts = {c.contact_id: c for c in self.app.projector.rows(ContactRow)}
+        for d in self.app.projector.rows(DraftRow):
+            if d.status != "pending" or d.provider_draft_id in self.sent_drafts:
+                continue
+            if d.kind not in ("outreach", "nudge", "thank_you"):
+                continue
+            if now - datetime.fromisoformat(d.created_at) < timedelta(hours=2):
+                continue
+            c = contacts.get(d.contact_id)
+            p = self.by_email.get(c.emails[0]) if c is not None and c.emails else None
+            if p is None:
+                continue
+            if d.kind == "nudge" and (p.replied_at is not None or p.bounced):
+                continue
+            try:
+                sent = self.google.user_sends_draft(d.provider_draft_id)
+            except GoogleError:
+                continue  # deleted by the worker a moment ago (a reply superseded it)
+            self.sent_drafts.add(d.provider_draft_id)
+            if d.kind == "outreach":
+                p.sent_id, p.sent_at = sent["id"], now
+
+
+# --- faults and kills ---------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    """What a run did and found."""
+
+    mode: str
+    contacts: int = 0
+    weeks: int = 0
+    hours: int = 0
+    kills: int = 0
+    kills_mid_action: int = 0
+    processes_killed: int = 0
+    redis_flushes: int = 0
+    requests: int = 0
+    faults: int = 0
+    events: int = 0
+    sends: int = 0
+    drafts: int = 0
+    confirmations: int = 0
+    meetings: int = 0
+    replies: int = 0
+    duplicates: int = 0
+    misses: int = 0
+    converged: bool = False
+    converge_s: float = 0.0
+    wall_s: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Chaos:
+    """The fault plan and the kills of one run.
+
+    Parameters:
+      driver: whose processes are killed and whose sandbox fails requests.
+      targets: the processes a kill may hit.
+      rng: decides the kill moments and delays.
+      figures: counts what happened.
+    """
+
+    def __init__(
+        self, driver: LockstepDriver, targets: list[str], rng: random.Random, figures: Figures
+    ) -> None:
+        self.driver = driver
+        self.targets = targets
+        self.rng = rng
+        self.figures = figures
+        self.armed = 0  # mid-action kills waiting for a change to be served
+        self.last_kill = time.monotonic()
+        self._lock = threading.Lock()
+        self._rules: list[int] = []
+        plan = driver.sandbox.faults
+        take = plan.take
+        record = driver.sandbox.accounting.record
+
+        def counting_take(provider: str, method: str, kinds: Any = None) -> Fault | None:
+            fault = take(provider, method, kinds)
+            if fault is not None:
+                with self._lock:
+                    self.figures.faults += 1
+            return fault
+
+        def killing_record(provider: str, account: str, method: str) -> None:
+            record(provider, account, method)
+            if method in MUTATING:
+                self._fire()
+
+        # Wrapped on the instances the emulators already hold: the sandbox builds them.
+        setattr(plan, "take", counting_take)  # noqa: B010 - an instance, not the class
+        setattr(driver.sandbox.accounting, "record", killing_record)  # noqa: B010
+
+    def faults_on(self, rate: float) -> None:
+        """Fail `rate` of provider requests: a 429 or a 500 on any call; a dropped
+        connection on calls never batched, a 503 on batch parts (each part counts)."""
+        each = 1 - (1 - rate) ** (1 / 3)  # three rules tried in turn on each request
+        plan = self.driver.sandbox.faults
+        self._rules.append(plan.add("google", "*", "rate_limit", probability=each))
+        self._rules.append(plan.add("google", "*", "server_error", probability=each))
+        for method in STANDALONE:
+            self._rules.append(plan.add("google", method, "drop", probability=each))
+        for method in IN_BATCHES:
+            self._rules.append(plan.add("google", method, "unavailable", probability=each))
+
+    def faults_off(self) -> None:
+        self.driver.sandbox.faults.clear()
+
+    def arm(self) -> None:
+        with self._lock:
+            self.armed += 1
+
+    def disarm(self) -> None:
+        with self._lock:
+            self.armed = 0
+
+    def _fire(self) -> None:
+        """Kill now, while the sandbox serves a change (called from its request thread)."""
+        with self._lock:
+            if self.armed == 0:
+                return
+            self.armed -= 1
+        # Scaled out, the sandbox cannot tell which worker called: kill both.
+        names = [t for t in self.targets if t != "scheduler"]
+        if self.kill(names):
+            with self._lock:
+                self.figures.kills_mid_action += 1
+
+    def kill(self, names: list[str]) -> bool:
+        hit = [n for n in names if self.driver.procs.kill(n)]
+        if hit:
+            with self._lock:
+                self.figures.kills += 1
+                self.figures.processes_killed += len(hit)
+                self.last_kill = time.monotonic()
+        return bool(hit)
+
+    def timed_kill(self, delay_s: float, names: list[str]) -> Callable[[datetime], None]:
+        def during(_now: datetime) -> None:
+            time.sleep(delay_s)
+            self.kill(names)
+
+        return during
+
+
+def _nothing(_now: datetime) -> None:
+    pass
+
+
+def _flush_redis(url: str) -> None:
+    """What a Redis restart does to us: the database emptied and every client cut off.
+
+    Only this database's clients are disconnected: the server is shared with other runs."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        db = int(url.rsplit("/", 1)[1] or 0)
+        client.flushdb()
+        me = client.client_id()
+        for each in client.client_list():
+            if int(each.get("db", -1)) == db and int(each["id"]) != me:
+                client.client_kill_filter(_id=each["id"])
+    finally:
+        client.close()
+
+
+class Maintenance:
+    """Requeues what a killed worker had taken from Redis, as Dramatiq's own maintenance
+    does; Dramatiq waits 60 s for a silent worker and runs it on 1 command in 1000, which
+    would stall every lockstep step after a kill for a minute. Live workers poll every
+    20 ms, so one silent for a second is dead."""
+
+    def __init__(self, url: str) -> None:
+        from dramatiq.brokers.redis import RedisBroker
+
+        self.broker = RedisBroker(url=url, heartbeat_timeout=1000, maintenance_chance=1_000_000)
+
+    def run(self) -> None:
+        for queue in ("default", "default.DQ"):
+            self.broker.do_qsize(queue)
+
+    def close(self) -> None:
+        self.broker.close()
+
+
+# --- the run ------------------------------------------------------------------------------
+
+
+def config_for(options: Options) -> str:
+    """config.toml: the demo's profile, a cap that lets every arrival be written to."""
+    per_day = options.contacts / max(1.0, options.weeks * 7 * 0.55)
+    cap = max(5, math.ceil(per_day * 2) + 2)
+    return (
+        '[profile]\nname = "Sam Rivera"\n'
+        'headline = "I spent six years in logistics and am exploring research engineering"\n\n'
+        f'[policy]\ntime_zone = "{USER_ZONE}"\ndaily_outreach_cap = {cap}\n'
+    )
+
+
+def run_scenario(
+    options: Options,
+    workdir: Path,
+    db_url: str,
+    redis_url: str | None = None,
+    progress: Callable[[str], None] = lambda _line: None,
+) -> Figures:
+    """Play the story with faults and kills, converge, check; return the figures.
+
+    `redis_url` (a database of this run's own: it is flushed) is needed for "scaled".
+    """
+    if options.mode not in ("embedded", "scaled"):
+        raise ValueError(f"mode must be embedded or scaled, not {options.mode!r}")
+    if options.mode == "scaled" and not redis_url:
+        raise ValueError("the scaled mode needs a Redis URL")
+    began = time.monotonic()
+    people = generate(options)
+    figures = Figures(mode=options.mode, contacts=len(people), weeks=options.weeks)
+    rng = random.Random(options.seed * 7919 + 1)
+    step = timedelta(minutes=options.step_minutes)
+    steps = int(timedelta(weeks=options.weeks) / step)
+    end = START + step * steps
+    broker = redis_url if options.mode == "scaled" else None
+    driver = LockstepDriver(
+        workdir, db_url, broker, config=config_for(options), seed=options.seed, start=START
+    )
+    maintenance = Maintenance(redis_url) if broker and redis_url else None
+    with driver:
+        if options.mode == "embedded":
+            loop, targets = "run", ["run"]
+            driver.procs.start("run", "run", "--lockstep")
+        else:
+            loop, targets = "scheduler", ["worker-1", "worker-2"]
+            for name in targets:
+                driver.procs.start(name, "worker", "--threads", "2", "--idle-poll-ms", "20")
+            driver.procs.start("scheduler", "scheduler", "--lockstep")
+        chaos = Chaos(driver, targets, rng, figures)
+        chaos.faults_on(options.fault_rate)
+        story = CrowdStory(driver, people, end - timedelta(hours=2))
+        # Kill moments: never in the first day; the last one in the story's last step.
+        moments = sorted(
+            rng.sample(range(24 * 60 // options.step_minutes, steps - 1), options.kills - 1)
+        )
+        plan = {m: rng.random() < 0.5 for m in moments}  # True: mid-action
+        plan[steps - 1] = False
+        flushes = set()
+        if maintenance is not None:
+            flushes = {steps // 3, (2 * steps) // 3}
+
+        def waiting(started: float) -> Callable[[], None]:
+            def poll() -> None:
+                if maintenance is not None and time.monotonic() - started > 1.2:
+                    maintenance.run()
+
+            return poll
+
+        for n in range(steps):
+            now = START + step * n
+            driver.clocks(now)
+            story.play(now)
+            during: Callable[[datetime], None] = _nothing
+            if plan.get(n):
+                chaos.arm()
+            elif n in plan:
+                victims = targets if rng.random() < 0.25 else [rng.choice(targets)]
+                during = chaos.timed_kill(rng.uniform(0.0, 0.15), victims)
+            if n in flushes and redis_url:
+                url = redis_url
+
+                def flush(_now: datetime, url: str = url) -> None:
+                    time.sleep(rng.uniform(0.0, 0.1))
+                    _flush_redis(url)
+                    figures.redis_flushes += 1
+
+                during = flush
+            driver.step(loop, during, timeout_s=180, waiting=waiting(time.monotonic()))
+            if n % (24 * 60 // options.step_minutes) == 0:
+                progress(
+                    f"{now:%a %d %b}  kills {figures.kills} ({figures.kills_mid_action} mid-action)"
+                    f"  faults {figures.faults}  events {driver.app.store.head()}"
+                )
+        # Converge: no more faults or kills; step a minute at a time until a tick finds
+        # nothing due. Timed from the last kill (made in the story's last step).
+        chaos.disarm()
+        chaos.faults_off()
+        now = end
+        for _ in range(240):
+            now += timedelta(minutes=1)
+            driver.clocks(now)
+            driver.step(loop, timeout_s=180, waiting=waiting(time.monotonic()))
+            beat = {h.name: h for h in heartbeat.read(driver.app.engine)}[loop]
+            if beat.detail.startswith("due 0"):
+                figures.converged = True
+                break
+        figures.converge_s = round(time.monotonic() - chaos.last_kill, 2)
+        driver.procs.stop_all()
+        if maintenance is not None:
+            maintenance.close()
+        figures.hours = int((end - START).total_seconds() // 3600)
+        figures.requests = driver.sandbox.accounting.total()
+        check(driver, story, now, figures)
+    figures.wall_s = round(time.monotonic() - began, 1)
+    return figures
+
+
+# --- the checks ----------------------------------------------------------------------------
+
+
+def check(driver: LockstepDriver, story: CrowdStory, now: datetime, figures: Figures) -> None:
+    """Compare the sandbox's record, the log and the views; count duplicates and misses."""
+    app, google = driver.app, driver.sandbox.google
+    app.projector.catch_up()
+    dup: list[str] = []
+    miss: list[str] = []
+    mail = google.mail_state()
+    ours = mail["sent"] + mail["drafts"]  # the story only ever writes from the contacts' side
+    events = list(app.store.read_all())
+    figures.events = len(events)
+    figures.sends = len(mail["sent"])
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for e in events:
+        by_type.setdefault(e.type, []).append(e.payload)
+    drafted = [
+        p
+        for t in ("outreach", "nudge", "thank_you", "referrer_thanks", "keep_in_touch")
+        for p in by_type.get(f"{t}.drafted", [])
+    ]
+    figures.drafts = len(drafted)
+
+    # No message twice: each Message-ID once in the mailbox, each known to the log.
+    copies = Counter(m["messageId"] for m in ours)
+    for mid, n in copies.items():
+        if n > 1:
+            dup.append(f"{n} messages in the mailbox carry {mid}")
+    known = {p["message_id"] for p in drafted} | {
+        p["message_id"] for p in by_type.get("meeting.confirmed", [])
+    }
+    for mid in copies:
+        if mid not in known:
+            dup.append(f"a message in the mailbox the log does not know: {mid}")
+
+    # One confirmation per meeting and start time, each sent exactly once.
+    confirmed = Counter(
+        (p["meeting_id"], p["for_start"]) for p in by_type.get("meeting.confirmed", [])
+    )
+    figures.confirmations = sum(confirmed.values())
+    for key, n in confirmed.items():
+        if n > 1:
+            dup.append(f"{n} confirmations for meeting {key[0]} at {key[1]}")
+    for p in by_type.get("meeting.confirmed", []):
+        if copies.get(p["message_id"], 0) != 1 or p["message_id"] not in {
+            m["messageId"] for m in mail["sent"]
+        }:
+            miss.append(f"confirmation {p['message_id']} is not in the sent mail once")
+    meetings = {m.meeting_id: m for m in app.projector.rows(MeetingRow)}
+    figures.meetings = len(meetings)
+
+    # Every calendar change is in the log; every meeting that took place was confirmed
+    # for the time it took place at, and thanked once (and its referrer once).
+    thanks = Counter(p.get("meeting_id") for p in by_type.get("thank_you.drafted", []))
+    referrer_thanks = Counter(
+        (p["contact_id"], p.get("about_contact_id"))
+        for p in by_type.get("referrer_thanks.drafted", [])
+    )
+    contacts = {c.contact_id: c for c in app.projector.rows(ContactRow)}
+    by_email = {c.emails[0]: c for c in contacts.values() if c.emails}
+    calendar = {e["id"]: e for e in google.calendar_state()["events"]}
+    for who in story.people:
+        if who.event_id is None or who.start is None:
+            continue
+        mid = meeting_id_for(ACCOUNT, who.event_id)
+        row = meetings.get(mid)
+        ev = calendar[who.event_id]
+        if row is None:
+            miss.append(f"{who.name}: the meeting {who.event_id} is not in the log")
+            continue
+        declined = any(
+            a["email"] == who.email and a.get("responseStatus") == "declined"
+            for a in ev.get("attendees", [])
+        )
+        want = "cancelled" if ev["status"] == "cancelled" else "declined" if declined else None
+        if want is not None and row.status != want:
+            miss.append(f"{who.name}: the calendar says {want}, the log {row.status}")
+        if want is None:
+            if datetime.fromisoformat(row.start) != who.start:
+                miss.append(f"{who.name}: the calendar says {who.start}, the log {row.start}")
+            if row.status != "met":
+                miss.append(f"{who.name}: the meeting at {who.start} is {row.status}, not met")
+                continue
+            if (mid, who.start.isoformat()) not in confirmed and (
+                mid,
+                who.start.astimezone(UTC).isoformat(),
+            ) not in confirmed:
+                miss.append(f"{who.name}: no confirmation for {who.start:%Y-%m-%d %H:%M}")
+            if thanks[mid] != 1:
+                (dup if thanks[mid] > 1 else miss).append(
+                    f"{who.name}: {thanks[mid]} thank-you drafts for the meeting"
+                )
+            referrer = story.people[who.referred_by] if who.referred_by is not None else None
+            if referrer is not None:
+                them, me = by_email.get(referrer.email), by_email.get(who.email)
+                n = referrer_thanks[(them.contact_id if them else "", me.contact_id if me else "")]
+                if n != 1:
+                    (dup if n > 1 else miss).append(
+                        f"{who.name}: {n} thanks to their referrer {referrer.name}"
+                    )
+
+    # Every message from a contact is in the log.
+    replies = {p["message_id"] for p in by_type.get("reply.received", [])}
+    figures.replies = len(replies)
+    for m in mail["inbox"]:
+        if m["messageId"] not in replies:
+            miss.append(f"a message in the inbox the log does not have: {m['messageId']}")
+
+    # No nudge waits for (or was drafted after the answer of) someone who replied.
+    nudges = {p["message_id"]: p for p in by_type.get("nudge.drafted", [])}
+    drafts = {d.message_id: d for d in app.projector.rows(DraftRow)}
+    for m in mail["drafts"]:
+        d = drafts.get(m["messageId"])
+        c = contacts.get(d.contact_id) if d else None
+        if m["messageId"] in nudges and c is not None and c.replied_at:
+            dup.append(f"a nudge waits in the mailbox for {c.name}, who replied")
+    for who in story.people:
+        c = by_email.get(who.email)
+        if who.replied_at is None or c is None:
+            continue
+        for d in drafts.values():
+            if d.kind == "nudge" and d.contact_id == c.contact_id and d.status == "pending":
+                dup.append(f"a nudge is pending for {who.name}, who replied")
+
+    # Every outreach the user asked for was drafted.
+    outreach = {p["contact_id"] for p in by_type.get("outreach.drafted", [])}
+    for c in contacts.values():
+        if c.contact_id not in outreach and (c.reach_out_at or c.referred_by):
+            miss.append(f"{c.name}: no outreach drafted")
+
+    # Nothing due is left undone.
+    left = due_actions(load_snapshot(app), now, app.settings.policy)
+    for action in left:
+        miss.append(f"still due after converging: {action.kind} {action.key}")
+
+    # Every view equals its rebuild from the log.
+    for projection in app.projector.projections:
+        key = projection.row_type.KEY
+        before = {getattr(r, key): r for r in app.projector.rows(projection.row_type)}
+        app.projector.rebuild([projection.name])
+        after = {getattr(r, key): r for r in app.projector.rows(projection.row_type)}
+        if before != after:
+            changed = sorted(
+                k for k in before.keys() | after.keys() if before.get(k) != after.get(k)
+            )
+            miss.append(f"view {projection.name} differs from its rebuild at {changed[:3]}")
+    if not figures.converged:
+        miss.append("the worker did not converge within 240 steps after the story")
+    figures.duplicates, figures.misses = len(dup), len(miss)
+    figures.problems = (dup + miss)[:40]
