@@ -120,6 +120,22 @@ def test_a_large_first_sync_pages_and_resumes(env: OutlookEnv) -> None:
     assert not batch.incomplete
 
 
+def test_a_first_sync_over_several_calls_asks_the_rest_only_at_its_ends(
+    env: OutlookEnv,
+) -> None:
+    env.emulator.seed(95)
+    env.emulator.deliver(CONTACT, "Hello", "Hi")
+    small = env.another(page_size=10, pages_per_sync=2)
+    env.sandbox.accounting.reset()
+    batch = sync_all(small, {}, {CONTACT})
+    assert [m.subject for m in batch.messages] == ["Hello"]
+    # 10 Inbox pages and 1 Sent Items page, over five calls; Drafts once at the start;
+    # the calendar at the start and at the end. Asked at every call, the caught-up
+    # folders would have cost 3 more requests per call.
+    assert env.graph_requests("graph.messages.delta") == 10 + 1 + 1
+    assert env.graph_requests("graph.calendarView.delta") == 2
+
+
 def test_auto_replies_and_bounces_keep_their_headers(env: OutlookEnv) -> None:
     sent = env.provider.send_message(outgoing(5))
     batch = sync_all(env.provider, {}, {CONTACT})
