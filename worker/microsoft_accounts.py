@@ -17,11 +17,13 @@ OUTREACH_MICROSOFT_CLIENT_ID is the default of `connect microsoft --client-id`.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -35,6 +37,8 @@ from integrations.microsoft.graph import GRAPH_URL
 from integrations.protocol import NeedsReconnect, TransientProviderError
 from worker.settings import Settings
 from worker.token_store import TokenStore, load_secret
+
+log = logging.getLogger(__name__)
 
 #: What `connect microsoft` asks for: the adapter's Graph scopes plus User.Read (Graph's
 #: /me, which says which address signed in). MSAL adds openid, profile and
@@ -261,11 +265,29 @@ class CacheWriter:
         self._lock = threading.Lock()
 
     def __call__(self, serialized: str) -> None:
-        with self._lock:
+        # One writer per token file in this process: each actor thread has its own
+        # provider (and writer), and two saves at once would share one temporary file.
+        with self._lock, _file_lock(self._store.path(self._account_id)):
             if not self._store.exists(self._account_id):
                 return
             self._grant = replace(self._grant, cache=serialized)
-            self._store.save(self._account_id, self._grant.to_json())
+            try:
+                self._store.save(self._account_id, self._grant.to_json())
+            except OSError as exc:
+                # The tokens in memory still work; MSAL's next change is saved again.
+                # (Another process writing the same file at this moment can cause it.)
+                log.warning(
+                    "token cache of %s not saved (%s)", self._account_id, type(exc).__name__
+                )
+
+
+_FILE_LOCKS: dict[Path, threading.Lock] = {}
+_FILE_LOCKS_GUARD = threading.Lock()
+
+
+def _file_lock(path: Path) -> threading.Lock:
+    with _FILE_LOCKS_GUARD:
+        return _FILE_LOCKS.setdefault(path, threading.Lock())
 
 
 def microsoft_provider(settings: Settings, account: AccountRow, **options: Any) -> OutlookProvider:
