@@ -329,14 +329,18 @@ class Actors:
 def pause_after(account: AccountRow, now: datetime, retry_after: float | None) -> timedelta:
     """How long to leave the provider alone after a failure.
 
-    Twice as long as the account has been failing (the previous failure is still its last
-    error: no cursor moved since), from FIRST_PAUSE up to MAX_PAUSE, and never shorter than
-    the provider's Retry-After. An outage of hours then costs a handful of sync passes.
+    FIRST_PAUSE, doubled (up to MAX_PAUSE) when this failure follows the end of the
+    previous pause within that pause's length again: the same outage goes on. A failure
+    after a long quiet spell starts over: the account was fine in between even when no
+    cursor moved to clear the last error. Never shorter than the provider's Retry-After.
+    An outage of hours then costs a handful of passes.
     """
     pause = FIRST_PAUSE
-    if account.last_error is not None and account.last_error_at is not None:
-        failing = now - datetime.fromisoformat(account.last_error_at)
-        pause = min(MAX_PAUSE, max(FIRST_PAUSE, 2 * failing))
+    if account.retry_at is not None and account.last_error_at is not None:
+        ended = datetime.fromisoformat(account.retry_at)
+        previous = ended - datetime.fromisoformat(account.last_error_at)
+        if now - ended <= previous:
+            pause = min(MAX_PAUSE, max(FIRST_PAUSE, 2 * previous))
     if retry_after is not None:
         pause = max(pause, timedelta(seconds=retry_after))
     return pause

@@ -43,6 +43,8 @@ class FaultWorld(World):
     name = "google"
     provider_key = "google"
     api_methods: tuple[str, ...] = ("gmail.*", "calendar.*")
+    send_method = "gmail.users.messages.send"
+    draft_method = "gmail.users.drafts.create"
 
     def __init__(self, tmp_path: Path) -> None:
         super().__init__(tmp_path)
@@ -83,8 +85,10 @@ class FaultWorld(World):
 
         tokens.token_endpoint = counted  # type: ignore[method-assign]
 
-    def requests(self) -> int:
-        """Mailbox and calendar requests the emulator served for this account so far."""
+    def requests(self, method: str | None = None) -> int:
+        """Mailbox and calendar requests (of one method) the emulator served so far."""
+        if method is not None:
+            return self.sandbox.accounting.total(self.provider_key, method=method)
         calls = self.sandbox.accounting.snapshot()["calls"]
         return sum(
             c["requests"]
@@ -174,7 +178,11 @@ class FaultWorld(World):
 
     def status_cli(self, *args: str) -> str:
         """`outreach status ARGS` as typed, reading the simulated clock over HTTP."""
-        env = {**self.env, CLOCK_URL_ENV: self.endpoints["control"].rstrip("/") + "/clock"}
+        env = {
+            **self.env,
+            CLOCK_URL_ENV: self.endpoints["control"].rstrip("/") + "/clock",
+            "COLUMNS": "300",  # a terminal wide enough that no table cell is cut short
+        }
         register_commands()  # as `outreach` itself does before parsing
         result = CliRunner(env=env).invoke(cli, ["status", *args])
         assert result.exit_code == 0, result.output
@@ -194,6 +202,8 @@ class OutlookFaultWorld(FaultWorld):
     account_provider = "microsoft"
     provider_key = "microsoft"
     api_methods = ("graph.*",)
+    send_method = "graph.messages.send"
+    draft_method = "graph.messages.create"
 
     @property
     def emulator(self) -> MicrosoftEmulator:

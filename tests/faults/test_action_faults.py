@@ -1,0 +1,77 @@
+"""Faults met by actions (a draft to create, the confirmation to send) rather than sync."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.faults.worlds import (
+    MEETING_AT,
+    FaultWorld,
+    Outcome,
+    finish_the_story,
+    outcome,
+    set_the_scene,
+    things_happen,
+)
+
+#: Gmail's sending limits answer 429 for hours; an hour here.
+SENDING_LIMIT_S = 3600.0
+
+
+@pytest.mark.parametrize("world", ["google", "outlook"], indirect=True)
+def test_a_send_throttled_for_an_hour_waits_the_hour_then_confirms_once(
+    world: FaultWorld, expected: Outcome
+) -> None:
+    set_the_scene(world)
+    things_happen(world)
+    world.steps(minutes=5)
+    world.sandbox.faults.add(
+        world.provider_key,
+        world.send_method,
+        "rate_limit",
+        probability=1.0,
+        retry_after=SENDING_LIMIT_S,
+    )
+    # The confirmation comes due 24 h before the meeting.
+    world.at(MEETING_AT - timedelta(days=1) - timedelta(minutes=5))
+    world.steps(minutes=10)
+    sends = world.sandbox.accounting.total(world.provider_key, method=world.send_method)
+    account = world.account_status()
+    assert account["state"] == "backing_off"
+    assert "429" in account["last_error"]
+    assert account["backing_off_until"] >= (world.clock.now() + timedelta(minutes=50)).isoformat()
+    assert "backing off until" in world.status_cli()
+    # Within the hour: not one more send attempt, however many ticks pass.
+    world.steps(minutes=45, every=5)
+    assert world.sandbox.accounting.total(world.provider_key, method=world.send_method) == sends
+    assert sends == 1
+    assert outcome(world).confirmations == 0
+    world.heal()
+    world.steps(minutes=30, every=5)
+    assert outcome(world) == expected
+
+
+BURST = 11  # more than one call's five attempts, even when httplib2 reopens each drop once
+
+
+@pytest.mark.parametrize("world", ["google", "outlook"], indirect=True)
+@pytest.mark.parametrize("kind", ["drop", "unavailable"])
+def test_a_failing_send_or_draft_burst_leaves_each_message_once(
+    world: FaultWorld, expected: Outcome, kind: str
+) -> None:
+    set_the_scene(world)
+    drafts, sends = world.requests(world.draft_method), world.requests(world.send_method)
+    world.sandbox.faults.add(world.provider_key, world.draft_method, kind, times=BURST)
+    world.sandbox.faults.add(world.provider_key, world.send_method, kind, times=BURST)
+    things_happen(world)
+    world.step()
+    account = world.account_status()
+    assert account["state"] == "backing_off"  # Grace's draft could not be made yet
+    assert len(world.events("outreach.drafted")) == 1  # Ada's only
+    assert finish_the_story(world) == expected
+    # Every request past the burst succeeded: Grace's draft once, and the confirmation
+    # once (on Outlook a send creates its message first, so one more create there).
+    assert world.requests(world.draft_method) - drafts <= BURST + 2
+    assert world.requests(world.send_method) - sends <= BURST + 1
