@@ -78,7 +78,8 @@ class _Bounded(SandboxedEnvironment):
     def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         for value in (*args, *kwargs.values()):
             _check_number(value)
-        if __obj is range:
+        # The sandbox's own range (safe_range) stands in for the builtin in templates.
+        if __obj is range or __obj is self.globals.get("range"):
             self._made_items(len(range(*args)))
         # The sandbox hands out str.format wrapped; '{:>1000000000}' would make a gigabyte.
         inner = getattr(__obj, "__wrapped__", __obj)

@@ -24,7 +24,7 @@ from worker.cli.common import USER_ERRORS, fail
 from worker.messages import Renderer
 from worker.policies.actions import Action
 from worker.remote_clock import clock_from_env
-from worker.settings import Settings, load_settings
+from worker.settings import Settings, check_private_file, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ def _opened() -> Iterator[tuple[Settings, App]]:
     opened: App | None = None
     try:
         settings = load_settings()
+        _check_token_files(settings)
         opened = open_app(settings, clock_from_env(os.environ))
         heartbeat.create_schema(opened.engine)
     except USER_ERRORS as exc:
@@ -65,6 +66,15 @@ def _opened() -> Iterator[tuple[Settings, App]]:
         yield settings, opened
     finally:
         opened.close()
+
+
+def _check_token_files(settings: Settings) -> None:
+    """Refuse to start while a token file is readable by others: the long-running commands
+    would otherwise find out only when an account first syncs, and keep running on it."""
+    from worker.token_store import SUFFIX, TOKENS_DIR
+
+    for path in sorted((settings.data_dir / TOKENS_DIR).glob(f"*{SUFFIX}")):
+        check_private_file(path)
 
 
 def _stop_on_signals(stop: Callable[[], None]) -> None:
