@@ -22,7 +22,8 @@ Rows:
   read whole log       everything the previous row wrote, in position order
   rebuild pipeline projection
                        a log of whole contact lifecycles (personal fields sealed), read,
-                       opened and folded into the same reducer on both sides
+                       opened (personal fields only where the reducer reads them) and
+                       folded into the same reducer on both sides
 """
 
 from __future__ import annotations
@@ -55,12 +56,12 @@ from sqlalchemy.engine import Engine
 from events.clock import SystemClock
 from events.codec import Codec
 from events.database import open_engine
-from events.envelope import NewEvent, StoredEvent
+from events.envelope import NewEvent
 from events.ids import new_id
 from events.keyring import Keyring
-from events.projections.base import Rows
+from events.projections.base import Fact, Rows
 from events.projections.pipeline import ContactRow, Pipeline
-from events.projections.projector import Projector, to_fact
+from events.projections.projector import Projector
 from events.projections.rows import row_to_dict, table_for
 from events.store import PAGE_SIZE, EventStore
 from events.types import (
@@ -150,6 +151,7 @@ def _synchronous(conn: sqlite3.Connection) -> int:
 # -- workload -------------------------------------------------------------------------------
 
 _T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+_T0_ISO = _T0.isoformat()
 
 
 def payload(rng: random.Random, i: int) -> dict[str, Any]:
@@ -366,20 +368,12 @@ def bench_rebuild(directory: Path, events: int) -> tuple[float, float]:
     while True:
         page = theirs.select_notifications(start, PAGE_SIZE)
         for note in page:
-            if note.topic not in handled:
+            topic = note.topic
+            if topic not in handled:
                 continue
-            stored = StoredEvent(
-                position=note.id,
-                event_id="",
-                stream_id=str(note.originator_id),
-                version=note.originator_version,
-                type=note.topic,
-                schema_version=1,
-                payload=loads(note.state),
-                occurred_at=_T0,
-                recorded_at=_T0,
-            )
-            reducer.apply(rows, to_fact(stored, codec.payload(stored)))
+            # Opened as ours are: personal fields only where the reducer reads them.
+            payload = codec.open(topic, 1, loads(note.state), personal=reducer.opens(topic))
+            reducer.apply(rows, Fact(note.id, topic, _T0_ISO, payload))
             count += 1
         if len(page) < PAGE_SIZE:
             break

@@ -147,9 +147,19 @@ class Codec:
     def payload(self, stored: StoredEvent) -> dict[str, Any]:
         """The event's current-version payload as plain JSON values, personal fields
         opened; when the contact was forgotten they are absent and FORGOTTEN is set."""
-        payload = dict(stored.payload)
+        return self.open(stored.type, stored.schema_version, dict(stored.payload))
+
+    def open(
+        self, type_: str, schema_version: int, payload: dict[str, Any], *, personal: bool = True
+    ) -> dict[str, Any]:
+        """`payload` (changed in place) at its type's current version.
+
+        With `personal`, the sealed personal fields are opened as in `payload`; without,
+        they are left out unopened (and no FORGOTTEN mark): for readers that never look
+        at them, decrypting would be most of the cost of reading the event.
+        """
         sealed = payload.pop(SEALED, None)
-        if sealed is not None:
+        if sealed is not None and personal:
             key = self.keyring.key(payload.get("contact_id", ""))
             opened: dict[str, Any] | None = None
             if key is not None and sealed:
@@ -166,9 +176,9 @@ class Codec:
                 payload[FORGOTTEN] = True
             else:
                 payload.update(opened)
-        cls = EVENT_TYPES.get(stored.type)
-        if cls is not None and stored.schema_version < cls.VERSION:
-            payload = upcast(stored.type, stored.schema_version, cls.VERSION, payload)
+        cls = EVENT_TYPES.get(type_)
+        if cls is not None and schema_version < cls.VERSION:
+            payload = upcast(type_, schema_version, cls.VERSION, payload)
         return payload
 
     def decode(self, stored: StoredEvent) -> Decoded:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 
 # A fixed namespace so ids are stable across machines and releases.
@@ -20,5 +22,19 @@ def derive_id(*parts: object) -> str:
 
 
 def new_id() -> str:
-    """Return a fresh random id, for facts that have no external cause (a user's command)."""
-    return str(uuid.uuid4())
+    """Return a fresh id, for facts that have no external cause (a user's command).
+
+    A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then 74 random bits. Ids made
+    one after another sort one after another, so the log's unique index on event ids
+    grows at its right edge instead of touching a random page per event (which made
+    appends of fresh events twice as slow). The time part is wall time on purpose: it
+    only orders ids, no decision reads it, and 74 random bits keep ids unique.
+    """
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10)) & _RANDOM
+    return str(uuid.UUID(int=value | _VERSION_7))
+
+
+# Version 7 in bits 76-79 and the RFC 4122 variant (0b10) in bits 62-63.
+_VERSION_7 = 0x7 << 76 | 0b10 << 62
+# The 74 random bits: 12 below the version nibble, 62 below the variant.
+_RANDOM = (0xFFF << 64) | ((1 << 62) - 1)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -38,7 +41,9 @@ _Timestamp = sa.Text().with_variant(postgresql.TIMESTAMP(timezone=True), "postgr
 events_table = sa.Table(
     "events",
     metadata,
-    # SQLite: INTEGER PRIMARY KEY AUTOINCREMENT, so a rowid is never handed out twice.
+    # SQLite: INTEGER PRIMARY KEY, the rowid itself. Without AUTOINCREMENT SQLite hands
+    # out max(rowid) + 1, which never goes back because the guards below refuse DELETE;
+    # AUTOINCREMENT would only add a sqlite_sequence write to every append.
     sa.Column(
         "position",
         sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
@@ -58,7 +63,6 @@ events_table = sa.Table(
     sa.UniqueConstraint("event_id", name="events_event_id_key"),
     sa.UniqueConstraint("stream_id", "version", name="events_stream_version_key"),
     sa.CheckConstraint("version >= 1", name="events_version_positive"),
-    sqlite_autoincrement=True,
 )
 
 _SQLITE_GUARDS: Final = (
@@ -92,20 +96,28 @@ _INSERT_FIRST: Final = (
     "INSERT INTO events (event_id, stream_id, version, type, schema_version, payload, "
     "occurred_at, recorded_at, causation_id, correlation_id) "
     "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
-    "WHERE ? OR EXISTS (SELECT 1 FROM events WHERE stream_id = ? AND version = ?) "
-    "RETURNING position"
+    "WHERE ? OR EXISTS (SELECT 1 FROM events WHERE stream_id = ? AND version = ?)"
 )
+_RETURNING: Final = " RETURNING position"
 _SELECT: Final = (
     "SELECT position, event_id, stream_id, version, type, schema_version, payload, "
     "occurred_at, recorded_at, causation_id, correlation_id FROM events "
 )
 _SELECT_STREAM: Final = _SELECT + "WHERE stream_id = ? AND version > ? ORDER BY version"
 _SELECT_PAGE: Final = _SELECT + "WHERE position > ? ORDER BY position LIMIT ?"
+_SELECT_RECORDS: Final = (
+    "SELECT position, type, schema_version, payload, occurred_at FROM events "
+    "WHERE position > ? AND position <= ? ORDER BY position LIMIT ?"
+)
 # Insert order equals commit order: see the class docstring.
 _LOCK_EVENTS: Final = "LOCK TABLE events IN EXCLUSIVE MODE"
 _SELECT_VERSION: Final = "SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?"
 
 _Row = Sequence[Any]
+
+Record = tuple[int, str, int, str, str]
+"""An event as `EventStore.read_records` yields it: position, type, schema version,
+payload as JSON text, occurred_at as ``datetime.isoformat()`` text (UTC)."""
 
 
 class StoreError(Exception):
@@ -195,14 +207,17 @@ class EventStore:
         self._sqlite = is_sqlite(engine)
         sql = _driver_sql(engine)
         self._sql_insert = sql(_INSERT_ROWS)
-        self._sql_insert_first = sql(_INSERT_FIRST)
+        self._sql_insert_first = sql(_INSERT_FIRST if self._sqlite else _INSERT_FIRST + _RETURNING)
         self._sql_version = sql(_SELECT_VERSION)
         self._sql_stream = sql(_SELECT_STREAM)
         self._sql_page = sql(_SELECT_PAGE)
+        self._sql_records = sql(_SELECT_RECORDS)
         self._sql_begin = (
             "BEGIN IMMEDIATE" if self._sqlite else f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"
         )
         self._dbapi: Any = engine.dialect.loaded_dbapi
+        self._writer_lock = threading.Lock()
+        self._held: tuple[int, Any] | None = None
         self._timestamp: Callable[[datetime], Any] = _iso_utc if self._sqlite else _aware_utc
         self._to_event: Callable[[_Row], StoredEvent] = (
             _sqlite_event if self._sqlite else _postgres_event
@@ -271,23 +286,27 @@ class EventStore:
         return [result for result in results if result is not None]
 
     def _write(self, items: list[tuple[str, list[NewEvent], int | None]]) -> list[AppendResult]:
-        # Straight on the pooled DBAPI connection: SQLAlchemy's Connection and
-        # transaction bookkeeping cost more per append than SQLite's own work.
         recorded_at = self._timestamp(self._clock.now())
         timestamp = self._timestamp
         encode = _encode_json
-        connection = self._engine.raw_connection()
-        try:
+        sqlite = self._sqlite
+        # One event at a known version is one INSERT statement, which SQLite runs as a
+        # transaction of its own: it takes the write lock when the statement starts (as
+        # BEGIN IMMEDIATE would) and commits when it ends, so the explicit BEGIN and
+        # COMMIT round trips are left out. PostgreSQL always needs the table lock first.
+        alone = sqlite and len(items) == 1 and len(items[0][1]) == 1 and items[0][2] is not None
+        with self._writer() as connection:
             cursor = connection.cursor()
             try:
-                cursor.execute(self._sql_begin)
-                if not self._sqlite:
+                if not alone:
+                    cursor.execute(self._sql_begin)
+                if not sqlite:
                     cursor.execute(_LOCK_EVENTS)
                 results = []
                 for stream_id, events, expected in items:
                     if not events or expected is None:
                         cursor.execute(self._sql_version, (stream_id,))
-                        actual: int = cursor.fetchone()[0]  # type: ignore[index]
+                        actual: int = cursor.fetchone()[0]
                         if not events:
                             if expected is not None and expected != actual:
                                 raise _Conflict
@@ -312,10 +331,16 @@ class EventStore:
                         for n, e in enumerate(events, start=1)
                     ]
                     cursor.execute(self._sql_insert_first, (*rows[0], not base, stream_id, base))
-                    inserted = cursor.fetchone()
-                    if inserted is None:
-                        raise _Conflict
-                    first = inserted[0]
+                    if sqlite:
+                        # No RETURNING: the row count and rowid say the same, cheaper.
+                        if cursor.rowcount != 1:
+                            raise _Conflict
+                        first = cursor.lastrowid
+                    else:
+                        inserted = cursor.fetchone()
+                        if inserted is None:
+                            raise _Conflict
+                        first = inserted[0]
                     if len(rows) > 1:
                         cursor.executemany(self._sql_insert, rows[1:])
                     # Writers hold the write lock (SQLite) or the EXCLUSIVE table lock
@@ -323,22 +348,57 @@ class EventStore:
                     # consecutive.
                     last = first + len(rows) - 1
                     results.append(AppendResult(stream_id, base + len(rows), first, last, True))
-                connection.commit()
+                if not alone:
+                    connection.commit()
                 return results
             except BaseException:
                 connection.rollback()
                 raise
             finally:
                 cursor.close()
+
+    @contextmanager
+    def _writer(self) -> Iterator[Any]:
+        """Yield the DBAPI connection an append runs on, translating its errors.
+
+        Straight on the DBAPI connection: SQLAlchemy's Connection and transaction
+        bookkeeping cost more per append than SQLite's own work. On SQLite, appends from
+        this process share one connection of their own under a lock: SQLite lets one
+        writer in at a time anyway, and checking a connection out of the pool and
+        resetting it on return cost a fifth of a one-event append. On PostgreSQL each
+        append checks one out of the pool, whose pre-ping survives a server restart.
+        """
+        try:
+            if self._sqlite:
+                with self._writer_lock:
+                    yield self._sqlite_writer()
+            else:
+                connection = self._engine.raw_connection()
+                try:
+                    yield connection
+                finally:
+                    connection.close()
         except self._dbapi.IntegrityError as error:
             raise _Conflict from error
         except self._dbapi.Error as error:
+            if self._sqlite:
+                # Whatever went wrong, the next append starts on a fresh connection.
+                self._held = None
             # The same exceptions SQLAlchemy raises everywhere else.
             raise sa.exc.DBAPIError.instance(
                 None, None, error, self._dbapi.Error, dialect=self._engine.dialect
             ) from error
-        finally:
-            connection.close()
+
+    def _sqlite_writer(self) -> Any:
+        held = self._held
+        if held is None or held[0] != os.getpid():
+            # A connection made by the engine (so with its pragmas), then detached from
+            # the pool: it is this store's alone and closes when the store goes. One
+            # inherited through fork is left alone, never used (SQLite forbids that).
+            fairy = self._engine.raw_connection()
+            fairy.detach()
+            held = self._held = (os.getpid(), fairy.dbapi_connection)
+        return held[1]
 
     def _analyse(
         self, items: list[tuple[str, list[NewEvent], int | None]]
@@ -427,6 +487,33 @@ class EventStore:
             position = rows[-1][0]
             if remaining is not None:
                 remaining -= len(rows)
+
+    def read_records(self, after_position: int, until_position: int) -> Iterator[Record]:
+        """Yield ``(position, type, schema_version, payload JSON, occurred_at ISO)``
+        for the positions in ``(after_position, until_position]``, in order.
+
+        The replay path of projections: payloads stay undecoded (a view skips most
+        types unread) and `occurred_at` comes as ``datetime.isoformat()`` text without
+        a datetime in between, since reducers keep times as text anyway. Paged like
+        `read_all`.
+        """
+        position = after_position
+        sql = self._sql_records
+        iso = _record_iso if self._sqlite else _record_iso_postgres
+        while position < until_position:
+            connection = self._engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute(sql, (position, until_position, PAGE_SIZE))
+                rows: Sequence[_Row] = cursor.fetchall()
+                cursor.close()
+                connection.rollback()
+            finally:
+                connection.close()
+            yield from [(r[0], r[1], r[2], r[3], iso(r[4])) for r in rows]
+            if len(rows) < PAGE_SIZE:
+                return
+            position = rows[-1][0]
 
     def _page(self, after: int, size: int, types: tuple[str, ...] | None) -> Sequence[_Row]:
         if types is None:
@@ -542,8 +629,8 @@ _decoder = json.JSONDecoder()
 _scan_json = _decoder.scan_once  # type: ignore[attr-defined]  # the C scanner, without `loads`' whitespace handling
 
 
-def _loads(text: str) -> Any:
-    """Decode a payload: we wrote it compact, so the scanner can start at 0 directly."""
+def loads_payload(text: str) -> Any:
+    """Decode a stored payload: we wrote it compact, so the scanner can start at 0 directly."""
     try:
         value, end = _scan_json(text, 0)
     except StopIteration:
@@ -556,6 +643,16 @@ def _loads(text: str) -> Any:
 _from_iso = datetime.fromisoformat
 
 
+def _record_iso(text: str) -> str:
+    """SQLite's stored "YYYY-MM-DDTHH:MM:SS.ffffff+00:00" as `isoformat()` prints it:
+    without the fraction when it is zero."""
+    return text[:19] + text[26:] if text[19:26] == ".000000" else text
+
+
+def _record_iso_postgres(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
 def _sqlite_event(row: _Row) -> StoredEvent:
     return StoredEvent(
         row[0],
@@ -564,7 +661,7 @@ def _sqlite_event(row: _Row) -> StoredEvent:
         row[3],
         row[4],
         row[5],
-        _loads(row[6]),
+        loads_payload(row[6]),
         _from_iso(row[7]),
         _from_iso(row[8]),
         row[9],
@@ -580,7 +677,7 @@ def _postgres_event(row: _Row) -> StoredEvent:
         row[3],
         row[4],
         row[5],
-        _loads(row[6]),
+        loads_payload(row[6]),
         row[7].astimezone(UTC),
         row[8].astimezone(UTC),
         row[9],

@@ -49,6 +49,15 @@ class Projection(Generic[R]):
     row_type: type[R]
     #: Event types it reads; others are not even decoded for it.
     handles: frozenset[str]
+    #: Of those, the types whose personal (sealed) fields it reads; None: all of them.
+    #: The others reach `apply` without their personal fields, unopened, because
+    #: decrypting is most of what replaying an event costs. A test replays every
+    #: projection both ways and compares, so a wrong declaration cannot go unnoticed.
+    personal: frozenset[str] | None = None
+
+    def opens(self, event_type: str) -> bool:
+        """Whether `apply` needs the personal fields of `event_type` opened."""
+        return self.personal is None or event_type in self.personal
 
     def apply(self, rows: Rows[R], fact: Fact) -> None:
         raise NotImplementedError

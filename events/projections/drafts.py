@@ -41,6 +41,8 @@ class Drafts(Projection[DraftRow]):
     handles = frozenset(
         {*DRAFT_KINDS, "draft.updated", "draft.discarded", "contact.forgotten", *SENT_TYPES}
     )
+    # Subject and recipient of the draft; a sent message's sealed subject is not shown.
+    personal = frozenset({*DRAFT_KINDS, "draft.updated"})
 
     def apply(self, rows: Rows[DraftRow], fact: Fact) -> None:
         p = fact.payload

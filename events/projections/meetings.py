@@ -47,6 +47,8 @@ class Meetings(Projection[MeetingRow]):
             "contact.forgotten",
         }
     )
+    # The place; nothing else sealed is shown.
+    personal = frozenset({"meeting.scheduled", "meeting.rescheduled"})
 
     def apply(self, rows: Rows[MeetingRow], fact: Fact) -> None:
         p = fact.payload

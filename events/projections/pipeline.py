@@ -109,6 +109,8 @@ class Pipeline(Projection[ContactRow]):
             "outreach.no_response",
         }
     )
+    # Names, addresses and the rest of a contact's details; nothing sealed elsewhere.
+    personal = frozenset({"contact.added", "contact.updated"})
 
     def apply(self, rows: Rows[ContactRow], fact: Fact) -> None:
         p = fact.payload

@@ -22,8 +22,8 @@ from events.projections.drafts import Drafts
 from events.projections.meetings import Meetings
 from events.projections.pipeline import Pipeline
 from events.projections.referrals import Referrals
-from events.projections.rows import R, Row, checkpoints, metadata, row_to_dict, table_for
-from events.store import EventStore
+from events.projections.rows import R, Row, checkpoints, insert_rows, metadata, table_for
+from events.store import EventStore, loads_payload
 
 log = logging.getLogger(__name__)
 
@@ -145,9 +145,7 @@ class Projector:
             for p in chosen:
                 table = table_for(p.row_type)
                 conn.execute(table.delete())
-                values = [row_to_dict(r) for r in states[p.name].rows.values()]
-                if values:
-                    conn.execute(table.insert(), values)
+                insert_rows(conn, p.row_type, states[p.name].rows.values())
                 conn.execute(
                     checkpoints.update().where(checkpoints.c.name == p.name).values(position=head)
                 )
@@ -162,25 +160,30 @@ class Projector:
         chosen: Sequence[Projection[Any]] | None = None,
     ) -> int:
         chosen = chosen or self.projections
-        wanted: set[str] = set().union(*(p.handles for p in chosen))
-        by_type: dict[str, list[Projection[Any]]] = {}
+        # Per event type: the projections reading it, and whether any needs its
+        # personal fields opened.
+        by_type: dict[str, tuple[list[Projection[Any]], bool]] = {}
         for p in chosen:
             for t in p.handles:
-                by_type.setdefault(t, []).append(p)
+                readers, opens = by_type.get(t, ([], False))
+                by_type[t] = ([*readers, p], opens or p.opens(t))
+        open_payload = self.codec.open
+        loads = loads_payload
         applied = 0
-        # Unfiltered: the store's plain read path is faster than a filtered query, and
-        # the views read most event types anyway.
-        for stored in self.store.read_all(after_position=start):
-            if stored.position > head:
-                break
-            if stored.type not in wanted:
+        for position, type_, schema_version, text, occurred_at in self.store.read_records(
+            start, head
+        ):
+            found = by_type.get(type_)
+            if found is None:
                 continue
+            readers, opens = found
             fact: Fact | None = None
-            for p in by_type.get(stored.type, ()):
-                if stored.position <= cps[p.name]:
+            for p in readers:
+                if position <= cps[p.name]:
                     continue
                 if fact is None:
-                    fact = to_fact(stored, self.codec.payload(stored))
+                    payload = open_payload(type_, schema_version, loads(text), personal=opens)
+                    fact = Fact(position, type_, occurred_at, payload)
                 p.apply(states[p.name], fact)
                 applied += 1
         return applied
@@ -230,7 +233,5 @@ class Projector:
         key_col = table.c[row_type.KEY]
         for i in range(0, len(keys), 500):
             conn.execute(table.delete().where(key_col.in_(keys[i : i + 500])))
-        values = [row_to_dict(rows.rows[k]) for k in keys if k in rows.rows]
-        if values:
-            conn.execute(table.insert(), values)
+        insert_rows(conn, row_type, (rows.rows[k] for k in keys if k in rows.rows))
         rows.dirty.clear()

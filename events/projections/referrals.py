@@ -23,6 +23,7 @@ class Referrals(Projection[ReferralRow]):
     name = "referrals"
     row_type = ReferralRow
     handles = frozenset({"contact.added", "referrer_thanks.drafted", "referrer.thanked"})
+    personal: frozenset[str] = frozenset()
 
     def apply(self, rows: Rows[ReferralRow], fact: Fact) -> None:
         p = fact.payload
