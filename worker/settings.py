@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import stat
+import tempfile
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -123,16 +124,24 @@ def check_private_file(path: Path) -> None:
 
 
 def write_private_file(path: Path, data: bytes) -> None:
-    """Write a secret file created 0600 from the start (never world-readable, even briefly)."""
+    """Write a secret file created 0600 from the start (never world-readable, even briefly).
+
+    Written to a temporary file of its own, then renamed over `path`: two processes
+    saving the same token cache at once each rename a whole file, and the later wins,
+    instead of one truncating the file the other is writing.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # mkstemp creates the file 0600 with a unique name.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _master_key(env: Mapping[str, str], data_dir: Path) -> bytes:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from worker.settings import KEY_FILE, SettingsError, load_settings
+from worker.settings import KEY_FILE, SettingsError, load_settings, write_private_file
 
 
 @pytest.fixture
@@ -164,3 +164,21 @@ def test_data_directory_is_created_private(env: dict[str, str]) -> None:
     # The database in it holds the views, names and addresses in clear.
     load_settings(env | {"OUTREACH_SECRET_KEY": "a long enough secret"})
     assert stat.S_IMODE(Path(env["OUTREACH_DATA_DIR"]).stat().st_mode) == 0o700
+
+
+def test_secret_files_saved_at_once_by_several_writers_stay_whole(tmp_path: Path) -> None:
+    # Two processes refreshing one account's token cache save the same file; each save
+    # must land whole (one of them wins), never fail or leave a truncated or stray file.
+    target = tmp_path / "tokens" / "account.json"
+    contents = [bytes([n]) * 50_000 for n in range(16)]
+
+    def save(n: int) -> None:
+        for _ in range(20):
+            write_private_file(target, contents[n])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(save, range(16)))
+
+    assert target.read_bytes() in contents
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert [p.name for p in target.parent.iterdir()] == ["account.json"]
