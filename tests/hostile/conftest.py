@@ -19,7 +19,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.section("hostile input: cases tried")
     for kind, count in sorted(TRIED.items()):
         terminalreporter.write_line(f"{kind:<24} {count:>7}")
-    terminalreporter.write_line(f"{'total':<24} {sum(TRIED.values()):>7}")
+    # csv.imported counts the csv cases that got past every check: not added again.
+    total = sum(n for kind, n in TRIED.items() if kind != "csv.imported")
+    terminalreporter.write_line(f"{'total':<24} {total:>7}")
 
 
 @pytest.fixture
