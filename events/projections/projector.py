@@ -72,7 +72,32 @@ class Projector:
             table_for(p.row_type)
 
     def create_schema(self) -> None:
+        """Create the views' tables; rebuild any whose stored columns are out of date.
+
+        Views are derived data, so a table written by an older release (a column added
+        or gone) is dropped and rebuilt from the log, instead of being migrated.
+        """
+        stale = self._stale_views()
+        if stale:
+            with self.engine.begin() as conn:
+                for p in stale:
+                    log.info("view %s changed shape since it was built: rebuilding it", p.name)
+                    table_for(p.row_type).drop(conn, checkfirst=True)
         metadata.create_all(self.engine)
+        if stale:
+            self.rebuild([p.name for p in stale])
+
+    def _stale_views(self) -> list[Projection[Any]]:
+        inspector = sa.inspect(self.engine)
+        stale = []
+        for p in self.projections:
+            table = table_for(p.row_type)
+            if not inspector.has_table(table.name):
+                continue
+            stored = {c["name"] for c in inspector.get_columns(table.name)}
+            if stored != {c.name for c in table.columns}:
+                stale.append(p)
+        return stale
 
     def projection(self, name: str) -> Projection[Any]:
         try:
