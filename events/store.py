@@ -499,7 +499,6 @@ class EventStore:
         """
         position = after_position
         sql = self._sql_records
-        iso = _record_iso if self._sqlite else _record_iso_postgres
         while position < until_position:
             connection = self._engine.raw_connection()
             try:
@@ -510,7 +509,20 @@ class EventStore:
                 connection.rollback()
             finally:
                 connection.close()
-            yield from [(r[0], r[1], r[2], r[3], iso(r[4])) for r in rows]
+            if self._sqlite:
+                # Stored "YYYY-MM-DDTHH:MM:SS.ffffff+00:00" as `isoformat()` prints it,
+                # without a zero fraction; inline, as a call per event cost a tenth of
+                # the replay.
+                yield from [
+                    (r[0], r[1], r[2], r[3], r[4][:19] + r[4][26:])
+                    if r[4][19:26] == ".000000"
+                    else (r[0], r[1], r[2], r[3], r[4])
+                    for r in rows
+                ]
+            else:
+                yield from [
+                    (r[0], r[1], r[2], r[3], r[4].astimezone(UTC).isoformat()) for r in rows
+                ]
             if len(rows) < PAGE_SIZE:
                 return
             position = rows[-1][0]
@@ -641,16 +653,6 @@ def loads_payload(text: str) -> Any:
 
 
 _from_iso = datetime.fromisoformat
-
-
-def _record_iso(text: str) -> str:
-    """SQLite's stored "YYYY-MM-DDTHH:MM:SS.ffffff+00:00" as `isoformat()` prints it:
-    without the fraction when it is zero."""
-    return text[:19] + text[26:] if text[19:26] == ".000000" else text
-
-
-def _record_iso_postgres(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat()
 
 
 def _sqlite_event(row: _Row) -> StoredEvent:

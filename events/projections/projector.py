@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from events.codec import Codec
+from events.codec import SEALED, Codec
 from events.envelope import StoredEvent
 from events.projections.accounts import Accounts
 from events.projections.base import Fact, Projection, Rows
@@ -24,6 +24,7 @@ from events.projections.pipeline import Pipeline
 from events.projections.referrals import Referrals
 from events.projections.rows import R, Row, checkpoints, insert_rows, metadata, table_for
 from events.store import EventStore, loads_payload
+from events.types import EVENT_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -185,16 +186,19 @@ class Projector:
         chosen: Sequence[Projection[Any]] | None = None,
     ) -> int:
         chosen = chosen or self.projections
-        # Per event type: the projections reading it, and whether any needs its
-        # personal fields opened.
+        # Per event type: the projections reading it, and whether the payload needs the
+        # codec (personal fields to open, or an older schema version to upcast).
         by_type: dict[str, tuple[list[Projection[Any]], bool]] = {}
         for p in chosen:
             for t in p.handles:
                 readers, opens = by_type.get(t, ([], False))
                 by_type[t] = ([*readers, p], opens or p.opens(t))
+        current = {t: cls.VERSION for t, cls in EVENT_TYPES.items()}
         open_payload = self.codec.open
         loads = loads_payload
         applied = 0
+        # A rebuild starts every view at 0: no per-view checkpoint to compare with.
+        check = any(cps[p.name] > start for p in chosen)
         for position, type_, schema_version, text, occurred_at in self.store.read_records(
             start, head
         ):
@@ -204,10 +208,14 @@ class Projector:
             readers, opens = found
             fact: Fact | None = None
             for p in readers:
-                if position <= cps[p.name]:
+                if check and position <= cps[p.name]:
                     continue
                 if fact is None:
-                    payload = open_payload(type_, schema_version, loads(text), personal=opens)
+                    payload = loads(text)
+                    if opens or schema_version != current.get(type_, schema_version):
+                        payload = open_payload(type_, schema_version, payload, personal=opens)
+                    else:
+                        payload.pop(SEALED, None)  # unread: left shut
                     fact = Fact(position, type_, occurred_at, payload)
                 p.apply(states[p.name], fact)
                 applied += 1
