@@ -107,6 +107,11 @@ class MessageSeen:
     #: Content-Type for delivery reports...), lower-cased names.
     headers: dict[str, str] = field(default_factory=dict)
     excerpt: str = ""
+    #: Set when the mail is a meeting invitation, response or cancellation: the iTIP
+    #: method (REQUEST, REPLY, CANCEL...) of its text/calendar part, or what the provider
+    #: says it is. The calendar is the source of truth for meetings, so such mail is
+    #: never conversation.
+    calendar_method: str | None = None
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,13 @@ def interpret(batch: SyncBatch, snapshot: Snapshot, account: AccountRow) -> list
     sent_drafts: set[str] = set()
     messages = [_storable(m) for m in batch.messages]
     for msg in sorted(messages, key=lambda m: m.date):
+        if msg.calendar_method is not None:
+            # A meeting invitation, response or cancellation (theirs or the user's own
+            # "Accepted: ..."): the calendar is the source of truth for meetings and
+            # records them as meeting.* events; the mail is not conversation. Skipped,
+            # not recorded as a kind of reply: recorded, it would still become the
+            # contact's last message (nudges would answer the invitation) and thread.
+            continue
         if msg.sent_by_user:
             entries += _sent(msg, account, by_address, ours, snapshot, sent_drafts, threads)
         else:

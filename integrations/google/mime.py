@@ -67,6 +67,28 @@ def headers_of(resource: dict[str, Any]) -> dict[str, str]:
     return found
 
 
+def calendar_method(payload: dict[str, Any]) -> str | None:
+    """The iTIP method of a message's text/calendar part (a meeting invitation, response
+    or cancellation), searched through nested parts; None when it has none."""
+    if str(payload.get("mimeType", "")).lower() == "text/calendar":
+        content_type = next(
+            (
+                str(h.get("value", ""))
+                for h in payload.get("headers", [])
+                if str(h.get("name", "")).lower() == "content-type"
+            ),
+            "",
+        )
+        found = re.search(r"method\s*=\s*\"?([A-Za-z-]+)", content_type)
+        # A calendar part without a method is still meeting mail (RFC 6047 wants one).
+        return found[1].upper() if found else "REQUEST"
+    for part in payload.get("parts", []) or []:
+        method = calendar_method(part)
+        if method is not None:
+            return method
+    return None
+
+
 def addresses(value: str) -> list[str]:
     """The addresses in an address header, lower-cased, display names dropped."""
     return [address.lower() for _, address in getaddresses([value]) if address]

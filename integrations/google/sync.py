@@ -30,6 +30,7 @@ COVERED_CURSOR = "gmail.covered"
 BACKFILL_CURSOR = "gmail.backfill"
 DIGEST_HEX = 12  # 48 bits: collisions are negligible for any contact book
 
+# The headers seen() reads (hostile-input tests render the metadata format with them).
 METADATA_HEADERS = [
     "From",
     "To",
@@ -45,6 +46,15 @@ METADATA_HEADERS = [
     "Precedence",
     "Content-Type",
 ]
+# What sync reads of a message: the headers, and the MIME types and headers of its parts
+# (three levels: Google Calendar nests text/calendar in multipart/alternative inside
+# multipart/mixed), never a body. The metadata format would be lighter but carries no
+# parts, so a meeting invitation (a text/calendar part) would pass for a reply.
+MESSAGE_FIELDS = (
+    "id,threadId,labelIds,snippet,internalDate,"
+    "payload(mimeType,headers,parts(mimeType,headers,parts(mimeType,headers,"
+    "parts(mimeType,headers))))"
+)
 # Headers passed on to the worker so it can tell automatic mail from a person's answer.
 AUTOMATION_HEADERS = (
     "auto-submitted",
@@ -289,7 +299,7 @@ class MailboxSync:
         get = self._users().messages().get
         requests = {
             message_id: partial(
-                get, userId="me", id=message_id, format="metadata", metadataHeaders=METADATA_HEADERS
+                get, userId="me", id=message_id, format="full", fields=MESSAGE_FIELDS
             )
             for message_id in ids
         }
@@ -307,7 +317,7 @@ class MailboxSync:
         return out
 
     def seen(self, resource: dict[str, Any]) -> MessageSeen:
-        """A metadata-format Gmail message as the worker sees it."""
+        """A Gmail message (with the fields of MESSAGE_FIELDS) as the worker sees it."""
         headers = mime.headers_of(resource)
         senders = mime.addresses(headers.get("from", ""))
         sender = senders[0] if senders else ""
@@ -326,6 +336,7 @@ class MailboxSync:
             references=mime.message_ids(headers.get("references", "")),
             headers={k: headers[k] for k in AUTOMATION_HEADERS if k in headers},
             excerpt=str(resource.get("snippet", "")),
+            calendar_method=mime.calendar_method(resource.get("payload", {})),
         )
 
     def _users(self) -> Any:

@@ -288,7 +288,22 @@ class MailboxSync:
             references=_MESSAGE_IDS.findall(headers.get("references", "")),
             headers={k: headers[k] for k in AUTOMATION_HEADERS if k in headers},
             excerpt=str(item.get("bodyPreview") or ""),
+            calendar_method=_calendar_method(item),
         )
+
+
+def _calendar_method(item: Json) -> str | None:
+    """What kind of meeting mail an item is, from its `@odata.type`; None for a message.
+
+    Graph returns `@odata.type` by itself for derived types under `$select`, while
+    selecting `meetingMessageType` on a messages collection is refused (400: no such
+    property on microsoft.graph.message). The type tells requests from responses; a
+    cancellation is not told apart, which changes nothing: none of them is conversation.
+    """
+    kind = str(item.get("@odata.type") or "")
+    if not kind.startswith("#microsoft.graph.eventMessage"):
+        return None
+    return "REPLY" if kind == "#microsoft.graph.eventMessageResponse" else "REQUEST"
 
 
 def _paging(link: str) -> bool:

@@ -30,7 +30,9 @@ _baselines: dict[str, Outcome] = {}
 
 
 def without_faults(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Outcome:
-    """The fault-free outcome on `provider`, played once per session."""
+    """The fault-free outcome on `provider`, played once per session. Per provider only
+    because the reply's subject prefix is the contact's mail client's ("Re:" from Gmail,
+    "RE:" from Outlook); both hold the same facts (play_without_faults checks them)."""
     if provider not in _baselines:
         _baselines[provider] = play_without_faults(provider, tmp_path_factory.mktemp(provider))
     return _baselines[provider]

@@ -140,12 +140,14 @@ class FaultWorld(World):
         self.sandbox.google.deliver_reply(to_message=last, body="Happy to talk!")
 
     def contact_invites(self, email: str, start: datetime) -> None:
+        # With the invitation mail, as on Outlook: both face the same mailbox.
         self.sandbox.google.send_invite(
             organizer=email,
             summary="Coffee chat",
             start=start,
             end=start + timedelta(minutes=30),
             time_zone=ZONE,
+            mail=True,
         )
 
     def sent_message_ids(self) -> list[str]:
@@ -154,6 +156,10 @@ class FaultWorld(World):
 
     def draft_message_ids(self) -> list[str]:
         return [m["headers"].get("Message-ID", "") for m in self.mail()["drafts"]]
+
+    def inbox_count(self) -> int:
+        """Messages in the mailbox's inbox."""
+        return len(self.mail()["inbox"])
 
     # --- the worker -------------------------------------------------------------------
 
@@ -259,6 +265,9 @@ class OutlookFaultWorld(FaultWorld):
     def draft_message_ids(self) -> list[str]:
         return [m["internetMessageId"] for m in self.emulator.state()["drafts"]]
 
+    def inbox_count(self) -> int:
+        return int(self.emulator.state()["folders"]["inbox"])
+
 
 WORLDS: dict[str, type[FaultWorld]] = {"google": FaultWorld, "outlook": OutlookFaultWorld}
 
@@ -343,6 +352,8 @@ def play_without_faults(provider: str, tmp_path: Path) -> Outcome:
         # Each fact and message once: Grace's outreach waits as the one draft, and the
         # meeting is confirmed by one message.
         assert found.outreach_drafts == {ADA: 1, GRACE: 1}
+        # Ada's one answer: her invitation mail is meeting mail, not a second reply.
+        assert len(found.replies) == 1, found.replies
         assert (found.drafts_in_mailbox, found.confirmations, found.sent_confirmations) == (1, 1, 1)
         assert len(found.meetings) == 1
         return found

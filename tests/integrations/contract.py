@@ -257,6 +257,23 @@ class ProviderContract:
         [auto] = sync_all(provider, batch.cursors, {CONTACT}).messages
         assert auto.headers.get("auto-submitted", "").startswith("auto-")
 
+    def test_meeting_mail_is_told_apart_from_conversation(self, provider_env: ProviderEnv) -> None:
+        """Invitations and answers to them are meeting mail (the worker leaves them to the
+        calendar); a message in a thread is not."""
+        provider, contact = provider_env.provider, provider_env.contact
+        first = provider.send_message(outgoing(23))
+        assert first.thread_id
+        event_id = provider.create_event(self._request(provider_env))
+        batch = sync_all(provider, {}, {CONTACT})
+        contact.respond(event_id, CONTACT, "accepted")
+        start = provider_env.now + timedelta(days=5)
+        contact.invite(CONTACT, "Coffee chat", start, start + timedelta(minutes=30), "UTC")
+        reply_id = contact.reply(first.thread_id, CONTACT, "Yes, let's talk.")
+        later = sync_all(provider, batch.cursors, {CONTACT})
+        methods = {m.message_id: m.calendar_method for m in later.messages}
+        assert methods.pop(reply_id) is None
+        assert sorted(m or "" for m in methods.values()) == ["REPLY", "REQUEST"]
+
     # calendar --------------------------------------------------------------------------
     def _request(self, env: ProviderEnv, request_id: str = "meeting-1") -> EventRequest:
         start = (

@@ -27,6 +27,11 @@ class CalendarStory:
     def calendar(self, email: str | None = None) -> Calendar:
         raise NotImplementedError
 
+    def deliver_invitation(
+        self, *, sender: str, summary: str, start: datetime, end: datetime, email: str | None
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
     def send_invite(
         self,
         *,
@@ -36,8 +41,18 @@ class CalendarStory:
         end: datetime,
         time_zone: str | None = None,
         email: str | None = None,
+        mail: bool = False,
     ) -> dict[str, Any]:
-        """A contact invites the user: the event appears with the user as needsAction."""
+        """A contact invites the user: the event appears with the user as needsAction.
+
+        `mail`: the invitation mail lands in the inbox too, as the organizer's calendar
+        sends it. Off unless asked: stories written before it expect an inbox of
+        conversation only (worker/crash_scenario.py holds every inbox message to be a
+        logged reply)."""
+        if mail:
+            self.deliver_invitation(
+                sender=organizer, summary=summary, start=start, end=end, email=email
+            )
         cal = self.calendar(email)
         body = {
             "summary": summary,

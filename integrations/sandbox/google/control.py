@@ -38,11 +38,13 @@ class GoogleControl:
     POST   /mail/reply            {to_message, body, sender?}
     POST   /mail/auto-reply       {to_message, return_date, body?, sender?}
     POST   /mail/bounce           {to_message, recipient?, reason?}
+    POST   /mail/invitation       {sender, summary, start, end, method?, response?}
+                                  meeting mail (text/calendar; method=REQUEST|REPLY|CANCEL)
     POST   /mail/seed             {count}
     POST   /drafts/{id}/send      the user sends a draft from their mail client
     DELETE /drafts/{id}           the user deletes a draft
     POST   /history/expire       every history start id issued so far → 404
-    POST   /calendar/invite       {organizer, summary, start, end, time_zone?}
+    POST   /calendar/invite       {organizer, summary, start, end, time_zone?, mail?}
     POST   /calendar/events/{id}/respond  {attendee, response}
     POST   /calendar/events/{id}/move     {start, end, time_zone?}
     POST   /calendar/events/{id}/cancel
@@ -100,6 +102,19 @@ class GoogleControl:
             ),
             (
                 "POST",
+                re.compile(r"/mail/invitation"),
+                lambda b, p: g.deliver_invitation(
+                    sender=_text(b, "sender"),
+                    summary=_text(b, "summary"),
+                    start=_time(b, "start"),
+                    end=_time(b, "end"),
+                    method=str(b.get("method", "REQUEST")),
+                    response=str(b.get("response", "ACCEPTED")),
+                    email=b.get("email"),
+                ),
+            ),
+            (
+                "POST",
                 re.compile(r"/mail/seed"),
                 lambda b, p: {"seeded": g.seed_mailbox(_count(b), email=b.get("email"))},
             ),
@@ -130,6 +145,7 @@ class GoogleControl:
                     end=_time(b, "end"),
                     time_zone=b.get("time_zone"),
                     email=b.get("email"),
+                    mail=bool(b.get("mail", False)),
                 ),
             ),
             (

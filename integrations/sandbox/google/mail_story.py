@@ -3,14 +3,15 @@ in their own mail client. Mixed into GoogleEmulator."""
 
 from __future__ import annotations
 
+import hashlib
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime, getaddresses
 from typing import Any
 
 from integrations.sandbox.clock import SimClock
 from integrations.sandbox.google import gmail, mime
-from integrations.sandbox.google.errors import not_found
+from integrations.sandbox.google.errors import bad_request, not_found
 from integrations.sandbox.google.mailbox import Mailbox, StoredMessage
 
 INCOMING_LABELS = ["INBOX", "UNREAD", "CATEGORY_PERSONAL"]
@@ -137,6 +138,61 @@ class MailStory:
             )
             return _summary(msg)
 
+    def deliver_invitation(
+        self,
+        *,
+        sender: str,
+        summary: str,
+        start: datetime,
+        end: datetime,
+        method: str = "REQUEST",
+        response: str = "ACCEPTED",
+        uid: str | None = None,
+        email: str | None = None,
+    ) -> dict[str, Any]:
+        """Meeting mail from a contact's calendar: an invitation (method REQUEST), their
+        answer to one of the user's (REPLY, `response` ACCEPTED, DECLINED or TENTATIVE)
+        or a cancellation (CANCEL), with its text/calendar part and invite.ics."""
+        method = method.upper()
+        if method not in ("REQUEST", "REPLY", "CANCEL"):
+            raise bad_request(f"Invalid method {method}")
+        box = self.mailbox(email)
+        when = f"{start.astimezone(UTC):%a %b %d, %Y %H:%M} - {end.astimezone(UTC):%H:%M} (UTC)"
+        word = {"ACCEPTED": "Accepted", "DECLINED": "Declined"}.get(
+            response.upper(), "Tentatively Accepted"
+        )
+        subject = {
+            "REQUEST": f"Invitation: {summary} @ {when}",
+            "REPLY": f"{word}: {summary} @ {when}",
+            "CANCEL": f"Canceled event: {summary} @ {when}",
+        }[method]
+        attendee = f"ATTENDEE;PARTSTAT={response.upper()}:mailto:{sender}\r\n"
+        ical = (
+            "BEGIN:VCALENDAR\r\nPRODID:-//Google Inc//Google Calendar 70.9054//EN\r\n"
+            f"VERSION:2.0\r\nMETHOD:{method}\r\nBEGIN:VEVENT\r\n"
+            f"DTSTART:{start.astimezone(UTC):%Y%m%dT%H%M%SZ}\r\n"
+            f"DTEND:{end.astimezone(UTC):%Y%m%dT%H%M%SZ}\r\n"
+            f"UID:{uid or derive_uid(sender, summary, start)}\r\n"
+            f"ORGANIZER:mailto:{box.email if method == 'REPLY' else sender}\r\n"
+            + (
+                attendee
+                if method == "REPLY"
+                else f"ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:{box.email}\r\n"
+            )
+            + f"SUMMARY:{summary}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        )
+        with box.lock:
+            raw = mime.compose_invitation(
+                sender=sender,
+                to=box.email,
+                subject=subject,
+                body=f"{subject}\n\n{summary}\n{when}\n",
+                method=method,
+                ical=ical,
+                now=self.clock.now(),
+            )
+            return _summary(box.add(raw, INCOMING_LABELS, self.clock.now()))
+
     def user_sends_draft(self, draft_id: str, email: str | None = None) -> dict[str, Any]:
         """The user presses Send on a draft in their mail client."""
         return _summary(gmail.send_draft(self.mailbox(email), draft_id, self.clock.now()))
@@ -207,3 +263,9 @@ def _first_recipient(msg: StoredMessage) -> str:
 
 def _re(subject: str) -> str:
     return subject if re.match(r"^\s*re:", subject, re.IGNORECASE) else f"Re: {subject}"
+
+
+def derive_uid(sender: str, summary: str, start: datetime) -> str:
+    """An iCalendar UID stable for one meeting, as a calendar keeps it across updates."""
+    digest = hashlib.sha256(f"{sender}|{summary}|{start.isoformat()}".encode()).hexdigest()
+    return f"{digest[:26]}@google.com"

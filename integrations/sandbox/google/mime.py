@@ -44,7 +44,9 @@ def header_list(message: Message) -> list[dict[str, str]]:
 
 
 def _unfold(value: str) -> str:
-    return re.sub(r"\r?\n[ \t]+", " ", value)
+    # A long value folded right after "Name:" starts with the fold: Gmail drops it, so
+    # an unfolded Subject never starts with a space.
+    return re.sub(r"\r?\n[ \t]+", " ", value).lstrip()
 
 
 def addresses(message: Message, *names: str) -> list[str]:
@@ -186,4 +188,28 @@ def compose_bounce(
         "".join(f"{k}: {v}\n" for k, v in original_msg.items()), subtype="rfc822-headers"
     )
     msg.attach(headers_only)
+    return msg.as_bytes(policy=email.policy.SMTP)
+
+
+def compose_invitation(
+    *,
+    sender: str,
+    to: str,
+    subject: str,
+    body: str,
+    method: str,
+    ical: str,
+    now: datetime,
+) -> bytes:
+    """A meeting mail as Google Calendar sends it: multipart/mixed holding
+    multipart/alternative (text/plain, text/calendar; method=...) and invite.ics."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1].strip(">"))
+    msg.set_content(body)
+    msg.add_alternative(ical, subtype="calendar", params={"method": method})
+    msg.add_attachment(ical.encode(), maintype="application", subtype="ics", filename="invite.ics")
     return msg.as_bytes(policy=email.policy.SMTP)

@@ -53,13 +53,29 @@ class GoogleContact:
     def invite(
         self, organizer: str, summary: str, start: datetime, end: datetime, time_zone: str
     ) -> str:
+        # With the invitation mail, as the organizer's calendar sends it (and Outlook does).
         event = self.google.send_invite(
-            organizer=organizer, summary=summary, start=start, end=end, time_zone=time_zone
+            organizer=organizer,
+            summary=summary,
+            start=start,
+            end=end,
+            time_zone=time_zone,
+            mail=True,
         )
         return str(event["id"])
 
     def respond(self, event_id: str, attendee: str, response: str) -> None:
         self.google.respond_to_event(event_id, attendee=attendee, response=response)
+        # The attendee's calendar mails the answer to the organizer, as Outlook's does.
+        event = self.google.calendar().get(event_id).resource
+        self.google.deliver_invitation(
+            sender=attendee,
+            summary=str(event.get("summary", "")),
+            start=datetime.fromisoformat(event["start"]["dateTime"]),
+            end=datetime.fromisoformat(event["end"]["dateTime"]),
+            method="REPLY",
+            response=response,
+        )
 
     def user_sends_draft(self, draft_id: str) -> None:
         self.google.user_sends_draft(draft_id)
