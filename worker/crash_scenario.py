@@ -53,6 +53,8 @@ START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # a Monday morning in London
 USER_ZONE = "Europe/London"
 ZONES = ("Europe/London", "Europe/Berlin", "America/New_York", "Asia/Tokyo")
 ACCOUNT = "sandbox-google"
+#: The share of the run over which the chosen contacts arrive.
+ARRIVALS = 0.4
 #: Provider calls that change the mailbox or calendar: a kill armed for "mid-action"
 #: fires while the sandbox serves one of these, so the change lands but the worker dies
 #: before it can record it.
@@ -65,6 +67,11 @@ MUTATING = frozenset(
         "calendar.events.insert",
     }
 )
+#: The calls faults hit: every API call, not the token endpoint, whose failures
+#: google-auth retries after a real second (a refresh every simulated hour).
+APIS = ("gmail.*", "calendar.*")
+#: The Retry-After of injected 429s and 503s, in seconds.
+RETRY_AFTER_S = 0.05
 #: Calls never made inside a batch: the only ones a dropped connection can hit (a batch
 #: part cannot drop its connection; the others get a 503 instead).
 STANDALONE = (
@@ -167,11 +174,13 @@ def _name(i: int) -> tuple[str, str]:
 
 
 def generate(options: Options) -> list[Person]:
-    """The crowd: `contacts` people arriving over the first 55 % of the run, and the
+    """The crowd: `contacts` people arriving over the first 40 % of the run, and the
     referrals their notes will name."""
     rng = random.Random(options.seed)
     hours = options.weeks * 7 * 24
-    arrive_h = max(1, int(hours * 0.55))
+    arrive_h = max(1, int(hours * ARRIVALS))
+    # Shorter runs compress the contacts' delays, so a two-week run still has meetings.
+    pace = min(1.0, options.weeks / 8)
     people: list[Person] = []
     for i in range(options.contacts):
         name, email = _name(i)
@@ -188,7 +197,7 @@ def generate(options: Options) -> list[Person]:
         )
     budget = max(2, options.contacts // 5)
     for p in list(people):
-        _fate(rng, p)
+        _fate(rng, p, pace)
         if p.meeting != "none" and p.twist in ("none", "moved") and budget > 0:
             for _ in range(rng.choice((0, 0, 1, 1, 2))):
                 if budget == 0:
@@ -197,26 +206,26 @@ def generate(options: Options) -> list[Person]:
                 j = len(people)
                 name, email = _name(j)
                 ref = Person(j, name, email, f"Company {j % 23}", rng.choice(ZONES), None, p.index)
-                _fate(rng, ref)
+                _fate(rng, ref, pace)
                 ref.referrals = []
                 people.append(ref)
                 p.referrals.append(j)
     return people
 
 
-def _fate(rng: random.Random, p: Person) -> None:
+def _fate(rng: random.Random, p: Person, pace: float) -> None:
     p.fate = rng.choices(
         ("silent", "reply", "away", "away_then_reply", "bounce"), (22, 55, 7, 8, 8)
     )[0]
     p.away_after_h = rng.randint(1, 12)
     p.away_days = rng.randint(3, 9)
-    p.reply_after_h = rng.randint(3, 10 * 24)
+    p.reply_after_h = rng.randint(3, max(24, int(10 * 24 * pace)))
     if p.fate == "away_then_reply":
-        p.reply_after_h = p.away_after_h + rng.randint(48, 10 * 24)
+        p.reply_after_h = p.away_after_h + rng.randint(24, max(48, int(10 * 24 * pace)))
     if p.fate in ("reply", "away_then_reply") and rng.random() < 0.75:
         p.meeting = rng.choice(("they_invite", "we_invite"))
-        p.invite_after_h = rng.randint(2, 48)
-        p.meet_in_days = rng.randint(3, 9)
+        p.invite_after_h = rng.randint(2, max(6, int(48 * pace)))
+        p.meet_in_days = rng.randint(2, max(3, int(9 * pace)))
         p.meet_hour = rng.randint(9, 16)
         p.twist = rng.choices(("none", "moved", "cancelled", "declined"), (70, 15, 8, 7))[0]
         if p.twist == "declined" and p.meeting == "they_invite":
@@ -442,16 +451,18 @@ class Chaos:
         self.armed = 0  # mid-action kills waiting for a change to be served
         self.last_kill = time.monotonic()
         self._lock = threading.Lock()
-        self._rules: list[int] = []
         plan = driver.sandbox.faults
         take = plan.take
         record = driver.sandbox.accounting.record
 
         def counting_take(provider: str, method: str, kinds: Any = None) -> Fault | None:
+            # Every API request the emulators serve asks the plan once (a batch and each
+            # of its parts): the count of provider requests.
             fault = take(provider, method, kinds)
-            if fault is not None:
+            if method.startswith(("gmail.", "calendar.")):
                 with self._lock:
-                    self.figures.faults += 1
+                    self.figures.requests += 1
+                    self.figures.faults += fault is not None
             return fault
 
         def killing_record(provider: str, account: str, method: str) -> None:
@@ -464,16 +475,25 @@ class Chaos:
         setattr(driver.sandbox.accounting, "record", killing_record)  # noqa: B010
 
     def faults_on(self, rate: float) -> None:
-        """Fail `rate` of provider requests: a 429 or a 500 on any call; a dropped
-        connection on calls never batched, a 503 on batch parts (each part counts)."""
-        each = 1 - (1 - rate) ** (1 / 3)  # three rules tried in turn on each request
+        """Fail `rate` of provider requests, in these shares: 429s and 503s saying
+        Retry-After (briefly: simulated weeks pass in real minutes), 500s and dropped
+        connections (the client's own backoff: real seconds). A batch part cannot drop
+        its connection: it gets another 429 instead."""
         plan = self.driver.sandbox.faults
-        self._rules.append(plan.add("google", "*", "rate_limit", probability=each))
-        self._rules.append(plan.add("google", "*", "server_error", probability=each))
+        shares = [("rate_limit", 0.4), ("unavailable", 0.3), ("server_error", 0.15)]
+        taken = 0.0
+        for kind, share in shares:
+            # Rules are tried in turn: each fires on its share of what the earlier left.
+            probability = rate * share / (1 - taken)
+            after = RETRY_AFTER_S if kind != "server_error" else None
+            for api in APIS:
+                plan.add("google", api, kind, probability=probability, retry_after=after)
+            taken += rate * share
+        last = rate * 0.15 / (1 - taken)
         for method in STANDALONE:
-            self._rules.append(plan.add("google", method, "drop", probability=each))
+            plan.add("google", method, "drop", probability=last)
         for method in IN_BATCHES:
-            self._rules.append(plan.add("google", method, "unavailable", probability=each))
+            plan.add("google", method, "rate_limit", probability=last, retry_after=RETRY_AFTER_S)
 
     def faults_off(self) -> None:
         self.driver.sandbox.faults.clear()
@@ -561,7 +581,7 @@ class Maintenance:
 
 def config_for(options: Options) -> str:
     """config.toml: the demo's profile, a cap that lets every arrival be written to."""
-    per_day = options.contacts / max(1.0, options.weeks * 7 * 0.55)
+    per_day = options.contacts / max(1.0, options.weeks * 7 * ARRIVALS)
     cap = max(5, math.ceil(per_day * 2) + 2)
     return (
         '[profile]\nname = "Sam Rivera"\n'
@@ -669,7 +689,6 @@ def run_scenario(
         if maintenance is not None:
             maintenance.close()
         figures.hours = int((end - START).total_seconds() // 3600)
-        figures.requests = driver.sandbox.accounting.total()
         check(driver, story, now, figures)
     figures.wall_s = round(time.monotonic() - began, 1)
     return figures

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from integrations.google import mime
@@ -33,10 +34,52 @@ class Mail:
 
     # drafts ----------------------------------------------------------------------------
     def create_draft(self, message: OutgoingMessage) -> DraftRef:
+        """Never two drafts with one Message-ID: a worker killed after Gmail created the
+        draft but before the log recorded it runs the action again on restart, and no
+        retry inside one process can know. So look for the draft first (one search, 5
+        quota units; drafts are a few a day), and again before retrying a lost answer."""
+        found = self.find_draft(message.message_id)
+        if found is not None:
+            return found
         message = self.in_thread(message)
         body = {"message": self._body(message)}
-        draft = self.calls.execute(lambda: self._drafts().create(userId="me", body=body))
+        draft = self.calls.execute(
+            lambda: self._drafts().create(userId="me", body=body),
+            recover=lambda: self._find_draft_raw(message.message_id),
+        )
         return self._draft_ref(draft, message)
+
+    def find_draft(self, message_id: str) -> DraftRef | None:
+        """The draft carrying this Message-ID, if one is waiting in Drafts."""
+        found = self._find_draft_raw(message_id)
+        if found is None:
+            return None
+        thread_id = found.get("message", {}).get("threadId")
+        return DraftRef(str(found["id"]), message_id, thread_id)
+
+    def _find_draft_raw(self, message_id: str) -> dict[str, Any] | None:
+        query = f"rfc822msgid:{mime.bare(message_id)}"
+        listed = self.calls.execute(
+            lambda: self._messages().list(userId="me", q=query, labelIds=["DRAFT"], maxResults=1)
+        )
+        messages = listed.get("messages") or []
+        if not messages:
+            return None
+        # Gmail finds messages, not drafts: the draft is the one holding that message.
+        wanted = messages[0]["id"]
+        page_token: str | None = None
+
+        def listing(token: str | None) -> Callable[[], Any]:
+            return lambda: self._drafts().list(userId="me", maxResults=500, pageToken=token)
+
+        while True:
+            page = self.calls.execute(listing(page_token))
+            for draft in page.get("drafts", []):
+                if draft.get("message", {}).get("id") == wanted:
+                    return dict(draft)
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                return None
 
     def update_draft(self, draft_id: str, message: OutgoingMessage) -> DraftRef:
         message = self.in_thread(message)
