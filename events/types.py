@@ -378,6 +378,16 @@ class AccountSyncFailed(AccountEvent):
     retry_at: datetime | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class AccountSyncRecovered(AccountEvent):
+    """A sync pass succeeded after the failure recorded at `failed_at`: the account
+    answers again. Recorded once per failure, not on every sync, and needed because an
+    idle mailbox moves no cursor that would otherwise clear the error."""
+
+    TYPE = "account.sync_recovered"
+    failed_at: str  # when the failure it ends was recorded (ISO time)
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
@@ -414,6 +424,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SyncCursorAdvanced,
         AccountNeedsReconnect,
         AccountSyncFailed,
+        AccountSyncRecovered,
     )
 }
 

@@ -21,7 +21,12 @@ from dramatiq.brokers.stub import StubBroker
 from events.ids import derive_id
 from events.journal import Entry
 from events.projections.accounts import AccountRow
-from events.types import AccountNeedsReconnect, AccountSyncFailed, ActionFailed
+from events.types import (
+    AccountNeedsReconnect,
+    AccountSyncFailed,
+    AccountSyncRecovered,
+    ActionFailed,
+)
 from integrations.protocol import (
     NeedsReconnect,
     PermanentProviderError,
@@ -212,6 +217,17 @@ class Runtime:
                 self._provider_failed(account, "mailbox", exc)
                 return recorded
             entries = interpret(batch, snapshot, account)
+            if account.last_error is not None and account.last_error_at is not None:
+                # The provider answers again. Without this an idle mailbox (no cursor
+                # moving) would show "failing" forever; once per failure, keyed by it.
+                entries.append(
+                    Entry(
+                        AccountSyncRecovered(
+                            account_id=account_id, failed_at=account.last_error_at
+                        ),
+                        derive_id("sync-recovered", account_id, account.last_error_at),
+                    )
+                )
             # setdefault keeps the first of each id; an entry without an id is its own key.
             by_id: dict[object, Entry] = {}
             for entry in entries:

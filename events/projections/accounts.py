@@ -38,6 +38,7 @@ class Accounts(Projection[AccountRow]):
             "sync.cursor_advanced",
             "account.needs_reconnect",
             "account.sync_failed",
+            "account.sync_recovered",
         }
     )
 
@@ -77,6 +78,11 @@ class Accounts(Projection[AccountRow]):
             row.status = "needs_reconnect"
             row.reason = p.get("reason")
             row.command = p.get("command")
+        elif fact.type == "account.sync_recovered":
+            # The error goes; retry_at and last_error_at stay: the pause is over anyway
+            # (sync calls the provider only after it), and runtime.pause_after reads them
+            # to keep doubling while one kind of call (sending limits) still fails.
+            row.last_error = None
         else:
             row.last_error = p.get("error")
             row.last_error_at = at

@@ -101,3 +101,23 @@ def assert_waited_out(
                 last_at,
             )
             last_at, last_count = at, count
+
+
+@pytest.mark.parametrize("world", ["google", "outlook"], indirect=True)
+def test_status_says_ok_again_once_an_idle_mailbox_syncs_after_an_outage(
+    world: FaultWorld,
+) -> None:
+    """Nothing arrives after the outage, so no cursor moves: the recovery itself clears
+    the error, recorded once, not on every later sync."""
+    set_the_scene(world)
+    world.steps(minutes=3)
+    world.fail("server_error")
+    world.step()
+    assert world.account_status()["state"] == "backing_off"
+    world.heal()
+    world.steps(minutes=5)  # past the one-minute pause: the next sync succeeds
+    account = world.status_json()
+    assert (account["state"], account["last_error"]) == ("ok", None)
+    world.steps(minutes=10)
+    assert len(world.events("account.sync_recovered")) == 1
+    assert world.account_status()["state"] == "ok"
