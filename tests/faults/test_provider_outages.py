@@ -7,6 +7,7 @@ story without the fault, each fact and message exactly once.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import pytest
@@ -121,3 +122,21 @@ def test_status_says_ok_again_once_an_idle_mailbox_syncs_after_an_outage(
     world.steps(minutes=10)
     assert len(world.events("account.sync_recovered")) == 1
     assert world.account_status()["state"] == "ok"
+
+
+@pytest.mark.parametrize("world", ["google", "outlook"], indirect=True)
+def test_foreground_sync_says_the_account_is_backing_off(world: FaultWorld) -> None:
+    set_the_scene(world)
+    world.fail("rate_limit", retry_after=LONG_RETRY_AFTER)
+    world.step()
+    until = world.account_status()["backing_off_until"]
+    before = world.requests()
+    text = world.cli("sync")
+    assert f"backing off until {until}" in text
+    assert "429" in text
+    [entry] = json.loads(world.cli("sync", "--json"))
+    assert (entry["backing_off_until"], entry["pages"]) == (until, 0)
+    assert "429" in entry["reason"]
+    # Named explicitly, the account could not be synced: a script learns it (EX_TEMPFAIL).
+    assert "backing off" in world.cli("sync", world.account_email(), exit_code=75)
+    assert world.requests() == before  # the pause is honoured: nothing was asked

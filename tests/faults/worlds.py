@@ -184,14 +184,19 @@ class FaultWorld(World):
 
     def status_cli(self, *args: str) -> str:
         """`outreach status ARGS` as typed, reading the simulated clock over HTTP."""
+        return self.cli("status", *args)
+
+    def cli(self, *args: str, exit_code: int = 0, columns: int = 300) -> str:
+        """`outreach ARGS` as typed, reading the simulated clock over HTTP; by default in a
+        terminal wide enough that no table cell is cut short."""
         env = {
             **self.env,
             CLOCK_URL_ENV: self.endpoints["control"].rstrip("/") + "/clock",
-            "COLUMNS": "300",  # a terminal wide enough that no table cell is cut short
+            "COLUMNS": str(columns),
         }
         register_commands()  # as `outreach` itself does before parsing
-        result = CliRunner(env=env).invoke(cli, ["status", *args])
-        assert result.exit_code == 0, result.output
+        result = CliRunner(env=env).invoke(cli, list(args))
+        assert result.exit_code == exit_code, result.output
         return result.output
 
     def status_json(self) -> dict[str, Any]:

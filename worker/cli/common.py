@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from events.clock import Clock
 from events.store import StoreError
 from worker.addresses import InvalidInput
 from worker.app import App, open_app
@@ -39,11 +40,11 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 @contextmanager
-def opened_app() -> Iterator[App]:
+def opened_app(clock: Clock | None = None) -> Iterator[App]:
     """Open the app for one command; user errors become one line on stderr and exit 2."""
     app: App | None = None
     try:
-        app = open_app(load_settings())
+        app = open_app(load_settings(), clock)
         yield app
     except USER_ERRORS as exc:
         # str(KeyError) is the repr of its message, quotes included.

@@ -5,16 +5,23 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from events.projections.accounts import AccountRow
+from worker.app import App
 from worker.cli import app
 from worker.cli.common import console, fail, opened_app, print_json
+from worker.effects import backing_off
 from worker.messages import Renderer
+from worker.remote_clock import clock_from_env
 from worker.runtime import Runtime, SyncProgress
+
+#: `outreach sync ACCOUNT` when that account is backing off: nothing was synced, try
+#: later (sysexits' EX_TEMPFAIL). Without an account the exit code stays 0.
+BACKING_OFF_EXIT = 75
 
 #: One page per runtime call: cursors advance per page, so an interrupted first sync
 #: keeps every page already recorded and the next run resumes after it.
@@ -63,7 +70,7 @@ def sync(
     resumes where it left off the next time."""
     from worker.run_providers import ProviderFactory
 
-    with opened_app() as a:
+    with opened_app(clock_from_env(os.environ)) as a:
         a.projector.catch_up()
         rows = [r for r in a.projector.rows(AccountRow) if r.status != "removed"]
         if account:
@@ -77,7 +84,8 @@ def sync(
         runtime = Runtime(
             app=a, provider_for=providers, renderer=Renderer(a.settings.config_dir / "templates")
         )
-        results: list[SyncProgress] = []
+        results: list[dict[str, Any]] = []
+        waiting: list[str] = []
         columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
         try:
             with Progress(*columns, console=console, disable=as_json) as bar:
@@ -90,10 +98,41 @@ def sync(
                     def show(p: SyncProgress, task: TaskID = task, email: str = row.email) -> None:
                         bar.update(task, description=_describe(email, p))
 
-                    results.append(sync_account(runtime, row.account_id, show))
+                    progress = sync_account(runtime, row.account_id, show)
+                    paused = _backing_off(a, row.account_id)
+                    if paused is not None:
+                        waiting.append(row.email)
+                        bar.remove_task(task)
+                        if not as_json:  # stdout is the JSON then; the entry says it
+                            console.print(_waiting(row.email, paused), highlight=False)
+                    results.append(
+                        {
+                            **asdict(progress),
+                            "email": row.email,
+                            "backing_off_until": paused.retry_at if paused else None,
+                            "reason": paused.last_error if paused else None,
+                        }
+                    )
         except KeyboardInterrupt:
             fail("interrupted: what was fetched is recorded; `outreach sync` resumes there", 130)
         finally:
             providers.close()
     if as_json:
-        print_json([asdict(r) for r in results])
+        print_json(results)
+    if account and waiting:
+        # Asked for this one account and it could not be synced: say so to scripts too.
+        raise SystemExit(BACKING_OFF_EXIT)
+
+
+def _backing_off(a: App, account_id: str) -> AccountRow | None:
+    """The account's row when the provider asked to be left alone (before or during this
+    run), so the user learns why nothing was synced rather than seeing a quiet stop."""
+    row = next((r for r in a.projector.rows(AccountRow) if r.account_id == account_id), None)
+    return row if row is not None and backing_off(row, a.clock.now()) else None
+
+
+def _waiting(email: str, row: AccountRow) -> str:
+    return (
+        f"{email}: backing off until {row.retry_at} after {row.last_error or 'a failure'}; "
+        "the worker tries again then"
+    )
