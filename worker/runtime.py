@@ -84,6 +84,10 @@ class InFlight:
             self._seen.pop(key, None)
 
 
+class ActionBusy(RuntimeError):
+    """The action is being performed in another process; retry later."""
+
+
 @dataclass
 class SyncProgress:
     """How far one sync run has come (for a progress display)."""
@@ -106,6 +110,8 @@ class Runtime:
       renderer: message templates.
       account_lock: a lock per account shared by processes (scaled out); None when
         this process is the only one syncing.
+      action_lock: a lock per action key shared by processes (scaled out); None when
+        this process is the only one acting.
     """
 
     app: App
@@ -113,6 +119,7 @@ class Runtime:
     renderer: Renderer
     sync_locks: dict[str, threading.Lock] = field(default_factory=dict)
     account_lock: Callable[[str], AbstractContextManager[bool]] | None = None
+    action_lock: Callable[[str], AbstractContextManager[bool]] | None = None
     #: Striped locks: the same action redelivered while its first run is still calling
     #: the provider waits, then finds the event and stops. Nothing can look a draft up by
     #: its Message-ID, so without this two threads could each create one.
@@ -127,7 +134,16 @@ class Runtime:
         action = Action.from_message(message)
         stripe = int(derive_id("lock", action.key)[:8], 16) % len(self.action_locks)
         with self.action_locks[stripe]:
-            return self._perform(action)
+            if self.action_lock is None:
+                return self._perform(action)
+            # The striped locks cover this process only; another process may be running
+            # the same action (a redelivery racing its first run).
+            with self.action_lock(action.key) as held:
+                if not held:
+                    # Dramatiq retries later; by then the first run has recorded its
+                    # event and this one stops at "already done".
+                    raise ActionBusy(f"action {action.key!r} is running in another process")
+                return self._perform(action)
 
     def _perform(self, action: Action) -> str:
         effects = self.effects()

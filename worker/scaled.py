@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -72,33 +73,73 @@ class RedisInFlight:
         self.client.delete(f"{PREFIX}inflight:{key}")
 
 
-def account_locks(
-    client: redis.Redis, ttl_s: int = 600, wait_s: float = 30.0
+def redis_locks(
+    client: redis.Redis, name: str, ttl_s: float = 10.0, wait_s: float = 30.0
 ) -> Callable[[str], AbstractContextManager[bool]]:
-    """A lock per account shared by processes, so one account never syncs twice at once.
+    """A lock per key shared by processes: `with lock(key) as held:`.
 
-    Waits up to `wait_s` for a sync running elsewhere (then yields False: skip, the next
-    round syncs). The lock expires after `ttl_s` so a killed worker cannot hold it forever.
+    Waits up to `wait_s` for a holder elsewhere (then yields False: skip, or retry
+    later). The lock lives `ttl_s` and a thread renews it while held, so a long holder
+    keeps it and a killed one loses it within `ttl_s`: a worker SIGKILLed mid-sync used
+    to keep its account from syncing for the whole 10-minute TTL, every attempt holding
+    a worker thread for `wait_s`.
     """
+    renew = client.register_script(_RENEW)
     free = client.register_script(_FREE)
+    ttl_ms = int(ttl_s * 1000)
 
     @contextmanager
-    def lock(account_id: str) -> Iterator[bool]:
-        key = f"{PREFIX}sync-lock:{account_id}"
+    def lock(what: str) -> Iterator[bool]:
+        key = f"{PREFIX}{name}:{what}"
         token = secrets.token_hex(8)
         deadline = time.monotonic() + wait_s
-        while not client.set(key, token, nx=True, ex=ttl_s):
+        while not client.set(key, token, nx=True, px=ttl_ms):
             if time.monotonic() >= deadline:
-                log.info("sync of %r still running elsewhere; skipped", account_id)
+                log.info("%s %r still held elsewhere; skipped", name, what)
                 yield False
                 return
             time.sleep(0.05)
+        stop = threading.Event()
+
+        def keep() -> None:
+            while not stop.wait(ttl_s / 3):
+                try:
+                    renew(keys=[key], args=[token, ttl_ms])
+                except redis.RedisError:
+                    log.warning("could not renew %r; it expires in %ss", key, ttl_s)
+
+        renewer = threading.Thread(target=keep, name=f"renew {key}", daemon=True)
+        renewer.start()
         try:
             yield True
         finally:
-            free(keys=[key], args=[token])
+            stop.set()
+            renewer.join()
+            try:
+                free(keys=[key], args=[token])
+            except redis.RedisError:
+                log.warning("could not free %r; it expires in %ss", key, ttl_s)
 
     return lock
+
+
+def account_locks(
+    client: redis.Redis, ttl_s: float = 10.0, wait_s: float = 30.0
+) -> Callable[[str], AbstractContextManager[bool]]:
+    """A lock per account, so one account never syncs in two processes at once."""
+    return redis_locks(client, "sync-lock", ttl_s, wait_s)
+
+
+def action_locks(
+    client: redis.Redis, ttl_s: float = 10.0, wait_s: float = 30.0
+) -> Callable[[str], AbstractContextManager[bool]]:
+    """A lock per action key, so one action never runs in two processes at once.
+
+    A message redelivered while its first run is still calling the provider elsewhere
+    (a worker's heartbeat missed, or Redis flushed and the next tick queuing it again)
+    would otherwise create a second draft: no provider finds a draft being created.
+    """
+    return redis_locks(client, "action-lock", ttl_s, wait_s)
 
 
 class LeaderLock:

@@ -6,15 +6,22 @@ on PostgreSQL + Redis with two workers (Redis flushed twice). The long run is
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import redis
 
 from integrations.google.provider import GmailProvider
 from integrations.protocol import OutgoingMessage
 from integrations.sandbox import Sandbox
+from tests.worker.world import World
 from worker.crash_scenario import START, Figures, Options, run_scenario
+from worker.runtime import Runtime
+from worker.scaled import action_locks
 
 # Two-hour steps: half the steps of hourly ones, so each mode stays well under a minute.
 FAST = {"contacts": 20, "weeks": 2, "kills": 5, "seed": 3, "step_minutes": 120}
@@ -38,8 +45,6 @@ def passed(figures: Figures) -> None:
 def own_redis_url(redis_url: str) -> Iterator[str]:
     """Database 13, this test's own: the harness flushes it mid-run and cuts off its
     clients, which must not touch other tests' databases (15, 14)."""
-    import redis
-
     url = redis_url.rsplit("/", 1)[0] + "/13"
     client = redis.Redis.from_url(url)
     client.flushdb()
@@ -89,3 +94,57 @@ def test_a_draft_made_just_before_a_crash_is_found_instead_of_made_again() -> No
         drafts = sandbox.google.mail_state()["drafts"]
     assert again == first
     assert [d["messageId"] for d in drafts] == [message.message_id]
+
+
+class Hesitant:
+    """The sandbox provider, pausing before each draft it creates: widens the moment
+    between looking for the draft and creating it, where two runs could both miss it."""
+
+    def __init__(self, provider: Any) -> None:
+        self.provider = provider
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.provider, name)
+
+    def create_draft(self, message: OutgoingMessage) -> Any:
+        time.sleep(0.3)
+        return self.provider.create_draft(message)
+
+
+def test_one_action_run_by_two_processes_at_once_makes_one_draft(
+    tmp_path: Path, own_redis_url: str
+) -> None:
+    """Regression: a redelivery racing its first run in another process (Redis flushed
+    and the next tick queuing the action again) could make a second draft; each process
+    serialised its own runs only. Two runtimes stand for two processes here."""
+    world = World(tmp_path)
+    client = redis.Redis.from_url(own_redis_url)
+    try:
+        world.add("Ada Lovelace", "ada@analytical.example")
+        action = world.one_due("draft_outreach")
+        runtimes = [
+            Runtime(
+                app=world.app,
+                provider_for=lambda account: Hesitant(world.provider_for(account)),
+                renderer=world.runtime.renderer,
+                action_lock=action_locks(client),
+            )
+            for _ in range(2)
+        ]
+        barrier = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def run(runtime: Runtime) -> None:
+            barrier.wait()
+            outcomes.append(runtime.perform(action.to_message()))
+
+        threads = [threading.Thread(target=run, args=(r,)) for r in runtimes]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert sorted(outcomes) == ["already done", "done"]
+        assert len(world.mail()["drafts"]) == 1
+    finally:
+        client.close()
+        world.close()

@@ -149,7 +149,13 @@ def worker(
 
     from worker.run_providers import ProviderFactory
     from worker.runtime import Actors, Runtime
-    from worker.scaled import RedisInFlight, account_locks, redis_broker, redis_client
+    from worker.scaled import (
+        RedisInFlight,
+        account_locks,
+        action_locks,
+        redis_broker,
+        redis_client,
+    )
 
     with _opened() as (settings, application):
         url = _broker_url(settings, "worker")
@@ -161,6 +167,7 @@ def worker(
             provider_for=providers,
             renderer=Renderer(settings.config_dir / "templates"),
             account_lock=account_locks(client),
+            action_lock=action_locks(client),
         )
         Actors(broker, lambda: runtime, RedisInFlight(client))
         consumer = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=idle_poll_ms)
