@@ -12,6 +12,20 @@ COMMANDS = {
 }
 
 
+def test_status_names_the_reconnect_command_whole_in_80_columns(world: FaultWorld) -> None:
+    set_the_scene(world)
+    world.revoke()
+    world.steps(minutes=3)
+    text = world.cli("status", columns=80)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80, text
+    assert "…" not in text, text  # no cell cut short
+    assert f"    {COMMANDS[world.name]}" in lines, text  # whole, ready to copy
+    [row] = [line for line in lines if world.account_email() in line and "│" in line]
+    assert "needs reconnect" in row
+    assert world.status_json()["command"] == COMMANDS[world.name]
+
+
 def test_revoked_grant_asks_to_reconnect_once_and_resumes_after(
     world: FaultWorld, expected: Outcome
 ) -> None:
@@ -25,7 +39,7 @@ def test_revoked_grant_asks_to_reconnect_once_and_resumes_after(
     assert account["state"] == "needs_reconnect"
     assert account["command"] == COMMANDS[world.name]
     assert world.status_json()["command"] == COMMANDS[world.name]
-    assert f"needs reconnect: run `{COMMANDS[world.name]}`" in world.status_cli()
+    assert f"    {COMMANDS[world.name]}\n" in world.status_cli()  # on a line of its own
     # (2) Half an hour of steps cost one refused refresh and the one call that found the
     # token dead; nothing more until the user reconnects.
     assert world.tokens() - tokens <= 1

@@ -6,6 +6,7 @@ import os
 from typing import Annotated, Any
 
 import typer
+from rich.text import Text
 
 from worker.app import App, open_app
 from worker.cli import app
@@ -54,22 +55,21 @@ def status(
 
 
 def _print(report: dict[str, Any]) -> None:
+    # Four short columns fit an 80-column terminal; what an account needs from the user
+    # (a command to run, an error to read) goes on lines of its own below the table, where
+    # nothing cuts it short. `--json` has every field.
     print_table(
         "Accounts",
-        ["provider", "email", "state", "last sync", "cursor age", "last error"],
+        ["email", "provider", "state", "synced"],
         [
-            [
-                a["provider"],
-                a["email"],
-                _account_state(a),
-                a["last_sync_at"] or "never",
-                _age(a["cursor_age_s"]),
-                a["last_error"] or "",
-            ]
+            [a["email"], a["provider"], a["state"].replace("_", " "), _ago(a["cursor_age_s"])]
             for a in report["accounts"]
         ],
         empty="none connected; run `outreach connect google` or `outreach connect microsoft`",
     )
+    for a in report["accounts"]:
+        for line in _account_notes(a):
+            console.print(Text(line), soft_wrap=False)
     workers = report["workers"]
     if not any(w["running"] for w in workers):
         console.print(
@@ -120,12 +120,20 @@ def _print(report: dict[str, Any]) -> None:
     )
 
 
-def _account_state(a: dict[str, Any]) -> str:
+def _account_notes(a: dict[str, Any]) -> list[str]:
+    """What the user should know or do about one account, the command on its own line."""
     if a["needs_reconnect"]:
-        return f"needs reconnect: run `{a['command']}`"
+        reason = f" ({a['reason']})" if a["reason"] else ""
+        return [f"{a['email']}: needs reconnect{reason}; run:", f"    {a['command']}"]
     if a["backing_off_until"]:
-        return f"backing off until {a['backing_off_until']}"
-    return str(a["state"])
+        return [f"{a['email']}: backing off until {a['backing_off_until']}: {a['last_error']}"]
+    if a["last_error"]:
+        return [f"{a['email']}: last error: {a['last_error']}"]
+    return []
+
+
+def _ago(seconds: float | None) -> str:
+    return f"{_age(seconds)} ago" if seconds is not None else "never"
 
 
 def _age(seconds: float | None) -> str:
