@@ -685,6 +685,7 @@ def run_scenario(
                 figures.converged = True
                 break
         figures.converge_s = round(time.monotonic() - chaos.last_kill, 2)
+        driver.procs.settle(10.0)
         driver.procs.stop_all()
         if maintenance is not None:
             maintenance.close()

@@ -76,6 +76,7 @@ class Processes:
         self.running: dict[str, subprocess.Popen[bytes]] = {}
         self.args: dict[str, tuple[str, ...]] = {}
         self.killed: set[str] = set()
+        self.started: dict[str, float] = {}
         self._lock = threading.RLock()
 
     def start(self, name: str, *args: str) -> None:
@@ -86,6 +87,7 @@ class Processes:
             )
             log.close()
             self.args[name] = args
+            self.started[name] = time.monotonic()
             self.killed.discard(name)
 
     def check_alive(self) -> None:
@@ -114,6 +116,13 @@ class Processes:
                 self.running[name].wait()
                 self.start(name, *self.args[name])
             return names
+
+    def settle(self, min_age_s: float) -> None:
+        """Wait until every process has run `min_age_s`: one restarted a moment ago may
+        still be importing, and SIGTERM before its handler is installed is no clean stop."""
+        with self._lock:
+            youngest = max(self.started.values(), default=0.0)
+        time.sleep(max(0.0, youngest + min_age_s - time.monotonic()))
 
     def stop_all(self) -> None:
         """SIGTERM everything; each must exit cleanly within 20 s (RuntimeError if not)."""

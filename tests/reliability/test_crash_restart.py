@@ -23,8 +23,8 @@ from worker.crash_scenario import START, Figures, Options, run_scenario
 from worker.runtime import Runtime
 from worker.scaled import action_locks
 
-# Two-hour steps: half the steps of hourly ones, so each mode stays well under a minute.
-FAST = {"contacts": 20, "weeks": 2, "kills": 5, "seed": 3, "step_minutes": 120}
+# Three-hour steps: a third of the steps of hourly ones, so each mode stays under a minute.
+FAST = {"contacts": 20, "weeks": 2, "kills": 5, "seed": 3, "step_minutes": 180}
 
 
 def passed(figures: Figures) -> None:
