@@ -18,17 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import secrets
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import redis
-import sqlalchemy as sa
-
 from worker.crash_scenario import Figures, Options, run_scenario
+from worker.lockstep import postgres_schema, redis_database
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -52,35 +47,6 @@ ROWS = (
 )
 
 
-@contextmanager
-def postgres_schema(base: str) -> Iterator[str]:
-    """A URL whose connections use a fresh schema (in the URL, so subprocesses see it)."""
-    schema = f"crash_{secrets.token_hex(6)}"
-    admin = sa.create_engine(base, poolclass=sa.pool.NullPool)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
-
-
-@contextmanager
-def redis_database(url: str) -> Iterator[str]:
-    """The Redis database at `url`, flushed before and after (it is this run's own)."""
-    client = redis.Redis.from_url(url)
-    client.ping()
-    client.flushdb()
-    try:
-        yield url
-    finally:
-        client.flushdb()
-        client.close()
-
-
 def run_mode(options: Options, postgres: str, redis_url: str, quiet: bool) -> Figures:
     def progress(line: str) -> None:
         if not quiet:
@@ -92,7 +58,8 @@ def run_mode(options: Options, postgres: str, redis_url: str, quiet: bool) -> Fi
             return run_scenario(
                 options, workdir, f"sqlite:///{workdir / 'run.sqlite'}", None, progress
             )
-        with postgres_schema(postgres) as db_url, redis_database(redis_url) as broker:
+        base, db = redis_url.rsplit("/", 1)
+        with postgres_schema(postgres, "crash") as db_url, redis_database(base, int(db)) as broker:
             return run_scenario(options, workdir, db_url, broker, progress)
 
 

@@ -7,7 +7,6 @@ fail with a message saying how to start it, so a green run always means both bac
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from sqlalchemy.engine import Engine
 from events.clock import ManualClock
 from events.database import open_engine
 from events.store import EventStore
+from worker.lockstep import postgres_schema
 
 POSTGRES_URL = os.environ.get(
     "OUTREACH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -60,17 +60,8 @@ def postgres_schema_url(postgres_url: str) -> Iterator[str]:
     The schema travels in the URL (psycopg's ``options``), so engines opened from it in
     other processes see the same tables.
     """
-    schema = f"t_{secrets.token_hex(6)}"
-    admin = sa.create_engine(postgres_url, poolclass=sa.pool.NullPool)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    url = sa.make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+    with postgres_schema(postgres_url) as url:
+        yield url
 
 
 @pytest.fixture

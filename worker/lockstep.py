@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+
+import sqlalchemy as sa
 
 from events.clock import ManualClock
 from integrations.google.provider import GmailProvider
@@ -60,6 +64,42 @@ def lockstep_env(tmp_path: Path, db_url: str | None = None) -> dict[str, str]:
     if db_url is not None:
         env["OUTREACH_DATABASE_URL"] = db_url
     return env
+
+
+@contextmanager
+def postgres_schema(base_url: str, prefix: str = "t") -> Iterator[str]:
+    """A URL whose connections all use a fresh schema, dropped afterwards.
+
+    The schema travels in the URL (psycopg's ``options``), so engines opened from it in
+    other processes see the same tables.
+    """
+    schema = f"{prefix}_{secrets.token_hex(6)}"
+    admin = sa.create_engine(base_url, poolclass=sa.pool.NullPool)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    url = sa.make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
+@contextmanager
+def redis_database(url: str, db: int) -> Iterator[str]:
+    """Database `db` of the Redis server at `url`, flushed before and after: a run's own,
+    so that flushing it (or a lockstep hour's queue) touches no one else's."""
+    import redis
+
+    own = url.rsplit("/", 1)[0] + f"/{db}"
+    client = redis.Redis.from_url(own)
+    client.flushdb()
+    try:
+        yield own
+    finally:
+        client.flushdb()
+        client.close()
 
 
 class Processes:

@@ -20,6 +20,7 @@ from integrations.protocol import OutgoingMessage
 from integrations.sandbox import Sandbox
 from tests.worker.world import World
 from worker.crash_scenario import START, Figures, Options, run_scenario
+from worker.lockstep import redis_database
 from worker.runtime import Runtime
 from worker.scaled import action_locks
 
@@ -45,14 +46,8 @@ def passed(figures: Figures) -> None:
 def own_redis_url(redis_url: str) -> Iterator[str]:
     """Database 13, this test's own: the harness flushes it mid-run and cuts off its
     clients, which must not touch other tests' databases (15, 14)."""
-    url = redis_url.rsplit("/", 1)[0] + "/13"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    try:
+    with redis_database(redis_url, 13) as url:
         yield url
-    finally:
-        client.flushdb()
-        client.close()
 
 
 @pytest.mark.timeout(240)

@@ -23,7 +23,7 @@ import pytest
 from integrations.sandbox import Sandbox
 from worker import heartbeat
 from worker.demo import play, run_demo, summary
-from worker.lockstep import LockstepDriver
+from worker.lockstep import LockstepDriver, redis_database
 
 DAYS = 10
 
@@ -86,16 +86,8 @@ def own_redis_url(redis_url: str) -> Iterator[str]:
     Other test runs flush database 15 whenever a test starts; here that would drop queued
     messages in the middle of a lockstep hour and move work to the next hour.
     """
-    import redis
-
-    url = redis_url.rsplit("/", 1)[0] + "/14"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    try:
+    with redis_database(redis_url, 14) as url:
         yield url
-    finally:
-        client.flushdb()
-        client.close()
 
 
 @pytest.mark.timeout(240)
