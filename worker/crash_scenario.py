@@ -630,9 +630,10 @@ def run_scenario(
         chaos.faults_on(options.fault_rate)
         story = CrowdStory(driver, people, end - timedelta(hours=2))
         # Kill moments: never in the first day; the last one in the story's last step.
-        moments = sorted(
-            rng.sample(range(24 * 60 // options.step_minutes, steps - 1), options.kills - 1)
-        )
+        # A tenth more than asked: a kill armed for mid-action may find no change to
+        # interrupt before the story ends, and one may land while its target restarts.
+        planned = options.kills + max(2, options.kills // 10)
+        moments = sorted(rng.sample(range(24 * 60 // options.step_minutes, steps - 1), planned - 1))
         plan = {m: rng.random() < 0.5 for m in moments}  # True: mid-action
         plan[steps - 1] = False
         flushes = set()
