@@ -34,6 +34,15 @@ def new_id() -> str:
     return str(uuid.UUID(int=value | _VERSION_7))
 
 
+def random_id() -> str:
+    """Return a random id for something people name by its first characters (a contact).
+
+    Not `new_id`: a time-ordered id's first eight characters stay the same for weeks, so
+    the short ids the CLI shows and accepts would all collide.
+    """
+    return str(uuid.uuid4())
+
+
 # Version 7 in bits 76-79 and the RFC 4122 variant (0b10) in bits 62-63.
 _VERSION_7 = 0x7 << 76 | 0b10 << 62
 # The 74 random bits: 12 below the version nibble, 62 below the variant.

@@ -9,7 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from events.database import is_sqlite
-from events.ids import new_id
+from events.ids import random_id
 from events.journal import Entry
 from events.projections.drafts import DraftRow
 from events.projections.pipeline import ContactRow
@@ -106,7 +106,7 @@ class ContactBook:
         parsed = read_contacts_csv(path)
         events = [
             ContactAdded(
-                contact_id=new_id(),
+                contact_id=random_id(),
                 name=c.name,
                 emails=c.emails,
                 company=c.company,
@@ -194,7 +194,7 @@ class ContactBook:
             except UnknownContact as exc:
                 raise InvalidInput(f"{where}: referred by: {exc}") from None
         return ContactAdded(
-            contact_id=new_id(),
+            contact_id=random_id(),
             name=check_text(new.name, f"{where}: name", required=True),
             emails=[check_address(e, f"{where}: email") for e in new.emails],
             company=check_text(new.company or "", f"{where}: company") or None,

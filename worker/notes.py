@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from events.ids import new_id
+from events.ids import random_id
 from events.journal import Entry
 from events.projections.meetings import MeetingRow
 from events.types import ContactAdded, NotesRecorded
@@ -70,7 +70,7 @@ def record_notes(book: ContactBook, ref: str, text: str) -> list[str]:
         entries.append(
             Entry(
                 ContactAdded(
-                    contact_id=new_id(),
+                    contact_id=random_id(),
                     name=name,
                     emails=[email],
                     how_we_know=f"introduced by {contact.name}",
