@@ -95,7 +95,14 @@ class Mail:
 
     # drafts -------------------------------------------------------------------------------
     def create_draft(self, message: OutgoingMessage) -> DraftRef:
+        """Never two drafts with one Message-ID: a worker killed after Graph created the
+        draft but before the log recorded it runs the action again on restart, so look
+        for the draft first (one request; drafts are a few a day), and again before
+        retrying a create whose answer was lost."""
         _check(message)
+        existing = self._lookup_draft(message.message_id)
+        if existing is not None:
+            return DraftRef(str(existing["id"]), message.message_id, existing.get("conversationId"))
         fields = self._fields(message)
         parent = self._reply_target(message)
 

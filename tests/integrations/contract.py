@@ -195,6 +195,16 @@ class ProviderContract:
         assert found is not None
         assert found.provider_message_id == sent.provider_message_id
 
+    def test_draft_made_again_after_a_crash_is_the_same_draft(
+        self, provider_env: ProviderEnv
+    ) -> None:
+        provider = provider_env.provider
+        first = provider.create_draft(outgoing(12))
+        # The worker was killed before recording the draft; on restart it makes it again.
+        again = provider.create_draft(outgoing(12))
+        assert again.provider_draft_id == first.provider_draft_id
+        assert len(provider_env.contact.mailbox_drafts()) == 1
+
     def test_delete_draft_is_idempotent(self, provider_env: ProviderEnv) -> None:
         provider = provider_env.provider
         draft = provider.create_draft(outgoing(11))
