@@ -6,7 +6,6 @@ import json
 import os
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -286,80 +285,7 @@ class EventStore:
         return [result for result in results if result is not None]
 
     def _write(self, items: list[tuple[str, list[NewEvent], int | None]]) -> list[AppendResult]:
-        recorded_at = self._timestamp(self._clock.now())
-        timestamp = self._timestamp
-        encode = _encode_json
-        sqlite = self._sqlite
-        # One event at a known version is one INSERT statement, which SQLite runs as a
-        # transaction of its own: it takes the write lock when the statement starts (as
-        # BEGIN IMMEDIATE would) and commits when it ends, so the explicit BEGIN and
-        # COMMIT round trips are left out. PostgreSQL always needs the table lock first.
-        alone = sqlite and len(items) == 1 and len(items[0][1]) == 1 and items[0][2] is not None
-        with self._writer() as connection:
-            cursor = connection.cursor()
-            try:
-                if not alone:
-                    cursor.execute(self._sql_begin)
-                if not sqlite:
-                    cursor.execute(_LOCK_EVENTS)
-                results = []
-                for stream_id, events, expected in items:
-                    if not events or expected is None:
-                        cursor.execute(self._sql_version, (stream_id,))
-                        actual: int = cursor.fetchone()[0]
-                        if not events:
-                            if expected is not None and expected != actual:
-                                raise _Conflict
-                            results.append(AppendResult(stream_id, actual, None, None, False))
-                            continue
-                        base = actual
-                    else:
-                        base = expected
-                    rows = [
-                        (
-                            e.event_id,
-                            stream_id,
-                            base + n,
-                            e.type,
-                            e.schema_version,
-                            encode(e.payload),
-                            timestamp(e.occurred_at),
-                            recorded_at,
-                            e.causation_id,
-                            e.correlation_id,
-                        )
-                        for n, e in enumerate(events, start=1)
-                    ]
-                    cursor.execute(self._sql_insert_first, (*rows[0], not base, stream_id, base))
-                    if sqlite:
-                        # No RETURNING: the row count and rowid say the same, cheaper.
-                        if cursor.rowcount != 1:
-                            raise _Conflict
-                        first = cursor.lastrowid
-                    else:
-                        inserted = cursor.fetchone()
-                        if inserted is None:
-                            raise _Conflict
-                        first = inserted[0]
-                    if len(rows) > 1:
-                        cursor.executemany(self._sql_insert, rows[1:])
-                    # Writers hold the write lock (SQLite) or the EXCLUSIVE table lock
-                    # (PostgreSQL), so nobody else draws positions meanwhile: ours are
-                    # consecutive.
-                    last = first + len(rows) - 1
-                    results.append(AppendResult(stream_id, base + len(rows), first, last, True))
-                if not alone:
-                    connection.commit()
-                return results
-            except BaseException:
-                connection.rollback()
-                raise
-            finally:
-                cursor.close()
-
-    @contextmanager
-    def _writer(self) -> Iterator[Any]:
-        """Yield the DBAPI connection an append runs on, translating its errors.
+        """Write `items` in one transaction, translating the driver's errors.
 
         Straight on the DBAPI connection: SQLAlchemy's Connection and transaction
         bookkeeping cost more per append than SQLite's own work. On SQLite, appends from
@@ -371,13 +297,12 @@ class EventStore:
         try:
             if self._sqlite:
                 with self._writer_lock:
-                    yield self._sqlite_writer()
-            else:
-                connection = self._engine.raw_connection()
-                try:
-                    yield connection
-                finally:
-                    connection.close()
+                    return self._write_on(self._sqlite_writer(), items)
+            connection = self._engine.raw_connection()
+            try:
+                return self._write_on(connection, items)
+            finally:
+                connection.close()
         except self._dbapi.IntegrityError as error:
             raise _Conflict from error
         except self._dbapi.Error as error:
@@ -388,6 +313,79 @@ class EventStore:
             raise sa.exc.DBAPIError.instance(
                 None, None, error, self._dbapi.Error, dialect=self._engine.dialect
             ) from error
+
+    def _write_on(
+        self, connection: Any, items: list[tuple[str, list[NewEvent], int | None]]
+    ) -> list[AppendResult]:
+        recorded_at = self._timestamp(self._clock.now())
+        timestamp = self._timestamp
+        encode = _encode_json
+        sqlite = self._sqlite
+        # One event at a known version is one INSERT statement, which SQLite runs as a
+        # transaction of its own: it takes the write lock when the statement starts (as
+        # BEGIN IMMEDIATE would) and commits when it ends, so the explicit BEGIN and
+        # COMMIT round trips are left out. PostgreSQL always needs the table lock first.
+        alone = sqlite and len(items) == 1 and len(items[0][1]) == 1 and items[0][2] is not None
+        cursor = connection.cursor()
+        try:
+            if not alone:
+                cursor.execute(self._sql_begin)
+            if not sqlite:
+                cursor.execute(_LOCK_EVENTS)
+            results = []
+            for stream_id, events, expected in items:
+                if not events or expected is None:
+                    cursor.execute(self._sql_version, (stream_id,))
+                    actual: int = cursor.fetchone()[0]
+                    if not events:
+                        if expected is not None and expected != actual:
+                            raise _Conflict
+                        results.append(AppendResult(stream_id, actual, None, None, False))
+                        continue
+                    base = actual
+                else:
+                    base = expected
+                rows = [
+                    (
+                        e.event_id,
+                        stream_id,
+                        base + n,
+                        e.type,
+                        e.schema_version,
+                        encode(e.payload),
+                        timestamp(e.occurred_at),
+                        recorded_at,
+                        e.causation_id,
+                        e.correlation_id,
+                    )
+                    for n, e in enumerate(events, start=1)
+                ]
+                cursor.execute(self._sql_insert_first, (*rows[0], not base, stream_id, base))
+                if sqlite:
+                    # No RETURNING: the row count and rowid say the same, cheaper.
+                    if cursor.rowcount != 1:
+                        raise _Conflict
+                    first = cursor.lastrowid
+                else:
+                    inserted = cursor.fetchone()
+                    if inserted is None:
+                        raise _Conflict
+                    first = inserted[0]
+                if len(rows) > 1:
+                    cursor.executemany(self._sql_insert, rows[1:])
+                # Writers hold the write lock (SQLite) or the EXCLUSIVE table lock
+                # (PostgreSQL), so nobody else draws positions meanwhile: ours are
+                # consecutive.
+                last = first + len(rows) - 1
+                results.append(AppendResult(stream_id, base + len(rows), first, last, True))
+            if not alone:
+                connection.commit()
+            return results
+        except BaseException:
+            connection.rollback()
+            raise
+        finally:
+            cursor.close()
 
     def _sqlite_writer(self) -> Any:
         held = self._held
