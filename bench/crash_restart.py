@@ -58,8 +58,8 @@ def run_mode(options: Options, postgres: str, redis_url: str, quiet: bool) -> Fi
             return run_scenario(
                 options, workdir, f"sqlite:///{workdir / 'run.sqlite'}", None, progress
             )
-        base, db = redis_url.rsplit("/", 1)
-        with postgres_schema(postgres, "crash") as db_url, redis_database(base, int(db)) as broker:
+        db = int(redis_url.rsplit("/", 1)[1])
+        with postgres_schema(postgres, "crash") as db_url, redis_database(redis_url, db) as broker:
             return run_scenario(options, workdir, db_url, broker, progress)
 
 
