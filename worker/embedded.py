@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 from collections.abc import Callable
-from types import FrameType
 
 import dramatiq
 
@@ -15,6 +13,7 @@ from integrations.protocol import Provider
 from worker.app import App
 from worker.messages import Renderer
 from worker.runtime import Actors, InFlight, Runtime, run_tick, stub_broker
+from worker.signals import stop_on_signals
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +80,7 @@ class EmbeddedWorker:
 
     def run_forever(self, interval_s: float) -> None:
         """Step every `interval_s` seconds until SIGINT or SIGTERM."""
-
-        def stop(signum: int, _frame: FrameType | None) -> None:
-            log.info("signal %s: stopping after the current step", signum)
-            self._stop.set()
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
+        stop_on_signals(self._stop.set)
         self.start()
         try:
             while not self._stop.is_set():

@@ -16,7 +16,9 @@ def serve_forever(seed: int = 0) -> None:
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
+        # From a thread: the handler may run inside stop.wait(), holding the event's
+        # non-reentrant lock, and set() here would wait for it forever.
+        threading.Thread(target=stop.set, daemon=True).start()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import Annotated, NoReturn
@@ -25,6 +25,7 @@ from worker.messages import Renderer
 from worker.policies.actions import Action
 from worker.remote_clock import clock_from_env
 from worker.settings import Settings, check_private_file, load_settings
+from worker.signals import stop_on_signals
 
 log = logging.getLogger(__name__)
 
@@ -77,15 +78,6 @@ def _check_token_files(settings: Settings) -> None:
         check_private_file(path)
 
 
-def _stop_on_signals(stop: Callable[[], None]) -> None:
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        log.info("signal %r: stopping after the current step", signum)
-        stop()
-
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
-
-
 def _broker_url(settings: Settings, command: str) -> str:
     if not settings.broker_url:
         fail(
@@ -122,7 +114,7 @@ def run(
             tick_every_s=tick_interval,
             poll_s=0.02 if lockstep else 1.0,
         )
-        _stop_on_signals(loop.stop.set)
+        stop_on_signals(loop.stop.set)
         embedded.start()
         log.info("running embedded on %r", application.engine.url.render_as_string())
         try:
@@ -172,7 +164,7 @@ def worker(
         Actors(broker, lambda: runtime, RedisInFlight(client))
         consumer = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=idle_poll_ms)
         stop = threading.Event()
-        _stop_on_signals(stop.set)
+        stop_on_signals(stop.set)
         consumer.start()
         log.info("worker %r: %r threads on the Redis queue", os.getpid(), threads)
         try:
@@ -276,7 +268,7 @@ def scheduler(
             lead=leader.hold,
             poll_s=0.02 if lockstep else 1.0,
         )
-        _stop_on_signals(loop.stop.set)
+        stop_on_signals(loop.stop.set)
         log.info("scheduler %r: waiting for the scheduler lock", os.getpid())
         try:
             loop.run_lockstep() if lockstep else loop.run()
