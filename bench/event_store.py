@@ -14,7 +14,9 @@ Each side does the work an application needs to get dicts in and out: ours throu
 UTC timestamps), theirs by JSON-encoding the payload into `StoredEvent.state` and
 calling `SQLiteApplicationRecorder.insert_events` (its primary key checks the version),
 and on reading `select_notifications` page by page plus `json.loads`. Their mapper and
-transcoder (which would add cost to their side) are left out.
+transcoder (which would add cost to their side) are left out; the standard library's
+`json` is what their transcoder uses, while our store encodes payloads with orjson (a
+dependency of ours, part of what is measured).
 
 Rows:
   append 1 event/tx    every append is its own transaction (events/5 events, min 2,000)

@@ -552,3 +552,46 @@ def test_a_tailing_reader_sees_every_event_once_in_order(db_url: str, store: Eve
     assert len(seen) == len(written) == WRITERS * EVENTS_PER_WRITER
     assert {event_id for _, event_id in seen} == set(written)
     assert polls > 1
+
+
+# --- payloads -----------------------------------------------------------------------
+
+# No lone surrogates (not encodable text) and no NUL (PostgreSQL's text cannot hold it;
+# the sync cleans it out of incoming mail before anything is recorded).
+_text = st.text(alphabet=st.characters(exclude_categories=("Cs",), exclude_characters="\x00"))
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | _text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_text, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(payload=st.dictionaries(_text, _json_values, max_size=6))
+def test_payloads_read_back_exactly_as_written(store: EventStore, payload: dict[str, Any]) -> None:
+    # Any JSON value: non-ASCII text, nesting, both ends of the 64-bit range, floats.
+    [event] = make(1)
+    event = NewEvent(event.event_id, event.type, 1, payload, event.occurred_at)
+    stream = f"payload-{uuid.uuid4().hex[:8]}"
+    store.append(stream, [event], 0)
+    [back] = store.read_stream(stream)
+    assert back.payload == payload
+    assert json.dumps(back.payload, sort_keys=True) == json.dumps(payload, sort_keys=True)
+
+
+def test_an_integer_beyond_64_bits_is_refused_and_nothing_written(store: EventStore) -> None:
+    # It would read back as a float; refusing keeps the log exact.
+    [event] = make(1)
+    event = NewEvent(event.event_id, event.type, 1, {"n": 2**64}, event.occurred_at)
+    head = store.head()
+    with pytest.raises(ValueError, match="64 bits"):
+        store.append("payload-big", [event], 0)
+    assert store.head() == head
