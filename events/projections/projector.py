@@ -14,8 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from events.codec import SEALED, Codec
-from events.envelope import StoredEvent
+from events.codec import Codec
 from events.projections.accounts import Accounts
 from events.projections.base import Fact, Projection, Rows
 from events.projections.drafts import Drafts
@@ -24,7 +23,6 @@ from events.projections.pipeline import Pipeline
 from events.projections.referrals import Referrals
 from events.projections.rows import R, Row, checkpoints, insert_rows, metadata, table_for
 from events.store import EventStore, loads_payload
-from events.types import EVENT_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -35,16 +33,6 @@ class CheckpointMoved(RuntimeError):
 
 def default_projections() -> tuple[Projection[Any], ...]:
     return (Pipeline(), Meetings(), Drafts(), Referrals(), Accounts())
-
-
-def to_fact(stored: StoredEvent, payload: dict[str, Any]) -> Fact:
-    return Fact(
-        position=stored.position,
-        type=stored.type,
-        # The store hands out aware UTC datetimes already.
-        occurred_at=stored.occurred_at.isoformat(),
-        payload=payload,
-    )
 
 
 class Projector:
@@ -186,14 +174,13 @@ class Projector:
         chosen: Sequence[Projection[Any]] | None = None,
     ) -> int:
         chosen = chosen or self.projections
-        # Per event type: the projections reading it, and whether the payload needs the
-        # codec (personal fields to open, or an older schema version to upcast).
+        # Per event type: the projections reading it, and whether any needs its
+        # personal fields opened.
         by_type: dict[str, tuple[list[Projection[Any]], bool]] = {}
         for p in chosen:
             for t in p.handles:
                 readers, opens = by_type.get(t, ([], False))
                 by_type[t] = ([*readers, p], opens or p.opens(t))
-        current = {t: cls.VERSION for t, cls in EVENT_TYPES.items()}
         open_payload = self.codec.open
         loads = loads_payload
         applied = 0
@@ -211,11 +198,7 @@ class Projector:
                 if check and position <= cps[p.name]:
                     continue
                 if fact is None:
-                    payload = loads(text)
-                    if opens or schema_version != current.get(type_, schema_version):
-                        payload = open_payload(type_, schema_version, payload, personal=opens)
-                    else:
-                        payload.pop(SEALED, None)  # unread: left shut
+                    payload = open_payload(type_, schema_version, loads(text), personal=opens)
                     fact = Fact(position, type_, occurred_at, payload)
                 p.apply(states[p.name], fact)
                 applied += 1
