@@ -30,22 +30,6 @@ COVERED_CURSOR = "gmail.covered"
 BACKFILL_CURSOR = "gmail.backfill"
 DIGEST_HEX = 12  # 48 bits: collisions are negligible for any contact book
 
-# The headers seen() reads (hostile-input tests render the metadata format with them).
-METADATA_HEADERS = [
-    "From",
-    "To",
-    "Cc",
-    "Subject",
-    "Date",
-    "Message-ID",
-    "In-Reply-To",
-    "References",
-    "Auto-Submitted",
-    "X-Autoreply",
-    "X-Autorespond",
-    "Precedence",
-    "Content-Type",
-]
 # What sync reads of a message: the headers, and the MIME types and headers of its parts
 # (three levels: Google Calendar nests text/calendar in multipart/alternative inside
 # multipart/mixed), never a body. The metadata format would be lighter but carries no
