@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, assert_never
 from zoneinfo import ZoneInfo
 
 from events.ids import derive_id
@@ -36,13 +36,15 @@ from events.types import (
 from integrations.protocol import OutgoingMessage, Provider
 from worker.app import App
 from worker.messages import Rendered, Renderer
-from worker.policies.actions import Action
+from worker.policies.actions import Action, ActionKind
 
 log = logging.getLogger(__name__)
 
 ProviderFor = Callable[[AccountRow], Provider]
+#: Performs one action given its event id; answers "done" or "skipped: <why>".
+Handler = Callable[[Action, str], str]
 
-_DRAFT_EVENTS: dict[str, tuple[str, type[Event]]] = {
+_DRAFT_EVENTS: dict[ActionKind, tuple[str, type[Event]]] = {
     "draft_outreach": ("outreach", OutreachDrafted),
     "draft_nudge": ("nudge", NudgeDrafted),
     "draft_thank_you": ("thank_you", ThankYouDrafted),
@@ -109,13 +111,33 @@ class Effects:
         if self.app.journal.has(eid):
             return "already done"
         self.app.projector.catch_up()
-        handler = getattr(self, f"_{action.kind}", None)
-        if handler is None and action.kind in _DRAFT_EVENTS:
-            handler = self._draft
-        if handler is None:
-            raise ValueError(f"unknown action kind {action.kind!r}")
-        result: str = handler(action, eid)
-        return result
+        return self.handler_for(action.kind)(action, eid)
+
+    def handler_for(self, kind: ActionKind) -> Handler:
+        """The one handler of each action kind.
+
+        An explicit table, never a method name built from the kind: a name lookup once
+        found the `_skip` helper for "skip" and crashed on every late booking. mypy checks
+        this match is exhaustive (`assert_never`), so a new kind without a handler fails
+        type-checking, not a user's worker.
+        """
+        match kind:
+            case "draft_outreach" | "draft_nudge" | "draft_thank_you":
+                return self._draft
+            case "draft_referrer_thanks" | "draft_keep_in_touch":
+                return self._draft
+            case "delete_draft":
+                return self._delete_draft
+            case "send_confirmation":
+                return self._send_confirmation
+            case "mark_met":
+                return self._mark_met
+            case "record_no_response":
+                return self._record_no_response
+            case "skip":
+                return self._skip_action
+            case _:
+                assert_never(kind)
 
     # --- views ----------------------------------------------------------------------
 
