@@ -20,9 +20,18 @@ from integrations.protocol import (
 
 RECONNECT_COMMAND = "outreach connect google"
 
-# 403 reasons that mean "slow down", not "forbidden" (Gmail and Calendar use both).
+# 403 reasons that mean "slow down", not "forbidden" (Gmail and Calendar use both). The
+# classic ones come in `error.errors[].reason`; newer front ends add a google.rpc.ErrorInfo
+# in `error.details[]` whose reason is UPPER_SNAKE (google/api/error_reason.proto).
 RATE_LIMIT_REASONS = frozenset(
-    {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "concurrentLimitExceeded"}
+    {
+        "rateLimitExceeded",
+        "userRateLimitExceeded",
+        "quotaExceeded",
+        "concurrentLimitExceeded",
+        "RATE_LIMIT_EXCEEDED",
+        "RESOURCE_EXHAUSTED",
+    }
 )
 # 403 reasons that mean the grant lacks a scope: only reconnecting can fix those.
 SCOPE_REASONS = frozenset({"insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"})
@@ -54,16 +63,31 @@ def reconnect_command(email: str) -> str:
     return f"{RECONNECT_COMMAND} {email}".strip()
 
 
-def reason_of(error: HttpError) -> str:
-    """Google's machine-readable reason ("notFound", "rateLimitExceeded", ...), or ""."""
-    details = error.error_details
-    if isinstance(details, list) and details and isinstance(details[0], dict):
-        return str(details[0].get("reason", ""))
+def reasons_of(error: HttpError) -> list[str]:
+    """Every machine-readable reason Google gave, classic `errors[]` ones first
+    ("notFound", "rateLimitExceeded"), then the `details[]` ErrorInfo ones
+    ("RATE_LIMIT_EXCEEDED"). One body may carry both kinds, and the client library's
+    `error_details` shows only `details` when both are there."""
+    found: list[str] = []
     try:
         body = json.loads(error.content.decode("utf-8"))
-        return str(body["error"]["errors"][0]["reason"])
-    except (ValueError, KeyError, IndexError, TypeError):
-        return ""
+        parts = body["error"]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        parts = {}
+    if not isinstance(parts, dict):
+        parts = {}
+    for key in ("errors", "details"):
+        items = parts.get(key)
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict) and item.get("reason"):
+                found.append(str(item["reason"]))
+    return found
+
+
+def reason_of(error: HttpError) -> str:
+    """Google's main machine-readable reason (the classic one when given), or ""."""
+    found = reasons_of(error)
+    return found[0] if found else ""
 
 
 def retry_after(error: HttpError, now: datetime | None = None) -> float | None:
@@ -114,13 +138,14 @@ def translate(error: BaseException, what: str, email: str) -> ProviderError | No
 
 def _http_error(error: HttpError, what: str, email: str) -> ProviderError:
     status = error.resp.status
+    reasons = set(reasons_of(error))
     reason = reason_of(error)
     text = f"{what}: HTTP {status} {reason}".rstrip()
     if status == 401:
         # AuthorizedHttp already refreshed once and still got 401: the grant is dead.
         return NeedsReconnect(text, command=reconnect_command(email))
-    if status == 429 or (status == 403 and reason in RATE_LIMIT_REASONS) or status >= 500:
+    if status == 429 or (status == 403 and reasons & RATE_LIMIT_REASONS) or status >= 500:
         return TransientProviderError(text, retry_after=retry_after(error))
-    if status == 403 and reason in SCOPE_REASONS:
+    if status == 403 and reasons & SCOPE_REASONS:
         return NeedsReconnect(text, command=reconnect_command(email))
     return GoogleRefused(text, status, reason)

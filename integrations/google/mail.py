@@ -154,9 +154,14 @@ class Mail:
             ),
             missing_ok=True,
         )
-        members = (thread or {}).get("messages") or []
-        if not members:
+        listed = (thread or {}).get("messages") or []
+        if not listed:
             return dataclasses.replace(message, thread_id=None)
+        # threads.get lists the thread's drafts too (label DRAFT): a reply must name a
+        # message that was sent or received, never a draft the contact never saw.
+        members = [m for m in listed if "DRAFT" not in (m.get("labelIds") or [])]
+        if not members:
+            return message
         first = mime.headers_of(members[0])
         last = mime.headers_of(members[-1])
         subject = message.subject

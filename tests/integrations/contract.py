@@ -170,6 +170,23 @@ class ProviderContract:
         [copy] = _sent_with(provider_env, "<contract-6@outreach.example>")
         assert {k.lower(): v for k, v in copy["headers"].items()}["in-reply-to"] == reply_id
 
+    def test_reply_never_names_a_draft_waiting_in_the_thread(
+        self, provider_env: ProviderEnv
+    ) -> None:
+        """The thread lists the user's drafts too: In-Reply-To and References name the last
+        message that was sent or received, which the contact's mail client knows."""
+        provider, contact = provider_env.provider, provider_env.contact
+        first = provider.send_message(outgoing(30))
+        assert first.thread_id
+        reply_id = contact.reply(first.thread_id, CONTACT, "Sure, Tuesday works.")
+        waiting = provider.create_draft(outgoing(31, thread_id=first.thread_id))
+        sent = provider.send_message(outgoing(32, thread_id=first.thread_id))
+        assert sent.thread_id == first.thread_id
+        [copy] = _sent_with(provider_env, "<contract-32@outreach.example>")
+        headers = {k.lower(): v for k, v in copy["headers"].items()}
+        assert headers["in-reply-to"] == reply_id
+        assert waiting.message_id not in headers.get("references", "")
+
     def test_header_injection_is_refused(self, provider_env: ProviderEnv) -> None:
         provider = provider_env.provider
         with pytest.raises(ValueError, match="line breaks"):

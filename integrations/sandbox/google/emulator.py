@@ -17,7 +17,12 @@ from integrations.sandbox.faults import Fault, FaultPlan
 from integrations.sandbox.google import batch, calendar, discovery, gmail
 from integrations.sandbox.google.calendar import Calendar
 from integrations.sandbox.google.calendar_story import CalendarStory
-from integrations.sandbox.google.errors import GoogleError, shaped_error, unauthenticated
+from integrations.sandbox.google.errors import (
+    GoogleError,
+    rate_limited,
+    shaped_error,
+    unauthenticated,
+)
 from integrations.sandbox.google.fields import apply_fields, parse_fields
 from integrations.sandbox.google.mail_story import MailStory
 from integrations.sandbox.google.mailbox import HISTORY_TTL, Mailbox
@@ -243,16 +248,12 @@ class GoogleEmulator(MailStory, CalendarStory):
         if kind == "slow":
             return None
         if kind in ("rate_limit", "batch_part_429"):
-            return GoogleError(
-                429,
-                "rateLimitExceeded",
-                "Too many concurrent requests for user.",
-                domain="usageLimits",
-                headers=headers,
+            return rate_limited(
+                429, "rateLimitExceeded", "Too many concurrent requests for user.", headers
             ).response()
         if kind == "rate_limit_403":
-            return GoogleError(
-                403, "userRateLimitExceeded", "User Rate Limit Exceeded", domain="usageLimits"
+            return rate_limited(
+                403, "userRateLimitExceeded", "User Rate Limit Exceeded", headers
             ).response()
         if kind == "server_error":
             return GoogleError(500, "backendError", "Backend Error").response()

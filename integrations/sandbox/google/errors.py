@@ -33,6 +33,7 @@ class GoogleError(Exception):
         domain: str = "global",
         headers: dict[str, str] | None = None,
         location: str | None = None,
+        details: list[dict[str, object]] | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -41,6 +42,7 @@ class GoogleError(Exception):
         self.domain = domain
         self.headers = headers or {}
         self.location = location
+        self.details = details or []
 
     def response(self) -> Response:
         detail: dict[str, str] = {
@@ -58,7 +60,26 @@ class GoogleError(Exception):
                 "status": _STATUS.get(self.code, "UNKNOWN"),
             }
         }
+        if self.details:
+            body["error"]["details"] = self.details
         return json_response(self.code, body, self.headers)
+
+
+def rate_limited(code: int, reason: str, message: str, headers: dict[str, str]) -> GoogleError:
+    """A throttling answer as newer Google front ends write it: the classic
+    `errors[].reason` and, beside it, a google.rpc.ErrorInfo in `details` whose reason is
+    UPPER_SNAKE. AIP-193 (https://google.aip.dev/193): "ErrorInfo ... reason: The reason
+    of the error. This is a constant value that identifies the proximate cause of the
+    error"; google/api/error_reason.proto lists `RATE_LIMIT_EXCEEDED` ("The request is
+    denied because there is not enough rate quota for the consumer"). The client library
+    reads `details` before `errors`, so a client must look at both."""
+    info = {
+        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+        "reason": "RATE_LIMIT_EXCEEDED",
+        "domain": "googleapis.com",
+        "metadata": {"quota_limit": "UserRateLimit"},
+    }
+    return GoogleError(code, reason, message, domain="usageLimits", headers=headers, details=[info])
 
 
 def bad_request(message: str, reason: str = "invalid", location: str | None = None) -> GoogleError:

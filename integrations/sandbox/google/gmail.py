@@ -241,6 +241,11 @@ def drafts_send(ctx: GmailContext, call: Call) -> Result:
 
 # threads and history --------------------------------------------------------------------
 def threads_get(ctx: GmailContext, call: Call) -> Result:
+    """Every message of the thread, drafts included: a draft is a message with the DRAFT
+    label (https://developers.google.com/gmail/api/guides/drafts: "a draft is an unsent
+    message with the DRAFT system label applied"), and users.threads.get returns "the list
+    of messages in the thread" with no exception for drafts, as Gmail's own UI shows them
+    in the conversation."""
     with ctx.mailbox.lock:
         members = ctx.mailbox.thread(call.params["id"])
         fmt = call.params.get("format", "full")

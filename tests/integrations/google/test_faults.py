@@ -31,6 +31,15 @@ def test_transient_failures_are_retried_with_backoff(env: GoogleEnv, kind: str) 
     assert all(0 <= w <= 2.0 for w in env.sleep.waits)  # jittered, within the first steps
 
 
+def test_throttling_with_classic_and_newer_reasons_is_retried(env: GoogleEnv) -> None:
+    """A 403 whose body says userRateLimitExceeded in errors[] and RATE_LIMIT_EXCEEDED in
+    details[] (the client library reports the latter) is throttling, not a refusal."""
+    env.sandbox.faults.add("google", LIST, "rate_limit_403", times=1)
+    assert env.provider.find_sent("<nothing@x>") is None
+    assert env.requests(LIST) == 2
+    assert len(env.sleep.waits) == 1
+
+
 def test_retries_are_bounded(env: GoogleEnv) -> None:
     env.sandbox.faults.add("google", LIST, "unavailable", probability=1.0)
     with pytest.raises(TransientProviderError, match="503"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +16,9 @@ from .conftest import CONTACT, gmail_batch, raw_message
 
 
 def reason(error: HttpError) -> str:
-    return str(error.error_details[0]["reason"])  # type: ignore[index]
+    """The classic `errors[].reason` (a throttling answer also carries an ErrorInfo in
+    `details`, which the library reports first)."""
+    return str(json.loads(error.content)["error"]["errors"][0]["reason"])
 
 
 def test_profile_and_labels(gmail: Any, endpoints: dict[str, Any]) -> None:
