@@ -22,8 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from worker.crash_scenario import Figures, Options, run_scenario
-from worker.lockstep import postgres_schema, redis_database
+from tests.harness.crash_scenario import Figures, Options, run_scenario
+from tests.harness.lockstep import postgres_schema, redis_database
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/13"

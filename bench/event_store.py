@@ -64,7 +64,7 @@ from events.keyring import Keyring
 from events.projections.base import Fact, Rows
 from events.projections.pipeline import ContactRow, Pipeline
 from events.projections.projector import Projector
-from events.projections.rows import row_to_dict, table_for
+from events.projections.tables import row_to_dict, table_for
 from events.store import PAGE_SIZE, EventStore
 from events.types import (
     ContactAdded,

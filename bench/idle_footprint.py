@@ -26,9 +26,9 @@ from typing import Any
 from events.ids import derive_id
 from events.types import AccountConnected
 from integrations.sandbox import Sandbox
-from worker import heartbeat
-from worker.app import open_app
-from worker.settings import load_settings
+from worker.services import heartbeat
+from worker.services.app import open_app
+from worker.services.settings import load_settings
 
 ACCOUNTS = 5
 TARGET_RSS_MB = 120.0

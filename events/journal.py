@@ -4,21 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from events.clock import Clock
 from events.codec import Codec, Decoded
+from events.entry import Entry
 from events.ids import new_id
 from events.store import ANY, AppendResult, EventStore
 from events.types import Event
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One event to record, with the id that makes recording it again harmless."""
-
-    event: Event
-    event_id: str | None = None
 
 
 class Journal:

@@ -9,6 +9,7 @@ is the worker's job, done once for every provider.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -112,6 +113,10 @@ class MessageSeen:
     #: says it is. The calendar is the source of truth for meetings, so such mail is
     #: never conversation.
     calendar_method: str | None = None
+    #: The whole message (RFC 5322 bytes), read only for received mail that may be an
+    #: automatic report (integrations.reports): a bounce names the failed recipient, and
+    #: quotes our Message-ID, only in its body, and most carry no In-Reply-To.
+    raw: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -170,7 +175,15 @@ class Provider(Protocol):
 
     def create_event(self, request: EventRequest) -> str: ...
 
-    def sync(self, cursors: dict[str, str], addresses: set[str]) -> SyncBatch:
+    def sync(
+        self, cursors: dict[str, str], addresses: set[str], drafts: Collection[str] = ()
+    ) -> SyncBatch:
         """Changes since `cursors` (a first sync when empty), limited to conversations
-        with `addresses` (the tracked contacts)."""
+        with `addresses` (the tracked contacts). `drafts` names our drafts still waiting
+        (provider draft ids): each that left Drafts is reported in `drafts_gone`, even
+        one made and sent or discarded since the last pass."""
+        ...
+
+    def close(self) -> None:
+        """Release the provider's connections; it is not used afterwards."""
         ...

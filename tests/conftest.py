@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from events.clock import ManualClock
 from events.database import open_engine
 from events.store import EventStore
-from worker.lockstep import postgres_schema
+from tests.harness.lockstep import postgres_schema
 
 POSTGRES_URL = os.environ.get(
     "OUTREACH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from events.projections.base import Fact, Projection, Rows
 from events.projections.rows import Row
+from events.types import Provider
+
+#: connected: syncing; needs_reconnect: its grant failed; removed: the user removed it.
+AccountStatus = Literal["connected", "needs_reconnect", "removed"]
 
 
 @dataclass(slots=True, kw_only=True)
@@ -13,10 +18,10 @@ class AccountRow(Row):
     KEY = "account_id"
     TABLE = "accounts"
     account_id: str
-    provider: str = ""
+    provider: Provider = "sandbox"
     email: str = ""
     time_zone: str = "UTC"
-    status: str = "connected"  # connected | needs_reconnect | removed
+    status: AccountStatus = "connected"
     connected_at: str = ""
     reason: str | None = None
     command: str | None = None

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from events.projections.base import Fact, Projection, Rows
 from events.projections.rows import Row
-from events.types import DRAFT_KINDS
+from events.types import DRAFT_KINDS, DraftKind
+
+DraftStatus = Literal["pending", "sent", "discarded"]
 
 SENT_TYPES = frozenset(
     {"outreach.sent", "nudge.sent", "contact.thanked", "referrer.thanked", "kept_in_touch"}
@@ -19,14 +22,14 @@ class DraftRow(Row):
     TABLE = "drafts"
     draft_id: str
     contact_id: str
-    kind: str
+    kind: DraftKind
     account_id: str = ""
     provider_draft_id: str = ""
     message_id: str = ""
     thread_id: str | None = None
     subject: str | None = None
     to: str | None = None
-    status: str = "pending"  # pending | sent | discarded
+    status: DraftStatus = "pending"
     created_at: str = ""
     updated_at: str = ""
     meeting_id: str | None = None

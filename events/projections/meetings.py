@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final, Literal
 
 from events.projections.base import Fact, Projection, Rows
 from events.projections.rows import Row
 
 # scheduled -> (met | no_show | cancelled | declined); a reschedule keeps it scheduled.
-STATUSES = ("scheduled", "cancelled", "declined", "met", "no_show")
+MeetingStatus = Literal["scheduled", "cancelled", "declined", "met", "no_show"]
+STATUSES: Final[tuple[MeetingStatus, ...]] = (
+    "scheduled",
+    "cancelled",
+    "declined",
+    "met",
+    "no_show",
+)
+#: The status each ending event leaves a meeting in.
+ENDED_BY: Final[dict[str, MeetingStatus]] = {
+    "meeting.cancelled": "cancelled",
+    "meeting.declined": "declined",
+    "meeting.met": "met",
+    "meeting.no_show": "no_show",
+}
 
 
 @dataclass(slots=True, kw_only=True)
@@ -23,7 +38,7 @@ class MeetingRow(Row):
     end: str = ""
     time_zone: str = "UTC"
     place: str | None = None
-    status: str = "scheduled"
+    status: MeetingStatus = "scheduled"
     scheduled_at: str = ""
     reschedules: int = 0
     confirmed_for_start: str | None = None
@@ -95,5 +110,5 @@ class Meetings(Projection[MeetingRow]):
             row.confirmation_message_id = p["message_id"]
             row.confirmed_at = p.get("sent_at") or at
         else:
-            row.status = t.removeprefix("meeting.")
+            row.status = ENDED_BY[t]
             row.status_at = at

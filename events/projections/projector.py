@@ -21,7 +21,8 @@ from events.projections.drafts import Drafts
 from events.projections.meetings import Meetings
 from events.projections.pipeline import Pipeline
 from events.projections.referrals import Referrals
-from events.projections.rows import R, Row, checkpoints, insert_rows, metadata, table_for
+from events.projections.rows import R, Row
+from events.projections.tables import checkpoints, insert_rows, metadata, table_for
 from events.store import EventStore, loads_payload
 
 log = logging.getLogger(__name__)

@@ -1,26 +1,10 @@
-"""Typed projection rows and the SQL tables derived from them."""
+"""Typed projection rows: the base every view's row class derives from (no SQL here, so the
+pure domain can read rows without loading SQLAlchemy; `tables.py` derives their tables)."""
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import operator
-import types
-import typing
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
-
-import sqlalchemy as sa
-
-metadata = sa.MetaData()
-
-checkpoints = sa.Table(
-    "projection_checkpoints",
-    metadata,
-    sa.Column("name", sa.String(64), primary_key=True),
-    sa.Column("position", sa.BigInteger, nullable=False),
-)
+from typing import ClassVar, TypeVar
 
 
 @dataclass(slots=True, kw_only=True)
@@ -32,73 +16,3 @@ class Row:
 
 
 R = TypeVar("R", bound=Row)
-
-
-def _column_type(hint: Any) -> tuple[sa.types.TypeEngine[Any], bool]:
-    nullable = False
-    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        nullable = len(args) != len(typing.get_args(hint))
-        hint = args[0]
-    origin = typing.get_origin(hint) or hint
-    if origin is bool:
-        return sa.Boolean(), nullable
-    if origin is int:
-        return sa.BigInteger(), nullable
-    if origin in (list, dict):
-        return sa.JSON(), nullable
-    return sa.Text(), nullable
-
-
-def table_for(cls: type[Row]) -> sa.Table:
-    """The SQL table mirroring a row class (created once per class)."""
-    if cls.TABLE in metadata.tables:
-        return metadata.tables[cls.TABLE]
-    hints = typing.get_type_hints(cls)
-    columns = []
-    for f in dataclasses.fields(cls):
-        col_type, nullable = _column_type(hints[f.name])
-        columns.append(
-            sa.Column(f.name, col_type, primary_key=f.name == cls.KEY, nullable=nullable)
-        )
-    return sa.Table(cls.TABLE, metadata, *columns)
-
-
-def row_to_dict(row: Row) -> dict[str, Any]:
-    return {f.name: getattr(row, f.name) for f in dataclasses.fields(row)}
-
-
-def insert_rows(conn: sa.Connection, row_type: type[Row], rows: Iterable[Row]) -> int:
-    """Insert `rows` into `row_type`'s table in one executemany; return how many.
-
-    Straight to the driver with plain tuples: SQLAlchemy's per-row parameter handling
-    cost more than the rows themselves when a rebuild writes every row of a view.
-    JSON columns are serialised here, as their bind processors would have.
-    """
-    table = table_for(row_type)
-    names = [c.name for c in table.columns]
-    json_at = [i for i, c in enumerate(table.columns) if isinstance(c.type, sa.JSON)]
-    dumps = json.JSONEncoder(separators=(", ", ": ")).encode
-    # attrgetter of several names returns a tuple, of one name the bare value.
-    fields = (
-        operator.attrgetter(*names, *names[:1]) if len(names) == 1 else operator.attrgetter(*names)
-    )
-    values: list[tuple[Any, ...]] = []
-    for row in rows:
-        value = fields(row)
-        if json_at:
-            listed = list(value)
-            for i in json_at:
-                if listed[i] is not None:
-                    listed[i] = dumps(listed[i])
-            value = tuple(listed)
-        values.append(value)
-    if not values:
-        return 0
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    # Names from our own row classes, never from input.
-    quote = conn.dialect.identifier_preparer.quote  # "to" is a column name
-    columns, marks = ", ".join(quote(n) for n in names), ", ".join(mark for _ in names)
-    sql = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({marks})"  # noqa: S608
-    conn.exec_driver_sql(sql, values)
-    return len(values)

@@ -16,8 +16,8 @@ from events.projections.pipeline import ContactRow
 from events.projections.referrals import ReferralRow
 from events.types import MeetingScheduled, OutreachDrafted, ReplyReceived
 from tests.worker.conftest import open_test_app
-from worker.app import App
-from worker.contacts import ContactBook, NewContact, UnknownContact
+from worker.services.app import App
+from worker.services.contacts import ContactBook, NewContact, UnknownContact
 
 NAME = "Ada Lovelace"
 EMAIL = "ada.lovelace@analytical.example"

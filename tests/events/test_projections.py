@@ -21,7 +21,7 @@ from events.keyring import metadata as keys_metadata
 from events.projections.meetings import MeetingRow
 from events.projections.pipeline import ContactRow
 from events.projections.projector import Projector, default_projections
-from events.projections.rows import metadata as views_metadata
+from events.projections.tables import metadata as views_metadata
 from events.store import EventStore
 from events.store import metadata as log_metadata
 from events.types import (

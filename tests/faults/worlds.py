@@ -26,8 +26,8 @@ from integrations.sandbox.microsoft import MicrosoftEmulator
 from tests.worker.world import ZONE, World
 from worker.cli import _register as register_commands
 from worker.cli import app as cli
-from worker.remote_clock import CLOCK_URL_ENV
-from worker.status import status
+from worker.runner.clocks import CLOCK_URL_ENV
+from worker.services.status import status
 
 #: When the contact's meeting starts: two days after the story begins, 10:00 London.
 MEETING_AT = datetime.fromisoformat("2026-03-04T10:00:00+00:00")

@@ -41,13 +41,13 @@ from integrations.sandbox import Sandbox
 from integrations.sandbox.faults import Fault
 from integrations.sandbox.google import calendar as gcal
 from integrations.sandbox.google.errors import GoogleError
-from worker import heartbeat
-from worker.contacts import ContactBook, NewContact
-from worker.lockstep import LockstepDriver
-from worker.notes import record_notes
-from worker.policies.due import due_actions
-from worker.sync_records import meeting_id_for
-from worker.tick import load_snapshot
+from tests.harness.lockstep import LockstepDriver
+from worker.domain.policies.due import due_actions
+from worker.domain.sync_records import meeting_id_for
+from worker.services import heartbeat
+from worker.services.contacts import ContactBook, NewContact
+from worker.services.notes import record_notes
+from worker.services.tick import load_snapshot
 
 START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # a Monday morning in London
 USER_ZONE = "Europe/London"

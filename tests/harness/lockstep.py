@@ -28,14 +28,14 @@ import sqlalchemy as sa
 from events.clock import ManualClock
 from integrations.google.provider import GmailProvider
 from integrations.sandbox import Sandbox
-from worker import heartbeat
-from worker.app import App, open_app
-from worker.demo import START, Story, connect_sandbox_account
-from worker.remote_clock import ClockServer
-from worker.settings import load_settings
+from tests.harness.clock_server import ClockServer
+from worker.runner.demo import START, Story, connect_sandbox_account
+from worker.services import heartbeat
+from worker.services.app import App, open_app
+from worker.services.settings import load_settings
 
 CLI = [sys.executable, "-c", "from worker.cli import main; main()"]
-SECRET = "a test secret of enough length"  # noqa: S105 - a fake master key for tests
+SECRET = "a test secret of enough length"
 CONFIG = """
 [profile]
 name = "Sam Rivera"

@@ -10,7 +10,7 @@ import pytest
 from events.clock import ManualClock
 from tests.hostile.cases import TRIED
 from tests.worker.conftest import open_test_app
-from worker.app import App
+from worker.services.app import App
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

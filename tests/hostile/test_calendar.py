@@ -23,10 +23,10 @@ from integrations.protocol import CalendarEventSeen, SyncBatch
 from tests.hostile.cases import fuzz, tried
 from tests.hostile.strategies import CONTACT, CONTACT_NAME, ME, google_events, graph_events
 from tests.hostile.test_mime import ACCOUNT_ROW
-from worker.app import App
-from worker.contacts import ContactBook, NewContact
-from worker.sync_records import interpret
-from worker.tick import load_snapshot
+from worker.domain.sync_records import interpret
+from worker.services.app import App
+from worker.services.contacts import ContactBook, NewContact
+from worker.services.tick import load_snapshot
 
 MEETING_EVENTS = {"MeetingScheduled", "MeetingRescheduled", "MeetingCancelled", "MeetingDeclined"}
 # Graph's reader needs only the mailbox's zone from its client.

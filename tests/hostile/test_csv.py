@@ -10,9 +10,9 @@ from hypothesis import given
 from events.projections.pipeline import ContactRow
 from tests.hostile.cases import fuzz, tried
 from tests.hostile.strategies import csv_files
-from worker.addresses import InvalidInput
-from worker.app import App
-from worker.contacts import ContactBook, DuplicateContact
+from worker.domain.addresses import InvalidInput
+from worker.services.app import App
+from worker.services.contacts import ContactBook, DuplicateContact
 
 _CONTROL = {chr(c) for c in range(32)} | {"\x7f"}
 

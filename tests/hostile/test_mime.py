@@ -29,10 +29,10 @@ from integrations.sandbox.google.mailbox import Mailbox
 from tests.hostile.cases import fuzz, tried
 from tests.hostile.strategies import CONTACT, CONTACT_NAME, ME, mime_messages
 from tests.worker.world import ACCOUNT, World
-from worker.app import App
-from worker.contacts import ContactBook, NewContact
-from worker.sync_records import interpret
-from worker.tick import load_snapshot
+from worker.domain.sync_records import interpret
+from worker.services.app import App
+from worker.services.contacts import ContactBook, NewContact
+from worker.services.tick import load_snapshot
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ACCOUNT_ROW = AccountRow(account_id="acc-hostile", provider="google", email=ME)

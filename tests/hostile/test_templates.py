@@ -15,7 +15,7 @@ from hypothesis import given
 
 from tests.hostile.cases import fuzz, tried
 from tests.hostile.strategies import templates
-from worker.messages import KINDS, MAX_SECONDS, Renderer, TemplateProblem
+from worker.services.rendering import KINDS, MAX_SECONDS, Renderer, TemplateProblem
 
 
 def _person(name: str) -> dict[str, Any]:
@@ -23,7 +23,7 @@ def _person(name: str) -> dict[str, Any]:
     return {"name": name, "first_name": first, "company": "Analytical", "role": "Engineer"}
 
 
-# The keys worker.effects gives every template.
+# The keys worker.services.effects gives every template.
 CONTEXT: dict[str, Any] = {
     "user": {"name": "Sam Rivera", "headline": "Exploring", "signature": "", "email": "s@x.org"},
     "contact": _person("Ada Lovelace") | {"how_we_know": "", "email": "ada@x.org"},

@@ -18,11 +18,11 @@ import redis
 from integrations.google.provider import GmailProvider
 from integrations.protocol import OutgoingMessage
 from integrations.sandbox import Sandbox
+from tests.harness.crash_scenario import START, Figures, Options, run_scenario
+from tests.harness.lockstep import redis_database
 from tests.worker.world import World
-from worker.crash_scenario import START, Figures, Options, run_scenario
-from worker.lockstep import redis_database
-from worker.runtime import Runtime
-from worker.scaled import action_locks
+from worker.runner.runtime import Runtime
+from worker.runner.scaled import action_locks
 
 # Three-hour steps: a third of the steps of hourly ones, so each mode stays under a minute.
 FAST = {"contacts": 20, "weeks": 2, "kills": 5, "seed": 3, "step_minutes": 180}

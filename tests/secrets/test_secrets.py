@@ -21,12 +21,12 @@ from typer.testing import CliRunner
 from integrations.google import mime
 from integrations.protocol import OutgoingMessage
 from tests.worker.world import World
-from worker.addresses import InvalidInput
+from worker.accounts.token_store import TokenStore
 from worker.cli import _register, app
-from worker.contacts import NewContact
-from worker.messages import Renderer, TemplateProblem
-from worker.settings import load_settings
-from worker.token_store import TokenStore
+from worker.domain.addresses import InvalidInput
+from worker.services.contacts import NewContact
+from worker.services.rendering import Renderer, TemplateProblem
+from worker.services.settings import load_settings
 
 _register()
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from events.clock import ManualClock
-from worker.app import App, open_app
-from worker.contacts import ContactBook
-from worker.lockstep import lockstep_env
-from worker.settings import Settings, load_settings
+from tests.harness.lockstep import lockstep_env
+from worker.services.app import App, open_app
+from worker.services.contacts import ContactBook
+from worker.services.settings import Settings, load_settings
 
 # The same environment the lockstep driver gives its subprocesses.
 worker_env = lockstep_env

@@ -24,7 +24,7 @@ from integrations.sandbox.google.emulator import CLIENT_ID, CLIENT_SECRET
 from integrations.sandbox.google.oauth import SCOPES
 from integrations.sandbox.http import Request, Response, json_response
 from tests.conftest import CLOCK_START
-from worker.connect_google import PASTE_REDIRECT_URI
+from worker.accounts.google_connect import PASTE_REDIRECT_URI
 
 
 @dataclass

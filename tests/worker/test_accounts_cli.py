@@ -9,12 +9,12 @@ import pytest
 from typer.testing import CliRunner
 
 from events.projections.accounts import AccountRow
-from worker.app import App
+from worker.accounts.google_connect import connect, read_client_secrets, sign_in
+from worker.accounts.token_store import TokenStore
 from worker.cli import accounts as _accounts  # noqa: F401 - registers the commands
 from worker.cli import app as cli
 from worker.cli import connect as _connect  # noqa: F401
-from worker.connect_google import connect, read_client_secrets, sign_in
-from worker.token_store import TokenStore
+from worker.services.app import App
 
 from .conftest import worker_env
 from .google_consent import Consent, consent  # noqa: F401 - the fixture

@@ -12,8 +12,8 @@ from typing import get_args
 import pytest
 
 from tests.worker.world import World
-from worker.effects import Effects
-from worker.policies.actions import ActionKind
+from worker.domain.policies.actions import ActionKind
+from worker.services.effects import Effects
 
 
 @pytest.fixture

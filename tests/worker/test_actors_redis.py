@@ -18,8 +18,8 @@ from dramatiq.brokers.redis import RedisBroker
 
 from events.ids import derive_id
 from tests.worker.world import World
-from worker.policies.actions import Action
-from worker.runtime import Actors, InFlight, Runtime, run_tick
+from worker.domain.policies.actions import Action
+from worker.runner.runtime import Actors, InFlight, Runtime, run_tick
 
 
 @dataclass

@@ -24,11 +24,11 @@ from events.projections.drafts import DraftRow
 from events.types import AccountConnected
 from tests.worker.test_cli import OUTREACH
 from tests.worker.world import ACCOUNT, World, world_env
+from worker.accounts.sandbox import SANDBOX_ENDPOINTS
 from worker.cli import _register
 from worker.cli import app as cli_app
-from worker.contacts import ContactBook, NewContact
-from worker.notes import referrals_in
-from worker.providers import SANDBOX_ENDPOINTS
+from worker.services.contacts import ContactBook, NewContact
+from worker.services.notes import referrals_in
 
 ADA = "ada@analytical.example"
 GRACE = "grace@navy.example"
@@ -325,11 +325,11 @@ def test_approve_in_a_subprocess_against_outreach_sandbox(tmp_path: Path) -> Non
 
         from events.clock import SystemClock
         from integrations.google.provider import GmailProvider
-        from worker.app import open_app
-        from worker.messages import Renderer
-        from worker.runtime import Runtime
-        from worker.settings import load_settings
-        from worker.tick import tick
+        from worker.runner.runtime import Runtime
+        from worker.services.app import open_app
+        from worker.services.rendering import Renderer
+        from worker.services.settings import load_settings
+        from worker.services.tick import tick
 
         app = open_app(load_settings(run_env), SystemClock())
         provider = GmailProvider.from_sandbox(endpoints, account_id=ACCOUNT)

@@ -15,15 +15,15 @@ import pytest
 from events.projections.accounts import AccountRow
 from events.types import SyncCursorAdvanced
 from integrations.sandbox.google.emulator import CLIENT_SECRET
-from worker.app import App
-from worker.connect_google import (
+from worker.accounts.google import GoogleGrant, google_account_id, google_provider
+from worker.accounts.google_connect import (
     ConnectError,
     connect,
     read_client_secrets,
     sign_in,
 )
-from worker.google_accounts import GoogleGrant, google_account_id, google_provider
-from worker.token_store import TokenStore
+from worker.accounts.token_store import TokenStore
+from worker.services.app import App
 
 from .google_consent import Consent, consent  # noqa: F401 - the fixture
 

@@ -25,12 +25,7 @@ from integrations.sandbox.microsoft import MicrosoftEmulator
 from tests.integrations.microsoft.trust import _trust_only_given_ca  # noqa: F401 - autouse
 from tests.worker.conftest import worker_env
 from tests.worker.test_cli import OUTREACH
-from worker.app import App
-from worker.cli import _register
-from worker.cli import app as cli_app
-from worker.connect_microsoft import ConnectError, connect, sign_in
-from worker.messages import Renderer
-from worker.microsoft_accounts import (
+from worker.accounts.microsoft import (
     CA_BUNDLE_ENV,
     CLIENT_ID_ENV,
     GRAPH_URL_ENV,
@@ -39,11 +34,16 @@ from worker.microsoft_accounts import (
     MicrosoftGrant,
     microsoft_account_id,
 )
-from worker.providers import opened_provider
-from worker.run_providers import ProviderFactory
-from worker.runtime import Runtime
-from worker.status import status
-from worker.token_store import TokenStore
+from worker.accounts.microsoft_connect import ConnectError, connect, sign_in
+from worker.accounts.providers import opened_provider
+from worker.accounts.run_providers import ProviderFactory
+from worker.accounts.token_store import TokenStore
+from worker.cli import _register
+from worker.cli import app as cli_app
+from worker.runner.runtime import Runtime
+from worker.services.app import App
+from worker.services.rendering import Renderer
+from worker.services.status import status
 
 EMAIL = "alex@contoso.example"
 

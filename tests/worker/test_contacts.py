@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from worker.addresses import InvalidInput
-from worker.app import App
-from worker.contacts import ContactBook, DuplicateContact, NewContact, UnknownContact
+from worker.domain.addresses import InvalidInput
+from worker.services.app import App
+from worker.services.contacts import ContactBook, DuplicateContact, NewContact, UnknownContact
 
 
 def test_add_referral_and_reach_out(book: ContactBook) -> None:

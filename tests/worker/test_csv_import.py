@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from worker.addresses import InvalidInput
-from worker.app import App
-from worker.contacts import ContactBook, DuplicateContact, NewContact
-from worker.csv_import import read_contacts_csv
+from worker.domain.addresses import InvalidInput
+from worker.services.app import App
+from worker.services.contacts import ContactBook, DuplicateContact, NewContact
+from worker.services.csv_import import read_contacts_csv
 
 LINKEDIN_NOTES = (
     "Notes:\n"

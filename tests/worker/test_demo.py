@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from worker.demo import run_demo
+from worker.runner.demo import run_demo
 
 
 def test_demo_story_ends_with_the_right_mailbox(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from events.ids import derive_id
 from events.projections.accounts import AccountRow
 from events.types import AccountConnected, OutreachSent
 from tests.worker.world import ACCOUNT, ZONE, World
-from worker.contacts import NewContact
+from worker.services.contacts import NewContact
 
 OTHER = "sandbox-second"
 

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 
 from integrations.sandbox import Sandbox
-from worker import heartbeat
-from worker.demo import play, run_demo, summary
-from worker.lockstep import LockstepDriver, redis_database
+from tests.harness.lockstep import LockstepDriver, redis_database
+from worker.runner.demo import play, run_demo, summary
+from worker.services import heartbeat
 
 DAYS = 10
 

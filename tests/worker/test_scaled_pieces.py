@@ -12,10 +12,8 @@ from events.clock import ManualClock
 from events.ids import derive_id
 from events.types import AccountConnected
 from tests.worker.conftest import open_test_app
-from worker.app import App
-from worker.contacts import ContactBook, NewContact
-from worker.runtime import Actors, Runtime, run_tick
-from worker.scaled import (
+from worker.runner.runtime import Actors, Runtime, run_tick
+from worker.runner.scaled import (
     LeaderLock,
     RedisInFlight,
     account_locks,
@@ -23,6 +21,8 @@ from worker.scaled import (
     redis_broker,
     redis_client,
 )
+from worker.services.app import App
+from worker.services.contacts import ContactBook, NewContact
 
 
 @pytest.fixture

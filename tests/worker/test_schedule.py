@@ -15,15 +15,15 @@ from events.clock import ManualClock
 from events.projections.accounts import AccountRow
 from events.projections.meetings import MeetingRow
 from integrations.google import GmailProvider
-from worker.app import App
+from worker.accounts.google import google_provider
+from worker.accounts.google_connect import connect, read_client_secrets, sign_in
 from worker.cli import accounts as _accounts  # noqa: F401 - a group, so commands are named
 from worker.cli import app as cli
 from worker.cli import schedule as _schedule  # noqa: F401 - registers the command
-from worker.connect_google import connect, read_client_secrets, sign_in
-from worker.contacts import ContactBook, NewContact
-from worker.google_accounts import google_provider
-from worker.runtime import Runtime
-from worker.scheduling import parse_when
+from worker.runner.runtime import Runtime
+from worker.services.app import App
+from worker.services.contacts import ContactBook, NewContact
+from worker.services.invitations import parse_when
 
 from .conftest import worker_env
 from .google_consent import Consent, consent  # noqa: F401 - the fixture

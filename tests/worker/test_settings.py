@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from worker.settings import KEY_FILE, SettingsError, load_settings, write_private_file
+from worker.services.settings import KEY_FILE, SettingsError, load_settings, write_private_file
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import sys
 # at moments inside `stop.wait(...)`: deliver the signal inside `with stop._cond`.
 SCRIPT = """
 import os, signal, threading
-from worker.signals import stop_on_signals
+from worker.runner.signals import stop_on_signals
 
 stop = threading.Event()
 stop_on_signals(stop.set)

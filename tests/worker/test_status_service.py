@@ -13,9 +13,9 @@ from events.clock import ManualClock
 from events.ids import derive_id
 from events.types import AccountConnected, AccountNeedsReconnect
 from tests.worker.conftest import open_test_app, worker_env
-from worker import heartbeat
-from worker.contacts import ContactBook, NewContact
-from worker.status import status
+from worker.services import heartbeat
+from worker.services.contacts import ContactBook, NewContact
+from worker.services.status import status
 
 CLI = [sys.executable, "-c", "from worker.cli import main; main()"]
 

@@ -12,9 +12,9 @@ from integrations.google.provider import GmailProvider
 from integrations.protocol import Provider
 from tests.worker.world import ACCOUNT, World
 from worker.cli.sync import sync_account
-from worker.contacts import NewContact
-from worker.messages import Renderer
-from worker.runtime import Runtime, SyncProgress
+from worker.runner.runtime import Runtime, SyncProgress
+from worker.services.contacts import NewContact
+from worker.services.rendering import Renderer
 
 
 @pytest.fixture

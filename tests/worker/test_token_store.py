@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from worker.settings import Settings, SettingsError, load_settings
-from worker.token_store import TokenMissing, TokenStore, TokenUnreadable
+from worker.accounts.token_store import TokenMissing, TokenStore, TokenUnreadable
+from worker.services.settings import Settings, SettingsError, load_settings
 
 from .conftest import worker_env
 

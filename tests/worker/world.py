@@ -19,13 +19,13 @@ from integrations.google.provider import GmailProvider
 from integrations.protocol import Provider
 from integrations.sandbox import Sandbox
 from tests.worker.conftest import worker_env
-from worker.app import App, open_app
-from worker.contacts import ContactBook, NewContact
-from worker.messages import Renderer
-from worker.policies.actions import Action
-from worker.runtime import Runtime
-from worker.settings import load_settings
-from worker.tick import tick
+from worker.domain.policies.actions import Action
+from worker.runner.runtime import Runtime
+from worker.services.app import App, open_app
+from worker.services.contacts import ContactBook, NewContact
+from worker.services.rendering import Renderer
+from worker.services.settings import load_settings
+from worker.services.tick import tick
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday, 09:00 in London
 ZONE = "Europe/London"

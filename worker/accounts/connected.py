@@ -1,43 +1,13 @@
-"""Connected accounts as the user sees them: listing, finding by address or id, removing."""
+"""Removing a connected account: the event in the log and its stored token destroyed."""
 
 from __future__ import annotations
 
 from events.ids import derive_id
 from events.projections.accounts import AccountRow
 from events.types import AccountRemoved
-from worker.app import App
-from worker.token_store import TokenStore
-
-
-class UnknownAccount(LookupError):
-    pass
-
-
-def accounts(app: App, *, include_removed: bool = True) -> list[AccountRow]:
-    app.projector.catch_up()
-    rows = app.projector.rows(AccountRow)
-    rows = [r for r in rows if include_removed or r.status != "removed"]
-    return sorted(rows, key=lambda r: (r.status == "removed", r.connected_at, r.email))
-
-
-def resolve_account(app: App, ref: str) -> AccountRow:
-    """One account by id, unique id prefix (4+ characters) or address."""
-    ref = ref.strip()
-    rows = accounts(app)
-    low = ref.lower()
-    for matcher in (
-        lambda r: r.account_id == ref,
-        lambda r: r.email.lower() == low,
-        lambda r: len(ref) >= 4 and r.account_id.startswith(ref),
-    ):
-        found = [r for r in rows if matcher(r)]
-        if len(found) == 1:
-            return found[0]
-        if len(found) > 1:
-            # The same address on two providers: the id tells them apart.
-            ids = ", ".join(f"{r.provider} {r.account_id[:8]}" for r in found)
-            raise UnknownAccount(f"account {ref!r} is ambiguous: {ids}")
-    raise UnknownAccount(f"no account matches {ref!r} (try `outreach accounts list`)")
+from worker.accounts.token_store import TokenStore
+from worker.services.app import App
+from worker.services.connected_accounts import resolve_account
 
 
 def remove_account(app: App, ref: str) -> tuple[AccountRow, bool]:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from events.ids import derive_id
 from events.projections.accounts import AccountRow
 from events.types import AccountConnected, Provider
-from worker.app import App
-from worker.token_store import TokenStore
+from worker.accounts.token_store import TokenStore
+from worker.services.app import App
 
 log = logging.getLogger(__name__)
 

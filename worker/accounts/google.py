@@ -14,8 +14,8 @@ from events.projections.accounts import AccountRow
 from integrations.google import GmailProvider, GoogleEndpoints
 from integrations.google.errors import reconnect_command
 from integrations.protocol import NeedsReconnect
-from worker.settings import Settings
-from worker.token_store import load_secret
+from worker.accounts.token_store import load_secret
+from worker.services.settings import Settings
 
 SCOPES = (
     "https://www.googleapis.com/auth/gmail.readonly",

@@ -13,9 +13,16 @@ from google_auth_oauthlib.flow import InstalledAppFlow
 
 from integrations.google import GmailProvider, GoogleEndpoints
 from integrations.protocol import ProviderError
-from worker.app import App
-from worker.connecting import Connected, ConnectError, Say, check_expected, quiet, record_connection
-from worker.google_accounts import SCOPES, GoogleGrant, google_account_id
+from worker.accounts.connecting import (
+    Connected,
+    ConnectError,
+    Say,
+    check_expected,
+    quiet,
+    record_connection,
+)
+from worker.accounts.google import SCOPES, GoogleGrant, google_account_id
+from worker.services.app import App
 
 __all__ = ["ConnectError", "Connected", "connect", "read_client_secrets", "sign_in"]
 

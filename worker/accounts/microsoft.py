@@ -35,8 +35,8 @@ from integrations.microsoft.auth import SCOPES as GRAPH_SCOPES
 from integrations.microsoft.errors import RECONNECT_COMMAND, TRANSPORT_ERRORS, from_transport
 from integrations.microsoft.graph import GRAPH_URL
 from integrations.protocol import NeedsReconnect, TransientProviderError
-from worker.settings import Settings
-from worker.token_store import TokenStore, load_secret
+from worker.accounts.token_store import TokenStore, load_secret
+from worker.services.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,15 @@ import requests
 from integrations.microsoft.auth import public_client
 from integrations.microsoft.graph import GRAPH_URL
 from integrations.protocol import ProviderError
-from worker.app import App
-from worker.connecting import Connected, ConnectError, Say, check_expected, quiet, record_connection
-from worker.microsoft_accounts import (
+from worker.accounts.connecting import (
+    Connected,
+    ConnectError,
+    Say,
+    check_expected,
+    quiet,
+    record_connection,
+)
+from worker.accounts.microsoft import (
     SCOPES,
     MicrosoftEndpoints,
     MicrosoftGrant,
@@ -31,6 +37,7 @@ from worker.microsoft_accounts import (
     microsoft_account_id,
     token_source,
 )
+from worker.services.app import App
 
 __all__ = ["ConnectError", "Connected", "connect", "sign_in"]
 

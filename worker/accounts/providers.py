@@ -7,43 +7,16 @@ then only the sandbox account can be reached, through the endpoints that
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from events.projections.accounts import AccountRow
 from integrations.protocol import Provider
-from worker.app import App
-
-SANDBOX_ENDPOINTS = "OUTREACH_SANDBOX_ENDPOINTS"
-
-
-class ProviderUnavailable(LookupError):
-    """The account's mailbox cannot be reached from here; the message says what to do."""
-
-
-def sandbox_endpoints(env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The endpoints a running `outreach sandbox` printed, read from the configured file."""
-    env = os.environ if env is None else env
-    where = env.get(SANDBOX_ENDPOINTS, "").strip()
-    if not where:
-        raise ProviderUnavailable(
-            f"the sandbox account needs a running sandbox: start `outreach sandbox`, save its "
-            f"first line to a file and set {SANDBOX_ENDPOINTS} to that file"
-        )
-    path = Path(where)
-    try:
-        line = path.read_text(encoding="utf-8").strip().splitlines()[0]
-        found = json.loads(line)
-    except (OSError, IndexError, json.JSONDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not the JSON line it printed"
-        raise ProviderUnavailable(f"{SANDBOX_ENDPOINTS}={path}: {reason}") from None
-    if not isinstance(found, dict) or not isinstance(found.get("google"), dict):
-        raise ProviderUnavailable(f"{SANDBOX_ENDPOINTS}={path}: no Google sandbox endpoints")
-    return found
+from worker.accounts.registry import BUILDERS
+from worker.accounts.sandbox import ProviderUnavailable
+from worker.services.app import App
 
 
 def provider_for(
@@ -61,29 +34,10 @@ def provider_for(
         raise ProviderUnavailable(
             f"account {account.email} needs reconnecting: {account.command or 'reconnect it'}"
         )
-    if account.provider == "google":
-        # Imported here: the Google client libraries are slow to import.
-        from worker.google_accounts import google_provider
-
-        return google_provider(app.settings, account)
-    if account.provider == "microsoft":
-        # Imported here: msal is slow to import and most commands never reach a mailbox.
-        from worker.microsoft_accounts import microsoft_provider
-
-        return microsoft_provider(app.settings, account, **options)
-    if account.provider != "sandbox":
+    build = BUILDERS.get(account.provider)
+    if build is None:
         raise ProviderUnavailable(f"account {account.email}: unknown provider {account.provider}")
-    endpoints = sandbox_endpoints(env)
-    google = endpoints["google"]
-    if str(google.get("email", "")).lower() != account.email.lower():
-        raise ProviderUnavailable(
-            f"account {account.email} is not the running sandbox's account {google.get('email')}"
-        )
-    # Imported here: the Google client libraries are slow to import and most commands
-    # never reach a mailbox.
-    from integrations.google.provider import GmailProvider
-
-    return GmailProvider.from_sandbox(endpoints, account_id=account.account_id)
+    return build(app.settings, account, os.environ if env is None else env, options)
 
 
 @contextmanager
@@ -95,6 +49,4 @@ def opened_provider(
     try:
         yield provider
     finally:
-        close = getattr(provider, "close", None)
-        if callable(close):
-            close()
+        provider.close()

@@ -1,6 +1,6 @@
 """Providers for the long-running commands (`run`, `worker`): one per thread per account.
 
-Building one is `worker.providers.provider_for` (sandbox accounts through the file named
+Building one is `worker.accounts.providers.provider_for` (sandbox accounts through the file named
 by OUTREACH_SANDBOX_ENDPOINTS); this adds the per-thread cache actors need and turns a
 real account without a stored grant into NeedsReconnect, which `outreach status` shows
 with the command to run.
@@ -15,8 +15,8 @@ from typing import Any
 from events.projections.accounts import AccountRow
 from integrations.microsoft.graph import MAX_CONCURRENT
 from integrations.protocol import NeedsReconnect, Provider
-from worker.app import App
-from worker.providers import ProviderUnavailable, provider_for
+from worker.accounts.providers import ProviderUnavailable, provider_for
+from worker.services.app import App
 
 ProviderFor = Callable[[AccountRow], Provider]
 

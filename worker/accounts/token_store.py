@@ -17,7 +17,7 @@ from cryptography.exceptions import InvalidTag
 
 from events.keyring import seal, unseal
 from integrations.protocol import NeedsReconnect
-from worker.settings import Settings, check_private_file, write_private_file
+from worker.services.settings import Settings, check_private_file, write_private_file
 
 TOKENS_DIR = "tokens"
 SUFFIX = ".token"

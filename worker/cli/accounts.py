@@ -8,9 +8,10 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from worker.accounts import accounts, remove_account
+from worker.accounts.connected import remove_account
 from worker.cli import app
 from worker.cli.common import console, opened_app, print_json, print_table, short
+from worker.services.connected_accounts import accounts
 
 accounts_app = typer.Typer(help="List and remove connected accounts.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")

@@ -16,9 +16,9 @@ from rich.text import Text
 
 from events.clock import Clock
 from events.store import StoreError
-from worker.addresses import InvalidInput
-from worker.app import App, open_app
-from worker.settings import SettingsError, load_settings
+from worker.domain.addresses import InvalidInput
+from worker.services.app import App, open_app
+from worker.services.settings import SettingsError, load_settings
 
 console = Console()
 err_console = Console(stderr=True)

@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
+from worker.accounts.google_connect import ConnectError, connect, read_client_secrets, sign_in
 from worker.cli import app
 from worker.cli.common import console, fail, opened_app, short
-from worker.connect_google import ConnectError, connect, read_client_secrets, sign_in
-from worker.settings import SettingsError, load_settings
+from worker.services.settings import SettingsError, load_settings
 
 connect_app = typer.Typer(help="Connect a mail and calendar account.", no_args_is_help=True)
 app.add_typer(connect_app, name="connect")
@@ -82,8 +82,8 @@ def connect_microsoft(
 ) -> None:
     """Sign in to Microsoft once (device code): Outlook mail (read, drafts, send) and Calendar."""
     # Imported here: msal and requests are not needed by the other commands.
-    from worker import connect_microsoft as microsoft
-    from worker.microsoft_accounts import MicrosoftEndpoints, MicrosoftSetupError, previous_grant
+    from worker.accounts import microsoft_connect as microsoft
+    from worker.accounts.microsoft import MicrosoftEndpoints, MicrosoftSetupError, previous_grant
 
     try:
         endpoints = MicrosoftEndpoints.from_env()

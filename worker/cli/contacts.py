@@ -11,7 +11,7 @@ from rich.text import Text
 
 from worker.cli import app
 from worker.cli.common import console, opened_app, print_json, print_table, short
-from worker.contacts import ContactBook, NewContact, UnknownContact
+from worker.services.contacts import ContactBook, NewContact, UnknownContact
 
 contacts_app = typer.Typer(help="Add, import, list and forget contacts.", no_args_is_help=True)
 app.add_typer(contacts_app, name="contacts")

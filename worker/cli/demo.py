@@ -21,7 +21,7 @@ def demo(
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
     """Run three weeks of a realistic story against the local sandbox; no account needed."""
-    from worker.demo import run_demo
+    from worker.runner.demo import run_demo
 
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="outreach-demo-") as tmp:

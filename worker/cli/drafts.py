@@ -11,13 +11,13 @@ from rich.text import Text
 
 from events.projections.accounts import AccountRow
 from integrations.protocol import NeedsReconnect, Provider, ProviderError
-from worker.app import App
+from worker.accounts.providers import provider_for
 from worker.cli import app
 from worker.cli.common import console, fail, opened_app, print_json, print_table
 from worker.cli.editor import edit_text
-from worker.drafts import BODY_NOTE, DraftReview, Outcome
-from worker.messages import Renderer
-from worker.providers import provider_for
+from worker.services.app import App
+from worker.services.drafts import BODY_NOTE, DraftReview, Outcome
+from worker.services.rendering import Renderer
 
 drafts_app = typer.Typer(
     help="Review the drafts waiting in your mailbox: list, show, edit, approve, discard.",

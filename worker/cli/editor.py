@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from worker.addresses import InvalidInput
+from worker.domain.addresses import InvalidInput
 
 
 class EditorFailed(InvalidInput):

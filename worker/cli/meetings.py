@@ -10,9 +10,9 @@ from rich.text import Text
 from worker.cli import app
 from worker.cli.common import console, opened_app, print_json
 from worker.cli.editor import edit_text
-from worker.contacts import ContactBook
-from worker.meetings import briefing, record_outcome
-from worker.notes import record_notes
+from worker.services.contacts import ContactBook
+from worker.services.meetings import briefing, record_outcome
+from worker.services.notes import record_notes
 
 ContactRef = Annotated[str, typer.Argument(help="Id, e-mail or name.")]
 NOTES_TEMPLATE = (

@@ -17,15 +17,15 @@ from typing import Annotated, NoReturn
 import typer
 
 from events.projections.accounts import AccountRow
-from worker import heartbeat
-from worker.app import App, open_app
 from worker.cli import app
 from worker.cli.common import USER_ERRORS, fail
-from worker.messages import Renderer
-from worker.policies.actions import Action
-from worker.remote_clock import clock_from_env
-from worker.settings import Settings, check_private_file, load_settings
-from worker.signals import stop_on_signals
+from worker.domain.policies.actions import Action
+from worker.runner.clocks import clock_from_env
+from worker.runner.signals import stop_on_signals
+from worker.services import heartbeat
+from worker.services.app import App, open_app
+from worker.services.rendering import Renderer
+from worker.services.settings import Settings, check_private_file, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def _opened() -> Iterator[tuple[Settings, App]]:
 def _check_token_files(settings: Settings) -> None:
     """Refuse to start while a token file is readable by others: the long-running commands
     would otherwise find out only when an account first syncs, and keep running on it."""
-    from worker.token_store import SUFFIX, TOKENS_DIR
+    from worker.accounts.token_store import SUFFIX, TOKENS_DIR
 
     for path in sorted((settings.data_dir / TOKENS_DIR).glob(f"*{SUFFIX}")):
         check_private_file(path)
@@ -95,9 +95,9 @@ def run(
     lockstep: Lockstep = False,
 ) -> None:
     """Run everything in this process (the default): sync, tick, act. Stop with Ctrl-C."""
-    from worker.embedded import EmbeddedWorker
-    from worker.loop import Loop
-    from worker.run_providers import ProviderFactory
+    from worker.accounts.run_providers import ProviderFactory
+    from worker.runner.embedded import EmbeddedWorker
+    from worker.runner.loop import Loop
 
     _logging()
     with _opened() as (settings, application):
@@ -139,9 +139,9 @@ def worker(
         _supervise(processes, threads, idle_poll_ms)
     import dramatiq
 
-    from worker.run_providers import ProviderFactory
-    from worker.runtime import Actors, Runtime
-    from worker.scaled import (
+    from worker.accounts.run_providers import ProviderFactory
+    from worker.runner.runtime import Actors, Runtime
+    from worker.runner.scaled import (
         RedisInFlight,
         account_locks,
         action_locks,
@@ -214,10 +214,16 @@ def scheduler(
     """Run the one tick loop of a scaled-out setup: queue syncs and due actions.
 
     A second scheduler waits idle until the first stops (a Redis lock)."""
-    from worker.loop import Loop
-    from worker.runtime import Actors, Runtime, sync_key
-    from worker.scaled import LeaderLock, RedisInFlight, queue_depth, redis_broker, redis_client
-    from worker.tick import tick
+    from worker.runner.loop import Loop
+    from worker.runner.runtime import Actors, Runtime, sync_key
+    from worker.runner.scaled import (
+        LeaderLock,
+        RedisInFlight,
+        queue_depth,
+        redis_broker,
+        redis_client,
+    )
+    from worker.services.tick import tick
 
     _logging()
     with _opened() as (settings, application):

@@ -8,10 +8,10 @@ import typer
 from rich.text import Text
 
 from integrations.protocol import NeedsReconnect, ProviderError
+from worker.accounts.providers import ProviderUnavailable, opened_provider
 from worker.cli import app
 from worker.cli.common import console, fail, opened_app, print_json
-from worker.google_accounts import google_provider
-from worker.scheduling import invite, plan, scheduling_account
+from worker.services.invitations import invite, plan, scheduling_account
 
 
 @app.command()
@@ -31,11 +31,11 @@ def schedule(
     with opened_app() as a:
         row = scheduling_account(a, account)
         person, request = plan(a, contact, when, minutes=minutes, place=place)
-        if row.provider != "google":
-            fail(f"account {row.email}: scheduling from the command line needs a Google account")
         try:
-            with google_provider(a.settings, row) as provider:
+            with opened_provider(a, row) as provider:
                 done = invite(a, provider, row, person, request)
+        except ProviderUnavailable as exc:
+            fail(str(exc))
         except NeedsReconnect as exc:
             fail(f"{exc}; run `{exc.command}`")
         except ProviderError as exc:

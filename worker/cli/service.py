@@ -8,7 +8,7 @@ import typer
 
 from worker.cli import app
 from worker.cli.common import console
-from worker.settings import load_settings
+from worker.services.settings import load_settings
 
 service_app = typer.Typer(help="Run `outreach run` as a user service.", no_args_is_help=True)
 app.add_typer(service_app, name="service")
@@ -21,7 +21,7 @@ def install(
     ] = False,
 ) -> None:
     """Write a systemd user unit (Linux) or a launchd agent (macOS) running `outreach run`."""
-    from worker import service_unit as su
+    from worker.runner import service_unit as su
 
     env = su.environment()
     exe = su.outreach_executable()
@@ -54,7 +54,7 @@ def install(
 @service_app.command()
 def uninstall() -> None:
     """Remove the service file written by `install` (stop the service first)."""
-    from worker import service_unit as su
+    from worker.runner import service_unit as su
 
     path = su.launchd_plist_path() if su.is_macos() else su.systemd_unit_path(su.environment())
     if not path.exists():

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
-from worker.app import App, open_app
 from worker.cli import app
 from worker.cli.common import USER_ERRORS, console, fail, print_json, print_table
-from worker.remote_clock import clock_from_env
-from worker.settings import load_settings
+from worker.runner.clocks import clock_from_env
+from worker.services.app import App, open_app
+from worker.services.settings import load_settings
 
 
 def _queued(broker_url: str | None) -> int | None:
@@ -20,7 +20,7 @@ def _queued(broker_url: str | None) -> int | None:
         return None
     import redis
 
-    from worker.scaled import queue_depth, redis_client
+    from worker.runner.scaled import queue_depth, redis_client
 
     client = redis_client(broker_url)
     try:
@@ -36,7 +36,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Is it working? Accounts, the worker's heartbeat, queued and coming work, failures."""
-    from worker.status import status as gather
+    from worker.services.status import status as gather
 
     opened: App | None = None
     try:

@@ -11,13 +11,13 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from events.projections.accounts import AccountRow
-from worker.app import App
 from worker.cli import app
 from worker.cli.common import console, fail, opened_app, print_json
-from worker.effects import backing_off
-from worker.messages import Renderer
-from worker.remote_clock import clock_from_env
-from worker.runtime import Runtime, SyncProgress
+from worker.domain.backoff import backing_off
+from worker.runner.clocks import clock_from_env
+from worker.runner.runtime import Runtime, SyncProgress
+from worker.services.app import App
+from worker.services.rendering import Renderer
 
 #: `outreach sync ACCOUNT` when that account is backing off: nothing was synced, try
 #: later (sysexits' EX_TEMPFAIL). Without an account the exit code stays 0.
@@ -68,7 +68,7 @@ def sync(
 ) -> None:
     """Sync mail and calendar now. A long first sync shows its progress and, if stopped,
     resumes where it left off the next time."""
-    from worker.run_providers import ProviderFactory
+    from worker.accounts.run_providers import ProviderFactory
 
     with opened_app(clock_from_env(os.environ)) as a:
         a.projector.catch_up()

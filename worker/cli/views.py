@@ -11,7 +11,7 @@ from events.codec import Decoded
 from events.projections.pipeline import ContactRow, next_step
 from worker.cli import app
 from worker.cli.common import console, opened_app, print_json, print_table, short
-from worker.contacts import ContactBook
+from worker.services.contacts import ContactBook
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 

@@ -11,8 +11,8 @@ import dataclasses
 from datetime import datetime
 from typing import Any, TypeVar
 
+from events.entry import Entry
 from events.ids import derive_id
-from events.journal import Entry
 from events.projections.accounts import AccountRow
 from events.projections.drafts import DraftRow
 from events.types import (
@@ -27,8 +27,8 @@ from events.types import (
     SyncCursorAdvanced,
 )
 from integrations.protocol import CalendarEventSeen, MessageSeen, SyncBatch
-from worker.auto_replies import classify, return_date
-from worker.policies.snapshot import Snapshot
+from worker.domain.auto_replies import classify, return_date
+from worker.domain.policies.snapshot import Snapshot
 
 EXCERPT = 280
 _Seen = TypeVar("_Seen", MessageSeen, CalendarEventSeen)
@@ -137,7 +137,7 @@ def _sent(
         sent_drafts.add(draft.draft_id)
         if draft.status != "pending":
             return []
-        cls = SENT_FOR_KIND[draft.kind]  # type: ignore[index]
+        cls = SENT_FOR_KIND[draft.kind]
         fields: dict[str, object] = {
             "contact_id": draft.contact_id,
             "message_id": msg.message_id,

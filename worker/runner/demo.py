@@ -22,12 +22,14 @@ from events.projections.meetings import MeetingRow
 from events.types import AccountConnected
 from integrations.protocol import EventRequest, Provider
 from integrations.sandbox import Sandbox
-from worker.app import App, open_app
-from worker.contacts import ContactBook, NewContact
-from worker.embedded import EmbeddedWorker
-from worker.messages import Renderer
-from worker.notes import record_notes
-from worker.settings import Profile, Settings, load_settings, with_policy
+from worker.accounts.registry import sandbox_provider
+from worker.domain.settings import Profile
+from worker.runner.embedded import EmbeddedWorker
+from worker.services.app import App, open_app
+from worker.services.contacts import ContactBook, NewContact
+from worker.services.notes import record_notes
+from worker.services.rendering import Renderer
+from worker.services.settings import Settings, load_settings, with_policy
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday morning in London
 ZONE = "Europe/London"
@@ -253,22 +255,20 @@ def play(
 
 def run_demo(data_dir: Path, progress: Callable[[str], None], days: int = DAYS) -> dict[str, Any]:
     """Play the story; return what the mailbox and the log ended with."""
-    from integrations.google.provider import GmailProvider
-
     clock = ManualClock(START)
     app = open_app(demo_settings(data_dir), clock)
     sandbox = Sandbox(seed=7, start=START)
     sandbox.start()
     try:
         endpoints = sandbox.endpoints()
-        provider = GmailProvider.from_sandbox(endpoints, account_id="sandbox-google")
+        provider = sandbox_provider(endpoints, "sandbox-google")
         local = threading.local()
-        opened: list[GmailProvider] = [provider]
+        opened: list[Provider] = [provider]
 
         def provider_for(_account: AccountRow) -> Provider:
             # httplib2 connections are not thread-safe: one provider per actor thread.
             if not hasattr(local, "provider"):
-                local.provider = GmailProvider.from_sandbox(endpoints, account_id="sandbox-google")
+                local.provider = sandbox_provider(endpoints, "sandbox-google")
                 opened.append(local.provider)
             return local.provider
 

@@ -10,10 +10,10 @@ import dramatiq
 
 from events.projections.accounts import AccountRow
 from integrations.protocol import Provider
-from worker.app import App
-from worker.messages import Renderer
-from worker.runtime import Actors, InFlight, Runtime, run_tick, stub_broker
-from worker.signals import stop_on_signals
+from worker.runner.runtime import Actors, InFlight, Runtime, run_tick, stub_broker
+from worker.runner.signals import stop_on_signals
+from worker.services.app import App
+from worker.services.rendering import Renderer
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from worker import heartbeat
-from worker.app import App
+from worker.services import heartbeat
+from worker.services.app import App
 
 log = logging.getLogger(__name__)
 

@@ -12,14 +12,13 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
+from events.entry import Entry
 from events.ids import derive_id
-from events.journal import Entry
 from events.projections.accounts import AccountRow
 from events.types import (
     AccountNeedsReconnect,
@@ -33,20 +32,19 @@ from integrations.protocol import (
     Provider,
     TransientProviderError,
 )
-from worker.app import App
-from worker.effects import Effects, NoAccount, backing_off
-from worker.messages import Renderer, TemplateProblem
-from worker.policies.actions import Action
-from worker.sync_records import interpret
-from worker.tick import load_snapshot, tick
+from worker.domain.backoff import backing_off, pause_after
+from worker.domain.policies.actions import Action
+from worker.domain.sync_records import interpret
+from worker.services.app import App
+from worker.services.effects import Effects, NoAccount
+from worker.services.rendering import Renderer, TemplateProblem
+from worker.services.tick import load_snapshot, tick
 
 log = logging.getLogger(__name__)
 
 #: Pages a first sync fetches per run before yielding (it resumes from its cursor).
 PAGES_PER_RUN = 20
 #: The pause after a provider failure, doubling while the failures go on, up to the cap.
-FIRST_PAUSE = timedelta(minutes=1)
-MAX_PAUSE = timedelta(minutes=30)
 
 
 class Claims(Protocol):
@@ -356,26 +354,6 @@ class Actors:
     def enqueue_sync(self, account_id: str, slot: str) -> None:
         msg = self.sync_account.message(account_id)
         self.broker.enqueue(msg.copy(message_id=derive_id("sync", account_id, slot)))
-
-
-def pause_after(account: AccountRow, now: datetime, retry_after: float | None) -> timedelta:
-    """How long to leave the provider alone after a failure.
-
-    FIRST_PAUSE, doubled (up to MAX_PAUSE) when this failure follows the end of the
-    previous pause within that pause's length again: the same outage goes on. A failure
-    after a long quiet spell starts over: the account was fine in between even when no
-    cursor moved to clear the last error. Never shorter than the provider's Retry-After.
-    An outage of hours then costs a handful of passes.
-    """
-    pause = FIRST_PAUSE
-    if account.retry_at is not None and account.last_error_at is not None:
-        ended = datetime.fromisoformat(account.retry_at)
-        previous = ended - datetime.fromisoformat(account.last_error_at)
-        if now - ended <= previous:
-            pause = min(MAX_PAUSE, max(FIRST_PAUSE, 2 * previous))
-    if retry_after is not None:
-        pause = max(pause, timedelta(seconds=retry_after))
-    return pause
 
 
 def sync_key(account_id: str) -> str:

@@ -13,7 +13,7 @@ from events.journal import Journal
 from events.keyring import Keyring
 from events.projections.projector import Projector
 from events.store import EventStore
-from worker.settings import Settings
+from worker.services.settings import Settings
 
 
 @dataclass

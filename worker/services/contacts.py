@@ -9,15 +9,15 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from events.database import is_sqlite
+from events.entry import Entry
 from events.ids import random_id
-from events.journal import Entry
 from events.projections.drafts import DraftRow
 from events.projections.pipeline import ContactRow
-from events.projections.rows import table_for
+from events.projections.tables import table_for
 from events.types import ContactAdded, ContactForgotten, DraftDiscarded, ReachOutRequested
-from worker.addresses import InvalidInput, check_address, check_text
-from worker.app import App
-from worker.csv_import import read_contacts_csv
+from worker.domain.addresses import InvalidInput, check_address, check_text
+from worker.services.app import App
+from worker.services.csv_import import read_contacts_csv
 
 
 class UnknownContact(LookupError):

@@ -7,7 +7,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from worker.addresses import InvalidInput, check_address, check_text
+from worker.domain.addresses import InvalidInput, check_address, check_text
 
 # Header names we understand (lower-cased), mapped to our fields.
 _COLUMNS = {

@@ -19,10 +19,10 @@ from events.projections.drafts import DraftRow
 from events.projections.pipeline import ContactRow
 from events.types import SENT_FOR_KIND, DraftDiscarded, DraftKind, DraftUpdated
 from integrations.protocol import Provider, SentRef
-from worker.addresses import InvalidInput, check_text
-from worker.app import App
-from worker.effects import Effects
-from worker.messages import Renderer
+from worker.domain.addresses import InvalidInput, check_text
+from worker.services.app import App
+from worker.services.effects import Effects
+from worker.services.rendering import Renderer
 
 # The editor text: a Subject line, a blank line, the body (the template file format).
 _EDITED = re.compile(r"\A\s*Subject:[ \t]*(?P<subject>[^\n]*)\n[ \t]*\n(?P<body>.*)\Z", re.S | re.I)
@@ -74,7 +74,7 @@ class DraftReview:
 
     Parameters:
       app: the opened application.
-      provider_for: gives the provider of an account (see worker.providers).
+      provider_for: gives the provider of an account (see worker.accounts.providers).
       renderer: message templates, to show the text a draft was prepared with.
     """
 
@@ -216,7 +216,7 @@ class DraftReview:
         return Outcome(self.resolve(draft.draft_id), "discarded")
 
     def _record_sent(self, draft: DraftRow, sent: SentRef) -> None:
-        kind: DraftKind = draft.kind  # type: ignore[assignment]
+        kind: DraftKind = draft.kind
         fields: dict[str, Any] = {
             "contact_id": draft.contact_id,
             "message_id": sent.message_id or draft.message_id,

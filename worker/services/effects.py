@@ -34,9 +34,10 @@ from events.types import (
     ThankYouDrafted,
 )
 from integrations.protocol import OutgoingMessage, Provider
-from worker.app import App
-from worker.messages import Rendered, Renderer
-from worker.policies.actions import Action, ActionKind
+from worker.domain.backoff import backing_off
+from worker.domain.policies.actions import Action, ActionKind
+from worker.services.app import App
+from worker.services.rendering import Rendered, Renderer
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +56,6 @@ _DRAFT_EVENTS: dict[ActionKind, tuple[str, type[Event]]] = {
 
 class NoAccount(LookupError):
     """No connected account can act for this contact (none connected, or it needs reconnecting)."""
-
-
-def backing_off(account: AccountRow, now: datetime) -> bool:
-    """Whether a recorded provider failure still tells the worker to leave `account` alone."""
-    return account.retry_at is not None and datetime.fromisoformat(account.retry_at) > now
 
 
 def event_id_for(action: Action) -> str:

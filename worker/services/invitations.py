@@ -12,10 +12,11 @@ from events.projections.accounts import AccountRow
 from events.projections.pipeline import ContactRow
 from events.types import MeetingScheduled
 from integrations.protocol import EventRequest, Provider
-from worker.addresses import InvalidInput, check_text
-from worker.app import App
-from worker.contacts import ContactBook
-from worker.sync_records import meeting_id_for
+from worker.domain.addresses import InvalidInput, check_text
+from worker.domain.sync_records import meeting_id_for
+from worker.services.app import App
+from worker.services.connected_accounts import resolve_account
+from worker.services.contacts import ContactBook
 
 _FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M")
 
@@ -123,8 +124,6 @@ def invite(
 
 def scheduling_account(app: App, ref: str | None = None) -> AccountRow:
     """The connected account to invite from: the one named, or the only one."""
-    from worker.accounts import resolve_account
-
     if ref:
         row = resolve_account(app, ref)
         if row.status != "connected":

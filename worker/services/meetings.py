@@ -12,8 +12,8 @@ from events.projections.drafts import DraftRow
 from events.projections.meetings import MeetingRow
 from events.projections.pipeline import ContactRow
 from events.types import MeetingMet, MeetingNoShow
-from worker.addresses import InvalidInput
-from worker.contacts import ContactBook
+from worker.domain.addresses import InvalidInput
+from worker.services.contacts import ContactBook
 
 #: From the guides (docs on informational interviews): what is not found online. Never
 #: a question about openings: asking for a job turns a would-be ally into an assessor.

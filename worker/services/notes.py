@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
+from events.entry import Entry
 from events.ids import random_id
-from events.journal import Entry
 from events.projections.meetings import MeetingRow
 from events.types import ContactAdded, NotesRecorded
-from worker.addresses import check_address, check_text
-from worker.contacts import ContactBook
+from worker.domain.addresses import check_address, check_text
+from worker.services.contacts import ContactBook
 
 # A name is the last few words before "<address>", after any sentence punctuation:
 # "Loved it. Talk to Alan Turing <alan@x.org>" names Alan Turing, not the sentence.

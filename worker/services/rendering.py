@@ -19,10 +19,12 @@ from typing import Any, NoReturn
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from worker.addresses import InvalidInput, check_text
+import templates
+from worker.domain.addresses import InvalidInput, check_text
 
 KINDS = ("outreach", "nudge", "confirmation", "thank_you", "referrer_thanks", "keep_in_touch")
-_PACKAGED = Path(__file__).resolve().parent.parent / "templates"
+# The templates package ships beside ours; found by import, wherever it is installed.
+_PACKAGED = Path(templates.__file__).resolve().parent
 _SUBJECT = re.compile(r"\ASubject:[ \t]*(?P<subject>[^\r\n]*)\r?\n\r?\n", re.IGNORECASE)
 MAX_OUTPUT = 100_000
 

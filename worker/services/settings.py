@@ -15,6 +15,7 @@ from typing import Any
 import platformdirs
 
 from events.keyring import master_key_from_secret
+from worker.domain.settings import Policy, Profile
 
 APP = "outreach"
 CONFIG_FILE = "config.toml"
@@ -23,33 +24,6 @@ KEY_FILE = "secret.key"
 
 class SettingsError(ValueError):
     """A setting is missing or wrong; the message names which and where."""
-
-
-@dataclass(frozen=True)
-class Profile:
-    """Who the user is, as the drafts introduce them."""
-
-    name: str = "Your Name"
-    headline: str = "I am exploring my next role"
-    signature: str = ""
-
-
-@dataclass(frozen=True)
-class Policy:
-    """The automation's timing rules (all overridable under [policy] in config.toml)."""
-
-    time_zone: str = "UTC"  # the user's zone: send windows are read in it
-    daily_outreach_cap: int = 5
-    first_nudge_days: int = 7
-    second_nudge_days: int = 14
-    confirm_hours_before: int = 24
-    confirm_not_within_hours: int = 2
-    send_window_start: int = 8  # hour of day, user's zone
-    send_window_end: int = 20
-    met_grace_minutes: int = 15
-    thank_you_within_minutes: int = 60
-    keep_in_touch_days: int = 42
-    meeting_minutes: int = 30
 
 
 @dataclass(frozen=True)

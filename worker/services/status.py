@@ -12,11 +12,11 @@ from typing import Any
 
 from events.projections.accounts import AccountRow
 from events.projections.drafts import DraftRow
-from worker import heartbeat
-from worker.app import App
-from worker.effects import backing_off
-from worker.policies.due import due_actions
-from worker.tick import load_snapshot
+from worker.domain.backoff import backing_off
+from worker.domain.policies.due import due_actions
+from worker.services import heartbeat
+from worker.services.app import App
+from worker.services.tick import load_snapshot
 
 #: How far ahead "coming up" looks, and how far back "recent failures" looks.
 AHEAD = timedelta(hours=48)

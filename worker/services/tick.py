@@ -12,10 +12,10 @@ from events.projections.drafts import DraftRow
 from events.projections.meetings import MeetingRow
 from events.projections.pipeline import ContactRow
 from events.projections.referrals import ReferralRow
-from worker.app import App
-from worker.policies.actions import Action
-from worker.policies.due import due_actions
-from worker.policies.snapshot import Snapshot
+from worker.domain.policies.actions import Action
+from worker.domain.policies.due import due_actions
+from worker.domain.policies.snapshot import Snapshot
+from worker.services.app import App
 
 
 def load_snapshot(app: App) -> Snapshot:

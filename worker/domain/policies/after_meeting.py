@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from worker.policies.actions import Action
-from worker.policies.snapshot import Snapshot
-from worker.settings import Policy
+from worker.domain.policies.actions import Action
+from worker.domain.policies.snapshot import Snapshot
+from worker.domain.settings import Policy
 
 
 def due_met(snapshot: Snapshot, now: datetime, policy: Policy) -> list[Action]:

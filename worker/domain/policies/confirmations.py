@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from events.projections.meetings import MeetingRow
-from worker.policies.actions import Action
-from worker.policies.snapshot import Snapshot
-from worker.policies.windows import earliest_in_window_after, latest_in_window_before
-from worker.settings import Policy
+from worker.domain.policies.actions import Action
+from worker.domain.policies.snapshot import Snapshot
+from worker.domain.policies.windows import earliest_in_window_after, latest_in_window_before
+from worker.domain.settings import Policy
 
 
 def confirmation_key(meeting_id: str, start: datetime) -> str:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from worker.policies.actions import Action
-from worker.policies.after_meeting import due_keep_in_touch, due_met, due_thanks
-from worker.policies.confirmations import due_confirmations
-from worker.policies.outreach import due_nudges, due_outreach, stale_nudge_drafts
-from worker.policies.snapshot import Snapshot
-from worker.settings import Policy
+from worker.domain.policies.actions import Action
+from worker.domain.policies.after_meeting import due_keep_in_touch, due_met, due_thanks
+from worker.domain.policies.confirmations import due_confirmations
+from worker.domain.policies.outreach import due_nudges, due_outreach, stale_nudge_drafts
+from worker.domain.policies.snapshot import Snapshot
+from worker.domain.settings import Policy
 
 
 def due_actions(snapshot: Snapshot, now: datetime, policy: Policy) -> list[Action]:

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from events.projections.pipeline import ContactRow
-from worker.policies.actions import Action
-from worker.policies.snapshot import Snapshot
-from worker.settings import Policy
+from worker.domain.policies.actions import Action
+from worker.domain.policies.snapshot import Snapshot
+from worker.domain.settings import Policy
 
 MAX_NUDGES = 2
 

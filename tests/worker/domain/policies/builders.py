@@ -8,7 +8,7 @@ from typing import Any
 from events.projections.drafts import DraftRow
 from events.projections.meetings import MeetingRow
 from events.projections.pipeline import ContactRow
-from worker.policies.snapshot import Snapshot
+from worker.domain.policies.snapshot import Snapshot
 
 
 def iso(moment: datetime) -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from tests.worker.policies.builders import contact, draft, iso, meeting, snapshot
-from worker.policies.after_meeting import due_keep_in_touch, due_met, due_thanks
-from worker.policies.due import due_actions
-from worker.settings import Policy
+from tests.worker.domain.policies.builders import contact, draft, iso, meeting, snapshot
+from worker.domain.policies.after_meeting import due_keep_in_touch, due_met, due_thanks
+from worker.domain.policies.due import due_actions
+from worker.domain.settings import Policy
 
 POLICY = Policy(time_zone="UTC")
 START = datetime(2026, 3, 10, 15, tzinfo=UTC)

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.worker.policies.builders import iso, meeting, snapshot
-from worker.policies.confirmations import confirmation_time, due_confirmations
-from worker.settings import Policy
+from tests.worker.domain.policies.builders import iso, meeting, snapshot
+from worker.domain.policies.confirmations import confirmation_time, due_confirmations
+from worker.domain.settings import Policy
 
 BERLIN = ZoneInfo("Europe/Berlin")
 POLICY = Policy(time_zone="Europe/Berlin")

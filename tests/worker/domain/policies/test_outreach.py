@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.worker.policies.builders import contact, draft, iso, snapshot
-from worker.policies.outreach import due_nudges, due_outreach, stale_nudge_drafts
-from worker.settings import Policy
+from tests.worker.domain.policies.builders import contact, draft, iso, snapshot
+from worker.domain.policies.outreach import due_nudges, due_outreach, stale_nudge_drafts
+from worker.domain.settings import Policy
 
 POLICY = Policy(time_zone="UTC")
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
