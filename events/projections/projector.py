@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from events.codec import Codec
+from events.errors import UserError
 from events.projections.accounts import Accounts
 from events.projections.base import Fact, Projection, Rows
 from events.projections.drafts import Drafts
@@ -26,6 +27,10 @@ from events.projections.tables import checkpoints, insert_rows, metadata, table_
 from events.store import EventStore, loads_payload
 
 log = logging.getLogger(__name__)
+
+
+class UnknownProjection(UserError, KeyError):
+    """A view named on the command line that does not exist."""
 
 
 class CheckpointMoved(RuntimeError):
@@ -94,7 +99,7 @@ class Projector:
             return self._by_name[name]
         except KeyError:
             known = ", ".join(self._by_name)
-            raise KeyError(f"unknown projection {name!r} (known: {known})") from None
+            raise UnknownProjection(f"unknown projection {name!r} (known: {known})") from None
 
     # --- reading --------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from events.errors import UserError
 from events.ids import derive_id
 from events.projections.accounts import AccountRow
 from events.types import AccountConnected, Provider
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 Say = Callable[[str], None]
 
 
-class ConnectError(ValueError):
+class ConnectError(UserError, ValueError):
     """Connecting failed for a reason the user can fix; the message says which."""
 
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import requests
 
+from events.errors import UserError
 from events.ids import derive_id
 from events.projections.accounts import AccountRow
 from integrations.microsoft import OutlookProvider, TokenSource
@@ -58,7 +59,7 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _DOMAIN = re.compile(rf"^(?=.{{4,253}}$)(?:{_LABEL}\.)+[A-Za-z]{{2,63}}$")
 
 
-class MicrosoftSetupError(ValueError):
+class MicrosoftSetupError(UserError, ValueError):
     """A Microsoft setting or option is wrong; the one-line message names which."""
 
 

@@ -12,8 +12,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from events.errors import UserError
 
-class ProviderUnavailable(LookupError):
+
+class ProviderUnavailable(UserError, LookupError):
     """The account's mailbox cannot be reached from here; the message says what to do."""
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 
+from events.errors import UserError
 from events.keyring import seal, unseal
 from integrations.protocol import NeedsReconnect
 from worker.services.settings import Settings, check_private_file, write_private_file
@@ -25,11 +26,11 @@ SUFFIX = ".token"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
-class TokenMissing(LookupError):
+class TokenMissing(UserError, LookupError):
     """No token is stored for the account (never connected here, or removed)."""
 
 
-class TokenUnreadable(ValueError):
+class TokenUnreadable(UserError, ValueError):
     """The token file exists but cannot be opened (another secret key, or damaged)."""
 
 
@@ -54,7 +55,7 @@ class TokenStore:
 
     def path(self, account_id: str) -> Path:
         if not _SAFE_ID.fullmatch(account_id):
-            raise ValueError(f"not a valid account id: {account_id!r}")
+            raise UserError(f"not a valid account id: {account_id!r}")
         return self.directory / f"{account_id}{SUFFIX}"
 
     def save(self, account_id: str, secret: str) -> Path:

@@ -62,6 +62,19 @@ def _register(argv: list[str] | None = None) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: a user's mistake is one line and exit 2; a bug is one
+    line, exit 1, and its traceback in the log file the line names."""
     _register()
-    app()
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    except Exception as exc:
+        from events.errors import UserError
+        from worker.cli.common import fail, report_bug
+
+        if isinstance(exc, UserError):
+            fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        report_bug(exc)

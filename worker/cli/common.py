@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -15,28 +16,44 @@ from rich.table import Table
 from rich.text import Text
 
 from events.clock import Clock
-from events.store import StoreError
-from worker.domain.addresses import InvalidInput
+from events.errors import UserError
 from worker.services.app import App, open_app
-from worker.services.settings import SettingsError, load_settings
+from worker.services.settings import load_settings
 
 console = Console()
 err_console = Console(stderr=True)
 
-#: Exceptions that are the user's to fix: shown as one line, exit code 2.
-USER_ERRORS: tuple[type[BaseException], ...] = (
-    InvalidInput,
-    SettingsError,
-    LookupError,
-    ValueError,
-    StoreError,
-)
+#: Exceptions that are the user's to fix: shown as one line, exit code 2. Anything else
+#: is a bug (see `main`): a LookupError from deep inside is not the user's fault.
+USER_ERRORS: tuple[type[BaseException], ...] = (UserError,)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
     # Escaped: a message quoting "[policy]" or a name like "[bold]" is text, not markup.
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise SystemExit(code)
+
+
+def report_bug(exc: BaseException) -> NoReturn:
+    """A bug, not the user's input: the traceback goes to the log file, one line to stderr,
+    exit 1. The traceback holds code and messages, never local values, so no secret."""
+    from worker.services.settings import log_file
+
+    where = log_file()
+    try:
+        where.parent.mkdir(parents=True, exist_ok=True)
+        with where.open("a", encoding="utf-8") as log:
+            log.write("".join(traceback.format_exception(exc)))
+        detail = f"the details are in {where}"
+    except OSError:
+        detail = "the details could not be written to a log file"
+    err_console.print(
+        f"[bold red]error:[/] {escape(type(exc).__name__)}: something went wrong inside "
+        f"outreach (a bug, not your input); {escape(detail)}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    raise SystemExit(1)
 
 
 @contextmanager

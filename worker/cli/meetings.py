@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
+from events.errors import UserError
 from worker.cli import app
 from worker.cli.common import console, opened_app, print_json
 from worker.cli.editor import edit_text
@@ -61,7 +62,7 @@ def notes(
         if text is None:
             text = _strip_comments(edit_text(NOTES_TEMPLATE.format(name=row.name), suffix=".md"))
         if not text.strip():
-            raise ValueError("notes: empty; nothing recorded")
+            raise UserError("notes: empty; nothing recorded")
         added = record_notes(book, row.contact_id, text.strip())
     console.print(Text(f"notes on {row.name} recorded"))
     for name in added:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import re
 
+from events.errors import UserError
+
 # Deliberately strict: an address we accept must survive a round trip through a mail
-# header unchanged. Local part per RFC 5322 dot-atom; domain with at least one dot.
+# header unchanged. Local part per RFC 5322 dot-atom; domain with at least one dot, its last
+# label letters only, one of them enough (a@b.c is a valid address).
 _ADDRESS = re.compile(
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{1,63}$"
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
 
 
-class InvalidInput(ValueError):
+class InvalidInput(UserError, ValueError):
     """Input refused; the message names the field and what is wrong with it."""
 
 

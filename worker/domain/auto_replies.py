@@ -1,59 +1,59 @@
-"""Telling automatic mail apart: out-of-office notes, other auto-replies and bounces.
+"""Telling automatic mail apart: out-of-office notes, other auto-replies, and the reports of
+mail servers (bounces, delay and success notices, spam complaints).
 
-None of them is a reply (users' complaint #8); an out-of-office's return date is
-kept because just after it is the right time for a nudge.
+None of them is a reply (users' complaint #8); a bounce marks the address dead, the other
+reports mean nothing for the conversation; an out-of-office's return date is kept because
+just after it is the right time for a nudge.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+from dateparser.search import search_dates
 
 from integrations.protocol import MessageSeen
+from integrations.reports import from_mail_system
+from worker.domain.bounces import Report
+
+#: What a received message is. "notice": a delay or success notice or a spam complaint,
+#: which is neither a reply nor a bounce and is recorded as nothing.
+Reading = Literal["reply", "out_of_office", "auto_reply", "bounce", "notice"]
 
 _OOO_SUBJECT = re.compile(
     r"out of (the )?office|automatic reply|auto(matic)?[- ]?reply|away from|on vacation|"
     r"abwesenheit|réponse automatique|respuesta automática|autosvar|afwezig",
     re.IGNORECASE,
 )
-_BOUNCE_SUBJECT = re.compile(
-    r"undeliver|delivery status notification|mail delivery (failed|subsystem)|"
-    r"returned mail|delivery failure|failure notice",
-    re.IGNORECASE,
-)
-_BOUNCE_SENDER = re.compile(r"^(mailer-daemon|postmaster)@", re.IGNORECASE)
-_MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-    )
-}
-_RETURN = re.compile(
-    r"(?:until|back (?:on|in the office on)|return(?:ing)?(?:\s+on)?|from)\s+"
-    r"(?:\w+day,?\s+)?(?P<when>[^.\n;]{4,30})",
-    re.IGNORECASE,
-)
+# The languages return dates are looked for in: a short list keeps dateparser from
+# reading a two-letter word of some other language as a date ("Je" as Thursday).
+RETURN_LANGUAGES = ["en", "fr", "de", "es", "it", "nl", "pt", "sv", "da", "nb", "pl"]
+#: A "return date" further ahead than this is some other date (a quoted one, a year off).
+RETURN_HORIZON = timedelta(days=180)
+_TEXT_CHARS = 2000  # the note is at the top; quoted mail below it has dates of its own
 
 
-_DAY_MONTH = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]{3})[a-z]*\.?(?:\s+(\d{4}))?")
-_MONTH_DAY = re.compile(r"([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?(?:\s+(\d{4}))?")
-
-
-def classify(msg: MessageSeen) -> str:
-    """Return "reply", "out_of_office", "auto_reply" or "bounce"."""
+def classify(msg: MessageSeen, report: Report | None = None) -> Reading:
+    """What `msg` is; `report` is what bounces.read found in it when it was read whole."""
+    if report is not None:
+        match report.kind:
+            case "bounce":
+                return "bounce"
+            case "delay" | "success" | "complaint":
+                return "notice"
+            case "none":
+                pass
     headers = msg.headers
-    content_type = headers.get("content-type", "").lower()
-    if (
-        _BOUNCE_SENDER.match(msg.from_address)
-        or "report-type=delivery-status" in content_type
-        or (_BOUNCE_SUBJECT.search(msg.subject) and "multipart/report" in content_type)
-    ):
-        return "bounce"
     auto = (
         headers.get("auto-submitted", "no").strip().lower() not in ("", "no")
         or "x-autoreply" in headers
         or "x-autorespond" in headers
         or headers.get("precedence", "").strip().lower() in ("auto_reply", "bulk", "junk")
+        # A mail server's own message (MAILER-DAEMON <>, a null return path, a report)
+        # that no report reader understood: still never a person's answer.
+        or from_mail_system(msg.from_address, headers)
     )
     if _OOO_SUBJECT.search(msg.subject):
         return "out_of_office"
@@ -61,42 +61,26 @@ def classify(msg: MessageSeen) -> str:
 
 
 def return_date(text: str, received: datetime) -> date | None:
-    """The first plausible future date after "until"/"back on"/"returning" in `text`."""
-    for match in _RETURN.finditer(text):
-        found = _parse_date(match["when"], received)
-        if found is not None and found >= received.date():
-            return found
-    return None
-
-
-def _parse_date(text: str, received: datetime) -> date | None:
-    text = text.strip()
-    iso = re.match(r"(\d{4})-(\d{2})-(\d{2})", text)
-    if iso:
-        return _safe(int(iso[1]), int(iso[2]), int(iso[3]))
-    day_month = _DAY_MONTH.match(text)
-    if day_month:
-        return _with_year(int(day_month[1]), day_month[2], day_month[3], received)
-    month_day = re.match(
-        r"([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?(?:\s+(\d{4}))?", text
+    """The date an out-of-office note says its writer is back ("Away until May 5", "de
+    retour le 12 mars", "bin ab dem 3. Juni wieder im Büro"), read by dateparser relative
+    to when the note was written: the latest date it names after that day and within
+    RETURN_HORIZON ("out from May 1 to May 5" means back after the 5th), or None."""
+    base = received.replace(tzinfo=None)  # the writer's own calendar day
+    found = search_dates(
+        text[:_TEXT_CHARS],
+        languages=RETURN_LANGUAGES,
+        settings={
+            "RELATIVE_BASE": base,
+            "PREFER_DATES_FROM": "future",
+            "RETURN_AS_TIMEZONE_AWARE": False,
+        },
     )
-    if month_day:
-        return _with_year(int(month_day[2]), month_day[1], month_day[3], received)
-    return None
-
-
-def _with_year(day: int, month_name: str, year: str | None, received: datetime) -> date | None:
-    month = _MONTHS.get(month_name[:3].lower())
-    if month is None:
-        return None
-    found = _safe(int(year) if year else received.year, month, day)
-    if found is not None and year is None and found < received.date():
-        found = _safe(received.year + 1, month, day)  # "until 3 January" written in December
-    return found
-
-
-def _safe(year: int, month: int, day: int) -> date | None:
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
+    dates = [
+        when.date()
+        for phrase, when in found or []
+        # A bare word ("Je", "mar") is too often not a date at all; a number or two words
+        # ("next Monday", "nächsten Montag") are.
+        if any(c.isdigit() for c in phrase) or len(phrase.split()) > 1
+    ]
+    plausible = [d for d in dates if base.date() < d <= (base + RETURN_HORIZON).date()]
+    return max(plausible, default=None)

@@ -59,7 +59,7 @@ def read(raw: bytes) -> Report:
         return Report("complaint", complaint, ids)
     try:
         temporary, permanent = all_failures(msg)
-    except Exception:  # noqa: BLE001
+    except Exception:
         # A detector failing on one odd message must not stop the sync of every message
         # after it (flufl.bounce re-raises what its detectors raise, after logging it).
         return NOT_A_REPORT
@@ -133,7 +133,7 @@ def _message_ids(msg: Message) -> frozenset[str]:
     found = set(_IDS.findall(f"{msg.get('in-reply-to', '')} {msg.get('references', '')}"))
     for part in msg.walk():
         kind = part.get_content_type()
-        if kind == "message/rfc822":
+        if kind in ("message/rfc822", "message/rfc822-headers"):  # the latter: non-standard
             payload = part.get_payload()
             for inner in payload if isinstance(payload, list) else []:
                 if isinstance(inner, Message):

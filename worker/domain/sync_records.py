@@ -27,6 +27,7 @@ from events.types import (
     SyncCursorAdvanced,
 )
 from integrations.protocol import CalendarEventSeen, MessageSeen, SyncBatch
+from worker.domain import bounces
 from worker.domain.auto_replies import classify, return_date
 from worker.domain.policies.snapshot import Snapshot
 
@@ -82,7 +83,7 @@ def interpret(batch: SyncBatch, snapshot: Snapshot, account: AccountRow) -> list
         if msg.sent_by_user:
             entries += _sent(msg, account, by_address, ours, snapshot, sent_drafts, threads)
         else:
-            entries += _received(msg, account, by_address, threads)
+            entries += _received(msg, account, by_address, threads, _our_ids(snapshot))
     by_provider_draft = {d.provider_draft_id: d for d in snapshot.drafts.values()}
     for gone in batch.drafts_gone:
         draft = by_provider_draft.get(gone.provider_draft_id)
@@ -178,19 +179,45 @@ def _sent(
     return entries
 
 
+def _our_ids(snapshot: Snapshot) -> dict[str, str]:
+    """Contact by the bare Message-ID of mail we wrote them (or last exchanged)."""
+    ids = {_bare(c.last_message_id): c.contact_id for c in snapshot.contacts.values()}
+    ids.update({_bare(d.message_id): d.contact_id for d in snapshot.drafts.values()})
+    ids.pop("", None)
+    return ids
+
+
+def _bare(message_id: str | None) -> str:
+    return (message_id or "").strip().strip("<>")
+
+
 def _received(
-    msg: MessageSeen, account: AccountRow, by_address: dict[str, str], threads: dict[str, str]
+    msg: MessageSeen,
+    account: AccountRow,
+    by_address: dict[str, str],
+    threads: dict[str, str],
+    our_ids: dict[str, str],
 ) -> list[Entry]:
-    kind = classify(msg)
-    cid = by_address.get(msg.from_address.lower())
-    if cid is None and msg.thread_id:
-        # Bounces and replies from another address of theirs: matched by thread.
-        cid = threads.get(msg.thread_id)
-    if cid is None:
-        return []
+    report = bounces.read(msg.raw) if msg.raw is not None else None
+    kind = classify(msg, report)
+    if kind == "notice":
+        return []  # a delay or success notice, a complaint: no reply, no bounce
+    if report is not None and kind == "bounce":
+        # Most bounces carry no In-Reply-To: the contacts are those whose address failed,
+        # else those whose message it quotes; the thread only as a last resort.
+        named = {by_address[a] for a in report.recipients if a in by_address}
+        named = named or {our_ids[i] for i in map(_bare, report.message_ids) if i in our_ids}
+        cids = sorted(named)
+    else:
+        cids = [cid] if (cid := by_address.get(msg.from_address.lower())) else []
+    if not cids and msg.thread_id and msg.thread_id in threads:
+        # Replies from another address of theirs, and bounces Gmail threads with the
+        # message that bounced: matched by thread.
+        cids = [threads[msg.thread_id]]
     back = (
         return_date(f"{msg.subject}\n{msg.excerpt}", msg.date) if kind == "out_of_office" else None
     )
+    base = derive_id("received", account.account_id, msg.provider_message_id)
     return [
         Entry(
             ReplyReceived(
@@ -199,15 +226,17 @@ def _received(
                 account_id=account.account_id,
                 thread_id=msg.thread_id,
                 received_at=msg.date,
-                kind=kind,  # type: ignore[arg-type]
+                kind=kind,
                 auto_reply=kind != "reply",
                 return_date=back,
                 from_address=msg.from_address,
                 subject=msg.subject,
                 excerpt=msg.excerpt[:EXCERPT],
             ),
-            derive_id("received", account.account_id, msg.provider_message_id),
+            # One report can name several contacts; the first keeps the id it always had.
+            base if n == 0 else derive_id(base, cid),
         )
+        for n, cid in enumerate(cids)
     ]
 
 

@@ -220,8 +220,15 @@ class Runtime:
             addresses = {
                 e.lower() for c in snapshot.contacts.values() if not c.forgotten for e in c.emails
             }
+            # Our drafts still waiting: the sync reports each that left Drafts, even one
+            # made and then sent or discarded since the last pass.
+            waiting = {
+                d.provider_draft_id
+                for d in snapshot.drafts.values()
+                if d.account_id == account_id and d.status == "pending" and d.provider_draft_id
+            }
             try:
-                batch = self.provider_for(account).sync(dict(account.cursors), addresses)
+                batch = self.provider_for(account).sync(dict(account.cursors), addresses, waiting)
             except NeedsReconnect as exc:
                 self._needs_reconnect(account, exc)
                 return recorded

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from events.errors import UserError
 from events.projections.accounts import AccountRow
 from worker.services.app import App
 
 
-class UnknownAccount(LookupError):
+class NoAccount(UserError, LookupError):
+    """No connected account can act for this contact (none connected, or it needs reconnecting)."""
+
+
+class UnknownAccount(UserError, LookupError):
     """No account (or more than one) matches what the user typed."""
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from events.database import is_sqlite
 from events.entry import Entry
+from events.errors import UserError
 from events.ids import random_id
 from events.projections.drafts import DraftRow
 from events.projections.pipeline import ContactRow
@@ -20,11 +21,11 @@ from worker.services.app import App
 from worker.services.csv_import import read_contacts_csv
 
 
-class UnknownContact(LookupError):
+class UnknownContact(UserError, LookupError):
     pass
 
 
-class DuplicateContact(ValueError):
+class DuplicateContact(UserError, ValueError):
     pass
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from events.errors import UserError
 from events.ids import derive_id, new_id
 from events.projections.accounts import AccountRow
 from events.projections.drafts import DraftRow
@@ -36,7 +37,7 @@ BODY_NOTE = (
 )
 
 
-class UnknownDraft(LookupError):
+class UnknownDraft(UserError, LookupError):
     pass
 
 

@@ -37,6 +37,7 @@ from integrations.protocol import OutgoingMessage, Provider
 from worker.domain.backoff import backing_off
 from worker.domain.policies.actions import Action, ActionKind
 from worker.services.app import App
+from worker.services.connected_accounts import NoAccount
 from worker.services.rendering import Rendered, Renderer
 
 log = logging.getLogger(__name__)
@@ -52,10 +53,6 @@ _DRAFT_EVENTS: dict[ActionKind, tuple[str, type[Event]]] = {
     "draft_referrer_thanks": ("referrer_thanks", ReferrerThanksDrafted),
     "draft_keep_in_touch": ("keep_in_touch", KeepInTouchDrafted),
 }
-
-
-class NoAccount(LookupError):
-    """No connected account can act for this contact (none connected, or it needs reconnecting)."""
 
 
 def event_id_for(action: Action) -> str:

@@ -15,14 +15,10 @@ from integrations.protocol import EventRequest, Provider
 from worker.domain.addresses import InvalidInput, check_text
 from worker.domain.sync_records import meeting_id_for
 from worker.services.app import App
-from worker.services.connected_accounts import resolve_account
+from worker.services.connected_accounts import NoAccount, resolve_account
 from worker.services.contacts import ContactBook
 
 _FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M")
-
-
-class NoAccount(LookupError):
-    pass
 
 
 def parse_when(text: str, zone: str) -> datetime:

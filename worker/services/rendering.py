@@ -20,6 +20,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 import templates
+from events.errors import UserError
 from worker.domain.addresses import InvalidInput, check_text
 
 KINDS = ("outreach", "nudge", "confirmation", "thank_you", "referrer_thanks", "keep_in_touch")
@@ -29,7 +30,7 @@ _SUBJECT = re.compile(r"\ASubject:[ \t]*(?P<subject>[^\r\n]*)\r?\n\r?\n", re.IGN
 MAX_OUTPUT = 100_000
 
 
-class TemplateProblem(ValueError):
+class TemplateProblem(UserError, ValueError):
     """A template could not be rendered; the message names the template and the cause."""
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import platformdirs
 
+from events.errors import UserError
 from events.keyring import master_key_from_secret
 from worker.domain.settings import Policy, Profile
 
@@ -22,7 +23,7 @@ CONFIG_FILE = "config.toml"
 KEY_FILE = "secret.key"
 
 
-class SettingsError(ValueError):
+class SettingsError(UserError, ValueError):
     """A setting is missing or wrong; the message names which and where."""
 
 
@@ -49,6 +50,11 @@ class Settings:
 
 def _config_dir(env: Mapping[str, str]) -> Path:
     return Path(env.get("OUTREACH_CONFIG_DIR") or platformdirs.user_config_dir(APP))
+
+
+def log_file(env: Mapping[str, str] | None = None) -> Path:
+    """Where the command line appends the traceback of a bug."""
+    return _data_dir(os.environ if env is None else env) / "outreach.log"
 
 
 def _data_dir(env: Mapping[str, str]) -> Path:
