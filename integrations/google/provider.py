@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
@@ -165,10 +165,12 @@ class GmailProvider:
     def create_event(self, request: EventRequest) -> str:
         return self._events.create(request)
 
-    def sync(self, cursors: dict[str, str], addresses: set[str]) -> SyncBatch:
+    def sync(
+        self, cursors: dict[str, str], addresses: set[str], drafts: Collection[str] = ()
+    ) -> SyncBatch:
         """Mail and calendar changes since `cursors`; the caller's dict is left alone."""
         out = dict(cursors)
-        mail = self._mailbox.sync(out, addresses)
+        mail = self._mailbox.sync(out, addresses, drafts)
         events = self._events.sync(out, addresses)
         return SyncBatch(
             messages=mail.messages,

@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 
 HISTORY_CURSOR = "gmail.history"  # the history id to continue from
 FIRST_SYNC_CURSOR = "gmail.first_sync"  # JSON progress of a first sync still paging
-DRAFTS_CURSOR = "gmail.drafts"  # JSON list of the draft ids seen last time
+# JSON {draft id: its message id} as listed last time (older cursors: a list of draft ids).
+# The message ids are what history names: a draft's message id changes on every update.
+DRAFTS_CURSOR = "gmail.drafts"
 # Digests of the addresses whose past mail was searched (JSON list), and the JSON progress
 # of a backfill still paging. Digests, not addresses: cursors are logged in clear, and a
 # forgotten contact's address must not stay behind in the log.
@@ -47,8 +49,10 @@ AUTOMATION_HEADERS = (
     "precedence",
     "content-type",
 )
-# Label changes matter too: real Gmail sends a draft by moving its message from DRAFT to
-# SENT (same message id), which history reports as labels, not as an added message.
+# Label changes matter too: real Gmail may send a draft by moving its message from DRAFT
+# to SENT (same message id), which history reports as labels, not as an added message.
+# The messages inside history records "typically only have id and threadId"
+# (users.history): no labelIds, so what happened to a draft is learnt from drafts.list.
 HISTORY_TYPES = ["messageAdded", "messageDeleted", "labelAdded", "labelRemoved"]
 HISTORY_PAGE = 500
 QUERY_CHARS = 1000  # Gmail truncates very long q strings without saying so
@@ -118,13 +122,18 @@ class MailboxSync:
         mac = hmac.new(self.address_key, address.strip().lower().encode(), hashlib.sha256)
         return mac.hexdigest()[:DIGEST_HEX]
 
-    def sync(self, cursors: dict[str, str], addresses: set[str]) -> MailChanges:
-        """Changes since `cursors` (updated in place)."""
+    def sync(
+        self, cursors: dict[str, str], addresses: set[str], drafts: Iterable[str] = ()
+    ) -> MailChanges:
+        """Changes since `cursors` (updated in place). `drafts` are the ids of our drafts
+        still waiting: one not listed before is looked for, so a draft made and then sent
+        or discarded between two passes is still reported gone."""
         wanted = {a.strip().lower() for a in addresses}
+        watched = set(drafts)
         if FIRST_SYNC_CURSOR in cursors or HISTORY_CURSOR not in cursors:
-            return self._first(cursors, wanted)
+            return self._first(cursors, wanted, watched)
         try:
-            return self._incremental(cursors, wanted)
+            return self._incremental(cursors, wanted, watched)
         except GoogleRefused as error:
             if error.status != 404:
                 raise
@@ -132,10 +141,10 @@ class MailboxSync:
         # over once. The first sync never reads history, so this cannot loop.
         log.warning("Gmail history expired for %r: full resync", self.email)
         del cursors[HISTORY_CURSOR]
-        return self._first(cursors, wanted)
+        return self._first(cursors, wanted, watched)
 
     # first sync ------------------------------------------------------------------------
-    def _first(self, cursors: dict[str, str], wanted: set[str]) -> MailChanges:
+    def _first(self, cursors: dict[str, str], wanted: set[str], watched: set[str]) -> MailChanges:
         state = json.loads(cursors[FIRST_SYNC_CURSOR]) if FIRST_SYNC_CURSOR in cursors else None
         if state is None:
             # Taken before listing: whatever arrives while we page is in history after it.
@@ -152,7 +161,7 @@ class MailboxSync:
         # Only the searched addresses are covered: a contact added while the first sync
         # paged is left to a backfill, never to nobody.
         cursors[COVERED_CURSOR] = json.dumps(state["digests"])
-        changes.drafts_gone = self._drafts_gone(cursors)
+        changes.drafts_gone = self._drafts_gone(cursors, watched)
         return changes
 
     def _search(self, state: dict[str, Any], wanted: set[str], changes: MailChanges) -> bool:
@@ -182,7 +191,7 @@ class MailboxSync:
                 state["chunk"] += 1
         # Fetched once for all the pages of this step: full batches of 50, not a short
         # batch at the end of every page (fewer HTTP requests for the same quota).
-        changes.messages += self._fetch(list(found), wanted)
+        changes.messages += self._kept(self._resources(list(found)), wanted)
         return bool(state["chunk"] >= len(chunks))
 
     # backfill --------------------------------------------------------------------------
@@ -225,9 +234,12 @@ class MailboxSync:
         return answer
 
     # increments ------------------------------------------------------------------------
-    def _incremental(self, cursors: dict[str, str], wanted: set[str]) -> MailChanges:
+    def _incremental(
+        self, cursors: dict[str, str], wanted: set[str], watched: set[str]
+    ) -> MailChanges:
         added: dict[str, None] = {}  # ordered set of message ids
         deleted: set[str] = set()
+        touched: set[str] = set()  # every message id a record names
         drafts_changed = False
         page_token: str | None = None
         start = cursors[HISTORY_CURSOR]
@@ -243,23 +255,31 @@ class MailboxSync:
                 )
             )
             for record in page.get("history", []):
-                drafts_changed |= _read_record(record, added, deleted)
+                drafts_changed |= _read_record(record, added, deleted, touched)
             page_token = page.get("nextPageToken")
             if not page_token:
                 break
         ids = [i for i in added if i not in deleted]
-        changes = MailChanges(messages=self._fetch(ids, wanted))
+        found = self._resources(ids)
+        changes = MailChanges(messages=self._kept(found, wanted))
         cursors[HISTORY_CURSOR] = str(page["historyId"])
+        known = _listed_drafts(cursors)
+        # Drafts are listed again only when something may have happened to one: a listed
+        # draft's message was touched (updated, sent, discarded), a new draft appeared
+        # (a message read as DRAFT), or one of ours was never listed yet.
+        drafts_changed |= bool(touched & set(known.values()))
+        drafts_changed |= any(_is_draft(r) for r in found.values())
+        drafts_changed |= bool(watched - set(known))
         if drafts_changed or DRAFTS_CURSOR not in cursors:
-            changes.drafts_gone = self._drafts_gone(cursors)
+            changes.drafts_gone = self._drafts_gone(cursors, watched)
         self._backfill(cursors, wanted, changes)
         return changes
 
     # drafts ----------------------------------------------------------------------------
-    def _drafts_gone(self, cursors: dict[str, str]) -> list[DraftGone]:
-        """Drafts listed last time and missing now; records the current list."""
-        before: list[str] = json.loads(cursors.get(DRAFTS_CURSOR, "[]"))
-        now: list[str] = []
+    def _drafts_gone(self, cursors: dict[str, str], watched: set[str]) -> list[DraftGone]:
+        """Drafts listed last time, or watched, and missing now; records the current list."""
+        before = list(_listed_drafts(cursors)) + sorted(watched)
+        now: dict[str, str] = {}
         page_token: str | None = None
         while True:
             page = self.calls.execute(
@@ -267,19 +287,23 @@ class MailboxSync:
                     self._users().drafts().list, userId="me", maxResults=500, pageToken=page_token
                 )
             )
-            now += [d["id"] for d in page.get("drafts", [])]
+            now.update(
+                (str(d["id"]), str((d.get("message") or {}).get("id", "")))
+                for d in page.get("drafts", [])
+            )
             page_token = page.get("nextPageToken")
             if not page_token:
                 break
-        cursors[DRAFTS_CURSOR] = json.dumps(sorted(now))
-        still = set(now)
-        return [DraftGone(draft_id) for draft_id in before if draft_id not in still]
+        cursors[DRAFTS_CURSOR] = json.dumps(dict(sorted(now.items())))
+        gone = dict.fromkeys(d for d in before if d not in now)
+        return [DraftGone(draft_id) for draft_id in gone]
 
     # messages --------------------------------------------------------------------------
-    def _fetch(self, ids: list[str], wanted: set[str]) -> list[MessageSeen]:
-        """Metadata of `ids` (batched), kept when they involve a wanted address."""
+    def _resources(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The messages of `ids` with the fields of MESSAGE_FIELDS (batched), by id, in
+        the order of `ids`; those deleted meanwhile are left out."""
         if not ids:
-            return []
+            return {}
         get = self._users().messages().get
         requests = {
             message_id: partial(
@@ -288,10 +312,13 @@ class MailboxSync:
             for message_id in ids
         }
         found = self.calls.batch(requests, self.batch_uri)
+        return {i: found[i] for i in ids if found.get(i) is not None}
+
+    def _kept(self, found: dict[str, dict[str, Any]], wanted: set[str]) -> list[MessageSeen]:
+        """The messages that involve a wanted address (drafts are ours, not mail)."""
         out = []
-        for message_id in ids:
-            resource = found.get(message_id)
-            if resource is None or "DRAFT" in resource.get("labelIds", []):
+        for resource in found.values():
+            if _is_draft(resource):
                 continue
             message = self.seen(resource)
             if {message.from_address, *message.to, *message.cc} & wanted or _delivery_report(
@@ -334,19 +361,30 @@ def _delivery_report(message: MessageSeen) -> bool:
     return content_type.startswith("multipart/report") and message.in_reply_to is not None
 
 
-def _read_record(record: dict[str, Any], added: dict[str, None], deleted: set[str]) -> bool:
-    """Fold one history record into `added`/`deleted`; True when a draft changed."""
+def _is_draft(resource: dict[str, Any]) -> bool:
+    return "DRAFT" in (resource.get("labelIds") or [])
+
+
+def _listed_drafts(cursors: dict[str, str]) -> dict[str, str]:
+    """{draft id: message id} as last listed ("" for the message ids of old cursors)."""
+    found = json.loads(cursors.get(DRAFTS_CURSOR, "{}"))
+    if isinstance(found, list):
+        return dict.fromkeys((str(d) for d in found), "")
+    return {str(k): str(v) for k, v in found.items()}
+
+
+def _read_record(
+    record: dict[str, Any], added: dict[str, None], deleted: set[str], touched: set[str]
+) -> bool:
+    """Fold one history record into `added`, `deleted` and `touched`; True when a label
+    change says a draft changed. Only the changes' own `labelIds` (which labels a
+    labelsAdded/labelsRemoved change is about) are read: the messages inside records
+    carry only id and threadId."""
     drafts_changed = False
     for change in record.get("messagesAdded", []):
-        message = change.get("message", {})
-        if "DRAFT" in message.get("labelIds", []):
-            drafts_changed = True
-        else:
-            added[message["id"]] = None
+        added[change["message"]["id"]] = None
     for change in record.get("messagesDeleted", []):
-        message = change.get("message", {})
-        deleted.add(message["id"])
-        drafts_changed |= "DRAFT" in message.get("labelIds", [])
+        deleted.add(change["message"]["id"])
     for change in record.get("labelsAdded", []):
         labels = change.get("labelIds", [])
         if "SENT" in labels:
@@ -354,4 +392,6 @@ def _read_record(record: dict[str, Any], added: dict[str, None], deleted: set[st
         drafts_changed |= "DRAFT" in labels
     for change in record.get("labelsRemoved", []):
         drafts_changed |= "DRAFT" in change.get("labelIds", [])
+    for kind in ("messagesAdded", "messagesDeleted", "labelsAdded", "labelsRemoved"):
+        touched.update(str(c["message"]["id"]) for c in record.get(kind, []))
     return drafts_changed

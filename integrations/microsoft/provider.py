@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -206,11 +206,13 @@ class OutlookProvider:
         with self._reconnect_as_account():
             return self._events.create(request)
 
-    def sync(self, cursors: dict[str, str], addresses: set[str]) -> SyncBatch:
+    def sync(
+        self, cursors: dict[str, str], addresses: set[str], drafts: Collection[str] = ()
+    ) -> SyncBatch:
         """Mail, drafts and calendar changes since `cursors`; the caller's dict is left alone."""
         out = dict(cursors)
         with self._reconnect_as_account():
-            changes = self._mailbox.sync(out, addresses)
+            changes = self._mailbox.sync(out, addresses, drafts)
         return SyncBatch(
             messages=changes.messages,
             drafts_gone=changes.drafts_gone,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import getaddresses
@@ -120,8 +120,11 @@ class MailboxSync:
         # (Graph may repeat one) is then not reported twice by this process.
         self._reported: dict[str, dict[str, str]] = {}
 
-    def sync(self, cursors: dict[str, str], addresses: set[str]) -> Changes:
-        """Changes since `cursors`, which are updated in place."""
+    def sync(
+        self, cursors: dict[str, str], addresses: set[str], drafts: Collection[str] = ()
+    ) -> Changes:
+        """Changes since `cursors`, which are updated in place. `drafts` (our waiting
+        drafts) is accepted for the protocol: Drafts' own delta reports each that leaves."""
         wanted = {a.strip().lower() for a in addresses if a.strip()}
         out = Changes()
         mail_changed = False
@@ -239,8 +242,24 @@ class MailboxSync:
         for item in self._fresh(DRAFTS_CURSOR, found.items):
             draft_id = str(item.get("id", ""))
             if "@removed" in item and draft_id not in self.mail.own_send_drafts:
-                gone.append(DraftGone(draft_id))
+                if self._discarded(draft_id):
+                    gone.append(DraftGone(draft_id))
         return gone
+
+    def _discarded(self, draft_id: str) -> bool:
+        """Whether a draft that left Drafts was discarded rather than sent. A sent message
+        waits in the Outbox, sometimes for minutes, before its copy reaches Sent Items
+        (and the sync sees it sent): leaving Drafts alone proves nothing. The immutable id
+        follows the item across folders, so ask what it is now: gone (404) or still a
+        draft (in Deleted Items) is a discard; no longer a draft is a send."""
+        found = self.graph.call(
+            "GET",
+            f"/me/messages/{draft_id}",
+            what="graph.messages.get",
+            params={"$select": "id,isDraft"},
+            missing_ok=True,
+        )
+        return found is None or found.get("isDraft") is not False
 
     # calendar -----------------------------------------------------------------------------
     def _calendar(self, cursors: dict[str, str], wanted: set[str]) -> list[CalendarEventSeen]:
@@ -260,10 +279,23 @@ class MailboxSync:
             cursors, CALENDAR_CURSOR, "/me/calendarView/delta", params, "graph.calendar.delta"
         )
         return [
-            self.events.seen(item)
+            self.events.seen(self._removed_or_moved(item) if "@removed" in item else item)
             for item in self._fresh(CALENDAR_CURSOR, found.items)
             if involves(item, wanted)
         ]
+
+    def _removed_or_moved(self, item: Json) -> Json:
+        """An @removed calendar entry as it really is. Graph says "removed" both for a
+        deleted event and for one that left the window (a contact moved the meeting six
+        months out): the event itself tells which. Gone (404) stays a removal; one still
+        there is reported as it now is (moved, or cancelled by its organizer)."""
+        found = self.graph.call(
+            "GET",
+            f"/me/events/{item.get('id', '')}",
+            what="graph.events.get",
+            missing_ok=True,
+        )
+        return found if found is not None and not found.get("@removed") else item
 
     # mapping ------------------------------------------------------------------------------
     def seen(self, item: Json, *, sent_folder: bool) -> MessageSeen:

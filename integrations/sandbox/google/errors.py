@@ -73,7 +73,7 @@ def rate_limited(code: int, reason: str, message: str, headers: dict[str, str]) 
     error"; google/api/error_reason.proto lists `RATE_LIMIT_EXCEEDED` ("The request is
     denied because there is not enough rate quota for the consumer"). The client library
     reads `details` before `errors`, so a client must look at both."""
-    info = {
+    info: dict[str, object] = {
         "@type": "type.googleapis.com/google.rpc.ErrorInfo",
         "reason": "RATE_LIMIT_EXCEEDED",
         "domain": "googleapis.com",

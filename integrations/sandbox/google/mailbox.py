@@ -66,8 +66,13 @@ class HistoryRecord:
     labels: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
+        """The record as users.history.list returns it. Its messages carry id and threadId
+        only: History.messages[] in https://developers.google.com/gmail/api/reference/
+        rest/v1/users.history says the messages "typically only have id and threadId"
+        populated. A labelsAdded/labelsRemoved change keeps its own labelIds ("Label IDs
+        added to/removed from the message", LabelAdded/LabelRemoved)."""
         ref = {**self.message.reference()}
-        change: dict[str, Any] = {"message": {**ref, "labelIds": list(self.message.label_ids)}}
+        change: dict[str, Any] = {"message": dict(ref)}
         if self.kind in ("labelAdded", "labelRemoved"):
             change["labelIds"] = list(self.labels)
         plural = {

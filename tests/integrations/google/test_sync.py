@@ -104,3 +104,62 @@ def test_replies_and_bounces_carry_what_the_worker_needs(env: GoogleEnv) -> None
     assert bounce.from_address.startswith("mailer-daemon@")
     assert bounce.in_reply_to == sent.message_id
     assert bounce.headers["content-type"].startswith("multipart/report")
+
+
+# drafts, with history records that carry only id and threadId ---------------------------
+def test_history_records_carry_only_ids(env: GoogleEnv) -> None:
+    """As users.history documents: what happened to a message is not in the record."""
+    gmail = env.provider._gmail  # the discovery client the adapter itself uses
+    start = gmail.users().getProfile(userId="me").execute()["historyId"]
+    draft = env.provider.create_draft(outgoing(1))
+    env.contact.user_sends_draft(draft.provider_draft_id)
+    page = gmail.users().history().list(userId="me", startHistoryId=start).execute()
+    changes = [
+        change
+        for record in page["history"]
+        for kind in ("messagesAdded", "messagesDeleted")
+        for change in record.get(kind, [])
+    ]
+    assert len(changes) == 3  # the draft made, then gone, and the message sent
+    assert all(set(change["message"]) == {"id", "threadId"} for change in changes)
+
+
+def test_a_draft_updated_then_discarded_is_reported_gone(env: GoogleEnv) -> None:
+    """A draft's message id changes on every update: the sync must follow it."""
+    draft = env.provider.create_draft(outgoing(1))
+    first = sync_all(env.provider, {}, {CONTACT})
+    env.provider.update_draft(draft.provider_draft_id, outgoing(1, body="Version two"))
+    again = sync_all(env.provider, first.cursors, {CONTACT})
+    assert again.drafts_gone == []
+    env.contact.user_deletes_draft(draft.provider_draft_id)
+    later = sync_all(env.provider, again.cursors, {CONTACT})
+    assert [d.provider_draft_id for d in later.drafts_gone] == [draft.provider_draft_id]
+
+
+def test_our_new_draft_discarded_before_the_next_pass_is_reported(env: GoogleEnv) -> None:
+    """Made after the last pass and gone before the next: never listed, yet watched."""
+    first = sync_all(env.provider, {}, {CONTACT})
+    draft = env.provider.create_draft(outgoing(1))
+    env.contact.user_deletes_draft(draft.provider_draft_id)
+    batch = env.provider.sync(first.cursors, {CONTACT}, drafts=[draft.provider_draft_id])
+    assert [d.provider_draft_id for d in batch.drafts_gone] == [draft.provider_draft_id]
+
+
+def test_our_new_draft_sent_from_gmail_is_seen_sent_and_gone(env: GoogleEnv) -> None:
+    first = sync_all(env.provider, {}, {CONTACT})
+    draft = env.provider.create_draft(outgoing(1))
+    env.contact.user_sends_draft(draft.provider_draft_id)
+    batch = env.provider.sync(first.cursors, {CONTACT}, drafts=[draft.provider_draft_id])
+    assert [d.provider_draft_id for d in batch.drafts_gone] == [draft.provider_draft_id]
+    assert [m.message_id for m in batch.messages if m.sent_by_user] == [draft.message_id]
+
+
+def test_mail_that_touches_no_draft_does_not_list_drafts(env: GoogleEnv) -> None:
+    """The idle budget holds: a contact's reply costs history and the message, no more."""
+    env.provider.create_draft(outgoing(1))
+    first = sync_all(env.provider, {}, {CONTACT})
+    env.contact.write(CONTACT, "Hello", "A reply")
+    env.sandbox.accounting.reset()
+    batch = env.provider.sync(first.cursors, {CONTACT})
+    assert [m.subject for m in batch.messages] == ["Hello"]
+    assert env.requests("gmail.users.drafts.list") == 0

@@ -187,3 +187,47 @@ def test_the_calendar_window_is_renewed_once_it_lags_a_week(env: OutlookEnv) -> 
     renewed = sync_all(env.provider, later.cursors, {CONTACT})
     assert renewed.cursors[CALENDAR_WINDOW] != window
     assert [e.summary for e in renewed.events] == ["Far away"]
+
+
+# @removed is not "cancelled", and leaving Drafts is not "discarded" ------------------------
+def test_a_meeting_moved_out_of_the_window_is_rescheduled_not_cancelled(
+    env: OutlookEnv,
+) -> None:
+    """Graph's calendar delta says @removed for an event moved outside the window too."""
+    start = env.now + timedelta(days=5)
+    event_id = env.contact.invite(CONTACT, "Coffee", start, start + timedelta(hours=1), "UTC")
+    batch = sync_all(env.provider, {}, {CONTACT})
+    far = env.now + timedelta(days=200)  # past the window frozen in the delta token
+    env.emulator.reschedule(event_id, far, far + timedelta(hours=1))
+    later = sync_all(env.provider, batch.cursors, {CONTACT})
+    [seen] = [e for e in later.events if e.provider_event_id == event_id]
+    assert seen.status == "confirmed"
+    assert seen.start == far
+
+
+def test_a_deleted_meeting_is_reported_cancelled(env: OutlookEnv) -> None:
+    event_id = env.provider.create_event(_request(env))
+    batch = sync_all(env.provider, {}, {CONTACT})
+    env.provider.graph.call("DELETE", f"/me/events/{event_id}", what="graph.events.delete")
+    later = sync_all(env.provider, batch.cursors, {CONTACT})
+    assert [(e.provider_event_id, e.status) for e in later.events] == [(event_id, "cancelled")]
+
+
+def test_a_draft_sent_from_outlook_waiting_in_the_outbox_is_not_discarded(
+    env: OutlookEnv,
+) -> None:
+    """Sent drafts wait in the Outbox before their copy reaches Sent Items."""
+    env.emulator.set_sent_copy_delay(30 * 60)
+    draft = env.provider.create_draft(outgoing(40))
+    deleted = env.provider.create_draft(outgoing(41))
+    batch = sync_all(env.provider, {}, {CONTACT})
+    env.emulator.send_draft_in_outlook(draft.provider_draft_id)
+    env.emulator.delete_draft_in_outlook(deleted.provider_draft_id)
+    env.sandbox.clock.advance(timedelta(minutes=16))  # Drafts is due again
+    meanwhile = sync_all(env.provider, batch.cursors, {CONTACT})
+    assert [d.provider_draft_id for d in meanwhile.drafts_gone] == [deleted.provider_draft_id]
+    assert meanwhile.messages == []  # still in the Outbox
+    env.sandbox.clock.advance(timedelta(minutes=16))
+    later = sync_all(env.provider, meanwhile.cursors, {CONTACT})
+    assert [m.message_id for m in later.messages if m.sent_by_user] == [draft.message_id]
+    assert later.drafts_gone == []
