@@ -4,6 +4,8 @@ drafts leaving the Drafts folder."""
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -17,6 +19,7 @@ from integrations.google import mime
 from integrations.google.client import Calls
 from integrations.google.errors import GoogleRefused
 from integrations.protocol import DraftGone, MessageSeen
+from integrations.reports import REPORT_HEADERS, may_be_report
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +45,8 @@ MESSAGE_FIELDS = (
     "parts(mimeType,headers))))"
 )
 # Headers passed on to the worker so it can tell automatic mail from a person's answer.
-AUTOMATION_HEADERS = (
-    "auto-submitted",
-    "x-autoreply",
-    "x-autorespond",
-    "precedence",
-    "content-type",
+AUTOMATION_HEADERS = tuple(
+    dict.fromkeys(("auto-submitted", "x-autoreply", "x-autorespond", "precedence", *REPORT_HEADERS))
 )
 # Label changes matter too: real Gmail may send a draft by moving its message from DRAFT
 # to SENT (same message id), which history reports as labels, not as an added message.
@@ -315,17 +314,38 @@ class MailboxSync:
         return {i: found[i] for i in ids if found.get(i) is not None}
 
     def _kept(self, found: dict[str, dict[str, Any]], wanted: set[str]) -> list[MessageSeen]:
-        """The messages that involve a wanted address (drafts are ours, not mail)."""
+        """The messages that involve a wanted address (drafts are ours, not mail), and
+        received mail that may be a report (a bounce), read whole."""
         out = []
+        reports = []
         for resource in found.values():
             if _is_draft(resource):
                 continue
             message = self.seen(resource)
-            if {message.from_address, *message.to, *message.cc} & wanted or _delivery_report(
-                message
+            if not message.sent_by_user and may_be_report(
+                message.from_address, message.subject, message.headers
             ):
+                reports.append(message)
+            elif {message.from_address, *message.to, *message.cc} & wanted:
                 out.append(message)
-        return out
+        return out + self._with_raw(reports)
+
+    def _with_raw(self, messages: list[MessageSeen]) -> list[MessageSeen]:
+        """`messages` with their whole text: a report names whom it is about only in its
+        body. One more batch, only when such mail arrived (an idle pass has none)."""
+        if not messages:
+            return []
+        get = self._users().messages().get
+        requests = {
+            m.provider_message_id: partial(
+                get, userId="me", id=m.provider_message_id, format="raw", fields="id,raw"
+            )
+            for m in messages
+        }
+        found = self.calls.batch(requests, self.batch_uri)
+        return [
+            dataclasses.replace(m, raw=_raw(found.get(m.provider_message_id))) for m in messages
+        ]
 
     def seen(self, resource: dict[str, Any]) -> MessageSeen:
         """A Gmail message (with the fields of MESSAGE_FIELDS) as the worker sees it."""
@@ -354,11 +374,12 @@ class MailboxSync:
         return self.gmail.users()
 
 
-def _delivery_report(message: MessageSeen) -> bool:
-    """A bounce names the contact only in its body; the worker ties it to our message
-    through In-Reply-To, so pass it on rather than lose news of a dead address."""
-    content_type = message.headers.get("content-type", "").lower()
-    return content_type.startswith("multipart/report") and message.in_reply_to is not None
+def _raw(resource: dict[str, Any] | None) -> bytes | None:
+    """The bytes of a raw-format message (base64url, padding optional), None if absent."""
+    data = str((resource or {}).get("raw") or "")
+    if not data:
+        return None
+    return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
 
 
 def _is_draft(resource: dict[str, Any]) -> bool:

@@ -145,6 +145,21 @@ class Graph:
         found = self.call("GET", path, what=what, **options)
         return found if found is not None else {}
 
+    def content(self, path: str, *, what: str) -> bytes | None:
+        """The bytes a GET answers (a message's MIME at /me/messages/{id}/$value), retried
+        like any call; None for a 404 (the item is gone)."""
+
+        def attempt() -> bytes | None:
+            response = self._send("GET", path, what, None, None, (), accept="*/*")
+            if response.status_code < 300:
+                return bytes(response.content)
+            error = from_response(response, what)
+            if isinstance(error, GraphRefused) and error.status in (404, 410):
+                return None
+            raise error
+
+        return self.backoff.run(attempt)
+
     def _send(
         self,
         method: str,
@@ -153,8 +168,9 @@ class Graph:
         params: Mapping[str, str] | None,
         body: Json | None,
         prefer: Sequence[str],
+        accept: str = "application/json",
     ) -> requests.Response:
-        headers = {"Prefer": self.prefer(*prefer), "Accept": "application/json"}
+        headers = {"Prefer": self.prefer(*prefer), "Accept": accept}
         token = self.tokens.access_token()
         response = self._once(method, path, what, params, body, headers, token)
         if response.status_code == 401:

@@ -3,6 +3,7 @@ drafts that left it, and calendarView for events; one full resync when a token e
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections import Counter
@@ -17,6 +18,7 @@ from integrations.microsoft.errors import DeltaExpired
 from integrations.microsoft.graph import Graph, Json
 from integrations.microsoft.mail import Mail
 from integrations.protocol import CalendarEventSeen, DraftGone, MessageSeen
+from integrations.reports import REPORT_HEADERS, may_be_report
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +53,7 @@ AUTOMATION_HEADERS = (
     "x-autorespond",
     "x-auto-response-suppress",
     "precedence",
-    "content-type",
-    "x-ms-exchange-message-is-ndr",
-    "x-failed-recipients",
+    *REPORT_HEADERS,
 )
 PAST = timedelta(days=30)
 AHEAD = timedelta(days=180)
@@ -150,7 +150,11 @@ class MailboxSync:
                 if "@removed" in item:
                     continue  # a message leaving Inbox or Sent Items tells the worker nothing
                 seen = self.seen(item, sent_folder=folder == "sentitems")
-                if _involves(seen, wanted) or _delivery_report(seen):
+                if not seen.sent_by_user and may_be_report(
+                    seen.from_address, seen.subject, seen.headers
+                ):
+                    out.messages.append(self._with_mime(seen))
+                elif _involves(seen, wanted):
                     out.messages.append(seen)
         if out.incomplete and DRAFTS_CURSOR in cursors and CALENDAR_CURSOR in cursors:
             # The mail is still paging (a large first sync, several calls): Drafts and the
@@ -161,6 +165,15 @@ class MailboxSync:
             out.drafts_gone = self._drafts(cursors)
         out.events = self._calendar(cursors, wanted)
         return out
+
+    def _with_mime(self, seen: MessageSeen) -> MessageSeen:
+        """A possible report with its MIME text (GET /me/messages/{id}/$value, "Get MIME
+        content of a message"): a bounce names whom it is about only in its body. One
+        request per such message; an idle pass has none."""
+        mime = self.graph.content(
+            f"/me/messages/{seen.provider_message_id}/$value", what="graph.messages.mime"
+        )
+        return dataclasses.replace(seen, raw=mime)
 
     # delta plumbing -----------------------------------------------------------------------
     def _delta(
@@ -358,16 +371,6 @@ def _first(header: str) -> str:
 def _involves(message: MessageSeen, wanted: set[str]) -> bool:
     people = [message.from_address, *message.to, *message.cc]
     return any(p in wanted for p in people)
-
-
-def _delivery_report(message: MessageSeen) -> bool:
-    """A bounce names the contact only in its body; the worker ties it to our message
-    through In-Reply-To, so pass it on rather than lose news of a dead address."""
-    content_type = message.headers.get("content-type", "").lower()
-    is_ndr = content_type.startswith("multipart/report") or (
-        "x-ms-exchange-message-is-ndr" in message.headers
-    )
-    return is_ndr and message.in_reply_to is not None
 
 
 def _instant(value: Any) -> datetime | None:

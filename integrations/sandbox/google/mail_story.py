@@ -138,6 +138,14 @@ class MailStory:
             )
             return _summary(msg)
 
+    def deliver_raw(self, raw: bytes, email: str | None = None) -> dict[str, Any]:
+        """A message exactly as a mail server delivered it (a bounce from another server,
+        a delay notice, a spam complaint), threaded by its own headers: most reports carry
+        no In-Reply-To, so they start a thread of their own."""
+        box = self.mailbox(email)
+        with box.lock:
+            return _summary(box.add(raw, INCOMING_LABELS, self.clock.now()))
+
     def deliver_invitation(
         self,
         *,

@@ -206,6 +206,11 @@ class MicrosoftEmulator:
             email, lambda mb, now: _summary(scenarios.bounce(mb, now, in_reply_to, mailer_daemon))
         )
 
+    def deliver_mime(self, raw: bytes, email: str | None = None) -> dict[str, Any]:
+        """A message as a mail server delivered it, byte for byte (a bounce from another
+        server, a delay notice, a spam complaint): most carry no In-Reply-To."""
+        return self._with(email, lambda mb, now: _summary(scenarios.deliver_mime(mb, now, raw)))
+
     def invite(
         self,
         organizer: str,

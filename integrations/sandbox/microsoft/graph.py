@@ -293,6 +293,10 @@ class Graph:
         if len(rest) != 2:
             return None
         action = rest[1]
+        if action == "$value" and verb == "GET":
+            return Route(
+                "graph.messages.mime", READ_MAIL, lambda c: graph_mail.get_mime(c, message_id)
+            )
         if verb != "POST":
             raise _not_allowed(verb)
         actions: dict[str, tuple[frozenset[str], Callable[[Call], Response]]] = {

@@ -312,6 +312,22 @@ def get_message(call: Call, message_id: str) -> Response:
     return json_response(200, render_message(message, call, fields))
 
 
+def get_mime(call: Call, message_id: str) -> Response:
+    """GET /me/messages/{id}/$value: "Get MIME content of a message" (Graph v1.0 docs,
+    "Get MIME content of a message using the Outlook mail API": the body is the message's
+    MIME content, not JSON). Mail delivered as MIME is answered byte for byte."""
+    message = find(call, message_id)
+    if message.mime is not None:
+        content = message.mime
+    else:
+        head = "".join(f"{n}: {v}\r\n" for n, v in _headers(message, call.mailbox))
+        body = message.body.replace("\r\n", "\n").replace("\n", "\r\n")
+        kind = "text/html" if message.body_type == "html" else "text/plain"
+        head += f"MIME-Version: 1.0\r\nContent-Type: {kind}; charset=utf-8\r\n"
+        content = (head + "\r\n" + body).encode("utf-8")
+    return Response(200, {"Content-Type": "text/plain"}, content)
+
+
 def update_message(call: Call, message_id: str) -> Response:
     message = find(call, message_id)
     apply_message_fields(message, call.json_object(), creating=False)

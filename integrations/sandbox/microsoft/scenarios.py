@@ -3,9 +3,12 @@ decline, reschedule and cancel; the user acting in Outlook; bulk seeding."""
 
 from __future__ import annotations
 
+import email
 import html
 import uuid
 from datetime import datetime, timedelta
+from email.header import decode_header, make_header
+from email.utils import getaddresses
 from typing import Any
 
 from . import graph_mail
@@ -34,6 +37,8 @@ def deliver(
     odata_type: str = "#microsoft.graph.message",
     meeting_message_type: str | None = None,
     folder: str = "inbox",
+    internet_message_id: str = "",
+    mime: bytes | None = None,
 ) -> Message:
     """A message arrives in the user's mailbox, threaded by In-Reply-To/References."""
     refs = list(references or ([in_reply_to] if in_reply_to else []))
@@ -45,7 +50,8 @@ def deliver(
         body=body,
         sender=sender,
         to=[Person(mailbox.email, mailbox.display_name)],
-        internet_message_id=new_internet_message_id(sender.address.split("@")[-1]),
+        internet_message_id=internet_message_id
+        or new_internet_message_id(sender.address.split("@")[-1] or "example.com"),
         in_reply_to=in_reply_to,
         references=refs,
         extra_headers=list(headers or []),
@@ -53,6 +59,7 @@ def deliver(
         sent=now,
         odata_type=odata_type,
         meeting_message_type=meeting_message_type,
+        mime=mime,
     )
     message.conversation_id = mailbox.conversation_for(in_reply_to, refs)
     return mailbox.add_message(message, now)
@@ -161,6 +168,46 @@ def bounce(
             ("X-Failed-Recipients", failed),
         ],
     )
+
+
+# Headers Graph renders from a message's own fields (graph_mail._headers).
+_FIELD_HEADERS = {"message-id", "from", "to", "subject", "date", "in-reply-to", "references"}
+
+
+def deliver_mime(mailbox: Mailbox, now: datetime, raw: bytes) -> Message:
+    """A message exactly as a mail server handed it over (a bounce, a delay notice, a
+    complaint): its fields read from its headers, its MIME kept for $value."""
+    parsed = email.message_from_bytes(raw)
+    [(name, address)] = getaddresses([str(parsed.get("from", ""))])[:1] or [("", "")]
+    ids = str(parsed.get("in-reply-to", "")).split()
+    return deliver(
+        mailbox,
+        now,
+        Person(address.lower(), name),
+        _decoded(str(parsed.get("subject", ""))),
+        _first_text(parsed),
+        in_reply_to=ids[0] if ids else None,
+        references=str(parsed.get("references", "")).split(),
+        headers=[(k, str(v)) for k, v in parsed.items() if k.lower() not in _FIELD_HEADERS],
+        internet_message_id=str(parsed.get("message-id", "")).strip(),
+        mime=raw,
+    )
+
+
+def _decoded(value: str) -> str:
+    try:
+        return str(make_header(decode_header(value)))
+    except (ValueError, LookupError, UnicodeError):
+        return value
+
+
+def _first_text(parsed: email.message.Message) -> str:
+    for part in parsed.walk():
+        if part.get_content_type() == "text/plain":
+            data = part.get_payload(decode=True)
+            if isinstance(data, bytes):
+                return data.decode(part.get_content_charset() or "utf-8", "replace")
+    return ""
 
 
 # calendar -----------------------------------------------------------------------

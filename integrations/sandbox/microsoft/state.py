@@ -77,6 +77,9 @@ class Message:
     event_id: str | None = None
     moves: int = 0
     version: int = 0
+    #: The MIME text the message arrived as, when a scenario delivered it byte for byte
+    #: (a mail server's report); others are written out from their fields.
+    mime: bytes | None = None
 
     def regular_id(self) -> str:
         """The default (non-immutable) id: it changes whenever the message changes folder."""

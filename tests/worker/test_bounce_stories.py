@@ -1,0 +1,92 @@
+"""Mail servers' reports arriving in a real mailbox, on Gmail and on Outlook: a bounce
+without In-Reply-To (most have none) marks the address and stops the nudges, a delay
+notice marks nothing, a spam complaint is no reply. The reports are real ones from
+tests/data/bounces with the failed address swapped for a contact's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.faults.worlds import FaultWorld, OutlookFaultWorld, open_world
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "bounces"
+ADA = "ada@analytical.example"
+GRACE = "grace@navy.example"
+LIN = "lin@corp.example"
+KIM = "kim@oldcorp.example"
+
+
+@pytest.fixture(params=["google", "outlook"])
+def world(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FaultWorld]:
+    # requests lets these override a session's `verify`; MSAL must trust the sandbox's CA.
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    yield from open_world(request.param, tmp_path)
+
+
+def report(name: str, swaps: dict[str, str]) -> bytes:
+    raw = (DATA / name).read_bytes()
+    for old, new in swaps.items():
+        assert old.encode() in raw, (name, old)
+        raw = raw.replace(old.encode(), new.encode())
+    assert b"in-reply-to" not in raw.lower()  # what the sync has to do without
+    return raw
+
+
+def arrives(world: FaultWorld, raw: bytes) -> None:
+    """A mail server delivers `raw` to the user's mailbox; the worker syncs."""
+    if isinstance(world, OutlookFaultWorld):
+        world.emulator.deliver_mime(raw)
+    else:
+        world.sandbox.google.deliver_raw(raw)
+    world.sync()
+
+
+def test_a_bounce_marks_the_address_a_delay_marks_nothing_a_complaint_is_no_reply(
+    world: FaultWorld,
+) -> None:
+    for name, address in (("Ada", ADA), ("Grace", GRACE), ("Lin", LIN), ("Kim", KIM)):
+        world.outreach_sent(name, address)
+
+    # Postfix's report, naming Ada's address and nothing of our thread.
+    arrives(world, report("flufl/postfix_02.txt", {"yyyyy@digicool.com": ADA}))
+    # A relay still trying to reach Grace ("Action: delayed").
+    arrives(world, report("flufl/dsn_05.txt", {"userx@example.cz": GRACE}))
+    # Lin's mailbox provider forwards their spam complaint (ARF).
+    arrives(world, report("written/complaint_arf_abuse.eml", {"ada@analytical.example": LIN}))
+    # Office 365 cannot deliver to the address Kim's mail is forwarded to: only the quoted
+    # Message-ID of our outreach ties the report to Kim.
+    ours = world.contact(KIM).last_message_id
+    assert ours
+    arrives(
+        world,
+        report(
+            "written/bounce_office365_ndr.eml",
+            {
+                "lin@oldcorp.example": "kim.k@forwarded.example",
+                "<outreach.lin.1@sender.example>": f"<{ours.strip('<>')}>",
+            },
+        ),
+    )
+
+    assert world.contact(ADA).bounced
+    assert world.contact(KIM).bounced
+    assert not world.contact(GRACE).bounced
+    assert not world.contact(LIN).bounced
+    assert all(world.contact(a).replied_at is None for a in (ADA, GRACE, LIN, KIM))
+    received = {(e["contact_id"], e["kind"]) for e in world.events("reply.received")}
+    assert received == {
+        (world.contact(ADA).contact_id, "bounce"),
+        (world.contact(KIM).contact_id, "bounce"),
+    }
+
+    # Weeks later Grace is nudged as if nothing had come; Ada and Kim are not.
+    world.later(days=30)
+    nudged = {a.contact_id for a in world.due("draft_nudge")}
+    assert world.contact(GRACE).contact_id in nudged
+    assert not nudged & {world.contact(ADA).contact_id, world.contact(KIM).contact_id}
