@@ -119,6 +119,11 @@ class Events:
                 "calendarId": "primary",
                 "singleEvents": True,
                 "maxResults": PAGE_SIZE,
+                # Deleted events too, on a full list as well: after a 410 the re-list must
+                # still report the meetings deleted while the token was stale (a list
+                # without it omits them, and the worker would confirm a meeting that is
+                # gone). Google allows showDeleted beside a syncToken.
+                "showDeleted": True,
             }
             if page_token:
                 params["pageToken"] = page_token

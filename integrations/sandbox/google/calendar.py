@@ -279,6 +279,11 @@ def _select(
     if since is not None:
         stored = [e for e in stored if e.seq > since]
     elif not p.get("showDeleted"):
+        # events.list: "showDeleted: Whether to include deleted events (with status equals
+        # "cancelled") in the result ... Optional. The default is False", while with a
+        # syncToken "deleted events ... will always be included in the result set"
+        # (https://developers.google.com/calendar/api/v3/reference/events/list). So a full
+        # re-list after a 410 fullSyncRequired omits what was deleted meanwhile.
         stored = [e for e in stored if not e.cancelled]
     if "updatedMin" in p:
         floor = _parse_bound(p["updatedMin"], "updatedMin")

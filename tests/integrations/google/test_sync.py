@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from integrations.google import GmailProvider
 from integrations.google.sync import queries
@@ -163,3 +164,15 @@ def test_mail_that_touches_no_draft_does_not_list_drafts(env: GoogleEnv) -> None
     batch = env.provider.sync(first.cursors, {CONTACT})
     assert [m.subject for m in batch.messages] == ["Hello"]
     assert env.requests("gmail.users.drafts.list") == 0
+
+
+def test_a_full_resync_after_410_still_reports_events_deleted_meanwhile(env: GoogleEnv) -> None:
+    """Calendar's full list leaves deleted events out unless showDeleted=true."""
+    start = env.now + timedelta(days=3)
+    event_id = env.contact.invite(CONTACT, "Coffee", start, start + timedelta(hours=1), "UTC")
+    first = sync_all(env.provider, {}, {CONTACT})
+    assert [e.status for e in first.events if e.provider_event_id == event_id] == ["confirmed"]
+    env.sandbox.google.expire_sync_tokens()
+    env.sandbox.google.cancel_event(event_id)
+    later = sync_all(env.provider, first.cursors, {CONTACT})
+    assert [(e.provider_event_id, e.status) for e in later.events] == [(event_id, "cancelled")]
