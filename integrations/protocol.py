@@ -69,6 +69,19 @@ class DraftRef:
 
 
 @dataclass(frozen=True)
+class DraftText:
+    """A draft as it stands in the mailbox now: the user may have changed it there.
+
+    `body` is plain text (an HTML body, as mail clients write an edit, is read as text)."""
+
+    provider_draft_id: str
+    message_id: str
+    subject: str
+    body: str
+    to: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class SentRef:
     provider_message_id: str
     message_id: str
@@ -163,6 +176,11 @@ class Provider(Protocol):
 
     def delete_draft(self, provider_draft_id: str) -> None:
         """Idempotent: deleting a draft that is already gone is not an error."""
+        ...
+
+    def read_draft(self, provider_draft_id: str) -> DraftText | None:
+        """The draft's current subject and text, or None when it left Drafts (sent or
+        deleted): what the user reviews and edits is the mailbox's copy, not ours."""
         ...
 
     def send_draft(self, provider_draft_id: str) -> SentRef: ...

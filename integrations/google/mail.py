@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from collections.abc import Callable
 from typing import Any
 
 from integrations.google import mime
 from integrations.google.client import Calls
-from integrations.protocol import DraftRef, OutgoingMessage, PermanentProviderError, SentRef
+from integrations.protocol import (
+    DraftRef,
+    DraftText,
+    OutgoingMessage,
+    PermanentProviderError,
+    SentRef,
+)
 
 THREAD_HEADERS = ["Subject", "Message-ID", "References"]
 
@@ -88,6 +95,20 @@ class Mail:
             lambda: self._drafts().update(userId="me", id=draft_id, body=body)
         )
         return self._draft_ref(draft, message)
+
+    def read_draft(self, draft_id: str) -> DraftText | None:
+        """The draft as it is now (users.drafts.get, format "raw": "the entire email
+        message in an RFC 2822 formatted and base64url encoded string"); None when the
+        draft is gone, sent or deleted (404)."""
+        draft = self.calls.execute(
+            lambda: self._drafts().get(userId="me", id=draft_id, format="raw"),
+            missing_ok=True,
+        )
+        if draft is None:
+            return None
+        raw_message = base64.urlsafe_b64decode(str(draft["message"].get("raw", "")) + "==")
+        message_id, subject, body, to = mime.read_text(raw_message)
+        return DraftText(str(draft["id"]), message_id, subject, body, to)
 
     def delete_draft(self, draft_id: str) -> None:
         # Already deleted (or sent) by the user: the outcome we wanted.

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import email.policy
+import html
 import re
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any
 
@@ -57,6 +59,33 @@ def build(message: OutgoingMessage, sender: str) -> EmailMessage:
 def raw(message: OutgoingMessage, sender: str) -> str:
     """base64url of the RFC 5322 bytes, as messages.send and drafts take it."""
     return base64.urlsafe_b64encode(build(message, sender).as_bytes()).decode("ascii")
+
+
+_BREAKS = re.compile(r"<br\s*/?>|</p\s*>|</div\s*>", re.IGNORECASE)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def html_text(markup: str) -> str:
+    """The text of an HTML body: a mail client's editor writes drafts as HTML."""
+    return html.unescape(_TAGS.sub("", _BREAKS.sub("\n", markup)))
+
+
+def read_text(raw_message: bytes) -> tuple[str, str, str, list[str]]:
+    """Message-ID, subject, plain-text body and recipients of RFC 5322 bytes (a draft
+    read back).
+
+    The text/plain part when there is one, else the HTML part read as text."""
+    parsed = BytesParser(policy=email.policy.default).parsebytes(raw_message)
+    part = parsed.get_body(preferencelist=("plain", "html"))
+    body = ""
+    if part is not None:
+        content = part.get_content()
+        body = content if isinstance(content, str) else content.decode("utf-8", "replace")
+        if part.get_content_type() == "text/html":
+            body = html_text(body)
+    body = body.replace("\r\n", "\n")
+    message_id = str(parsed.get("Message-ID", "")).strip()
+    return message_id, str(parsed.get("Subject", "")), body, addresses(str(parsed.get("To", "")))
 
 
 def headers_of(resource: dict[str, Any]) -> dict[str, str]:

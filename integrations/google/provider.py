@@ -25,6 +25,7 @@ from integrations.google.retry import QuotaBudget
 from integrations.google.sync import MailboxSync
 from integrations.protocol import (
     DraftRef,
+    DraftText,
     EventRequest,
     OutgoingMessage,
     SentRef,
@@ -152,6 +153,9 @@ class GmailProvider:
 
     def delete_draft(self, provider_draft_id: str) -> None:
         self._mail.delete_draft(provider_draft_id)
+
+    def read_draft(self, provider_draft_id: str) -> DraftText | None:
+        return self._mail.read_draft(provider_draft_id)
 
     def send_draft(self, provider_draft_id: str) -> SentRef:
         return self._mail.send_draft(provider_draft_id)

@@ -3,6 +3,7 @@ conversation, our Message-ID kept, and no message sent twice."""
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 from collections.abc import Callable
@@ -13,12 +14,15 @@ from integrations.microsoft.errors import GraphRefused
 from integrations.microsoft.graph import Graph, Json
 from integrations.protocol import (
     DraftRef,
+    DraftText,
     OutgoingMessage,
     PermanentProviderError,
     SentRef,
     TransientProviderError,
 )
 
+_BREAKS = re.compile(r"<br\s*/?>|</p\s*>|</div\s*>", re.IGNORECASE)
+_TAGS = re.compile(r"<[^>]+>")
 _LINE_BREAK = re.compile(r"[\r\n]")
 _REPLY_PREFIX = re.compile(r"^\s*((re|fwd?|aw|sv|antw)\s*:\s*)+", re.IGNORECASE)
 #: How long "absent from the mailbox" proves nothing after we submitted a send: Graph
@@ -35,6 +39,11 @@ def _single_line(name: str, value: str) -> str:
     if _LINE_BREAK.search(value):
         raise ValueError(f"{name} must not contain line breaks")
     return value
+
+
+def html_text(markup: str) -> str:
+    """The text of an HTML body."""
+    return html.unescape(_TAGS.sub("", _BREAKS.sub("\n", markup)))
 
 
 def angle(message_id: str) -> str:
@@ -91,6 +100,7 @@ class Mail:
         self._submitted: dict[str, datetime] = {}
         # Drafts this adapter made only to send them: their leaving Drafts is no news.
         self.own_send_drafts: set[str] = set()
+        self._drafts_folder_id: str | None = None
         self._lock = threading.Lock()
 
     # drafts -------------------------------------------------------------------------------
@@ -145,6 +155,53 @@ class Mail:
         assert updated is not None
         thread = updated.get("conversationId") or current.get("conversationId")
         return DraftRef(draft_id, message.message_id, thread)
+
+    def read_draft(self, draft_id: str) -> DraftText | None:
+        """The draft as it is now (GET /me/messages/{id}); the session's Prefer
+        outlook.body-content-type="text" has Graph answer the body as text even when the
+        user's edit in Outlook made it HTML. None when it is gone, no longer a draft, or
+        moved out of Drafts (a draft the user deletes goes to Deleted Items, still a draft)."""
+        found = self.graph.call(
+            "GET",
+            f"/me/messages/{draft_id}",
+            what="graph.messages.get",
+            params={
+                "$select": "id,internetMessageId,subject,body,toRecipients,isDraft,parentFolderId"
+            },
+            missing_ok=True,
+        )
+        if found is None or found.get("isDraft") is False:
+            return None
+        if found.get("parentFolderId") != self._drafts_folder():
+            return None
+        body = found.get("body") or {}
+        text = str(body.get("content") or "")
+        if str(body.get("contentType", "text")).lower() == "html":
+            text = html_text(text)  # a server that ignored the preference
+        to = [
+            str((r.get("emailAddress") or {}).get("address", "")).lower()
+            for r in found.get("toRecipients") or []
+        ]
+        return DraftText(
+            str(found["id"]),
+            str(found.get("internetMessageId") or ""),
+            str(found.get("subject") or ""),
+            text.replace("\r\n", "\n"),
+            [a for a in to if a],
+        )
+
+    def _drafts_folder(self) -> str:
+        """The Drafts folder's id (the well-known name "drafts"), asked once."""
+        with self._lock:
+            known = self._drafts_folder_id
+        if known is None:
+            folder = self.graph.get(
+                "/me/mailFolders/drafts", what="graph.mailFolders.get", params={"$select": "id"}
+            )
+            known = str(folder.get("id") or "")
+            with self._lock:
+                self._drafts_folder_id = known
+        return known
 
     def delete_draft(self, draft_id: str) -> None:
         # Already deleted (or sent) by the user: the outcome we wanted.

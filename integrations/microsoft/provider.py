@@ -20,6 +20,7 @@ from integrations.microsoft.mail import DEFAULT_GRACE, Mail
 from integrations.microsoft.sync import DRAFTS_EVERY, MailboxSync
 from integrations.protocol import (
     DraftRef,
+    DraftText,
     EventRequest,
     NeedsReconnect,
     OutgoingMessage,
@@ -189,6 +190,10 @@ class OutlookProvider:
     def delete_draft(self, provider_draft_id: str) -> None:
         with self._reconnect_as_account():
             self._mail.delete_draft(provider_draft_id)
+
+    def read_draft(self, provider_draft_id: str) -> DraftText | None:
+        with self._reconnect_as_account():
+            return self._mail.read_draft(provider_draft_id)
 
     def send_draft(self, provider_draft_id: str) -> SentRef:
         with self._reconnect_as_account():

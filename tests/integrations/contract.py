@@ -54,6 +54,10 @@ class ContactSide(Protocol):
 
     def user_deletes_draft(self, draft_id: str) -> None: ...
 
+    def user_edits_draft(self, draft_id: str, body: str) -> None:
+        """The user rewrites a draft's text in their mail client."""
+        ...
+
     def mailbox_sent(self) -> list[dict[str, Any]]:
         """Sent messages: {"message_id", "thread_id", "to": [..], "subject", "headers": {name:
         value} (names as sent)}."""
@@ -211,6 +215,37 @@ class ProviderContract:
         found = provider.find_sent(draft.message_id)
         assert found is not None
         assert found.provider_message_id == sent.provider_message_id
+
+    def test_read_draft_gives_the_text_in_the_mailbox(self, provider_env: ProviderEnv) -> None:
+        """What `drafts show` prints and `drafts edit` opens: the mailbox's copy, with the
+        user's own changes made in their mail client, never the text we first wrote."""
+        provider, contact = provider_env.provider, provider_env.contact
+        draft = provider.create_draft(outgoing(15, body="Would you have 20 minutes?\n"))
+        read = provider.read_draft(draft.provider_draft_id)
+        assert read is not None
+        assert (read.message_id, read.subject, read.to) == (
+            draft.message_id,
+            "Coffee chat?",
+            [CONTACT],
+        )
+        assert read.body.strip() == "Would you have 20 minutes?"
+        provider.update_draft(draft.provider_draft_id, outgoing(15, body="Version two\n"))
+        again = provider.read_draft(draft.provider_draft_id)
+        assert again is not None
+        assert again.body.strip() == "Version two"
+        contact.user_edits_draft(draft.provider_draft_id, "Dear Ada,\nMy own words & more.")
+        edited = provider.read_draft(draft.provider_draft_id)
+        assert edited is not None
+        assert [line.strip() for line in edited.body.strip().splitlines() if line.strip()] == [
+            "Dear Ada,",
+            "My own words & more.",
+        ]
+        assert edited.message_id == draft.message_id
+        contact.user_sends_draft(draft.provider_draft_id)
+        assert provider.read_draft(draft.provider_draft_id) is None
+        gone = provider.create_draft(outgoing(16))
+        contact.user_deletes_draft(gone.provider_draft_id)
+        assert provider.read_draft(gone.provider_draft_id) is None
 
     def test_draft_made_again_after_a_crash_is_the_same_draft(
         self, provider_env: ProviderEnv

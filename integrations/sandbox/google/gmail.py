@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import email.policy
+import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from email.parser import BytesParser
 from typing import Any
 
 from integrations.sandbox.google import gmail_query, mime, paging
@@ -224,6 +227,27 @@ def send_draft(box: Mailbox, draft_id: str, now: datetime) -> StoredMessage:
         del box.drafts[draft_id]
         box.remove(draft.id, now)
         return box.add(draft.raw, ["SENT"], now, draft.thread_id)
+
+
+def edit_draft(
+    box: Mailbox, draft_id: str, body: str, subject: str | None, now: datetime
+) -> StoredMessage:
+    """The user changes a draft in Gmail's compose window: the draft keeps its id and its
+    message is replaced, as drafts.update does ("Replaces a draft's content"). Gmail's
+    editor writes multipart/alternative, a text/plain part beside the HTML one."""
+    with box.lock:
+        old = _draft(box, draft_id)
+        message = BytesParser(policy=email.policy.default).parsebytes(old.raw)
+        if subject is not None:
+            message.replace_header("Subject", subject)
+        message.clear_content()
+        message.set_content(body)
+        paragraphs = "".join(f"<div>{html.escape(line)}</div>" for line in body.splitlines())
+        message.add_alternative(f'<div dir="ltr">{paragraphs}</div>', subtype="html")
+        msg = box.add(message.as_bytes(), ["DRAFT"], now, old.thread_id)
+        box.remove(old.id, now)
+        box.drafts[draft_id] = msg.id
+        return msg
 
 
 def drafts_send(ctx: GmailContext, call: Call) -> Result:

@@ -209,6 +209,13 @@ class MailStory:
         """The user discards a draft in their mail client."""
         gmail.delete_draft(self.mailbox(email), draft_id, self.clock.now())
 
+    def user_edits_draft(
+        self, draft_id: str, body: str, subject: str | None = None, email: str | None = None
+    ) -> dict[str, Any]:
+        """The user rewrites a draft in their mail client (the draft keeps its id)."""
+        box = self.mailbox(email)
+        return _summary(gmail.edit_draft(box, draft_id, body, subject, self.clock.now()))
+
     def seed_mailbox(
         self,
         count: int,

@@ -248,6 +248,16 @@ class MicrosoftEmulator:
             lambda mb, now: _summary(scenarios.send_draft_in_outlook(mb, now, message_id)),
         )
 
+    def edit_draft_in_outlook(
+        self, message_id: str, body: str, subject: str | None = None, email: str | None = None
+    ) -> dict[str, Any]:
+        return self._with(
+            email,
+            lambda mb, now: _summary(
+                scenarios.edit_draft_in_outlook(mb, now, message_id, body, subject)
+            ),
+        )
+
     def delete_draft_in_outlook(self, message_id: str, email: str | None = None) -> None:
         self._with(email, lambda mb, now: scenarios.delete_draft_in_outlook(mb, now, message_id))
 

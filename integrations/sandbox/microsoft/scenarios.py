@@ -342,6 +342,22 @@ def send_draft_in_outlook(mailbox: Mailbox, now: datetime, message_id: str) -> M
     return message
 
 
+def edit_draft_in_outlook(
+    mailbox: Mailbox, now: datetime, message_id: str, body: str, subject: str | None = None
+) -> Message:
+    """The user rewrites a draft in Outlook: same item and id, a new change key, and an
+    HTML body, which is what Outlook's editor writes (Graph then answers it as text only
+    when asked with Prefer: outlook.body-content-type="text")."""
+    message = _draft(mailbox, message_id)
+    if subject is not None:
+        message.subject = subject
+    paragraphs = "".join(f"<p>{html.escape(line)}</p>\r\n" for line in body.splitlines())
+    message.body_type = "html"
+    message.body = f"<html><body>\r\n{paragraphs}</body></html>"
+    mailbox.touch_message(message, now)
+    return message
+
+
 def delete_draft_in_outlook(mailbox: Mailbox, now: datetime, message_id: str) -> None:
     message = _draft(mailbox, message_id)
     mailbox.move_message(message, mailbox.aliases["deleteditems"], now)

@@ -80,6 +80,9 @@ class GoogleContact:
     def user_sends_draft(self, draft_id: str) -> None:
         self.google.user_sends_draft(draft_id)
 
+    def user_edits_draft(self, draft_id: str, body: str) -> None:
+        self.google.user_edits_draft(draft_id, body)
+
     def user_deletes_draft(self, draft_id: str) -> None:
         self.google.user_deletes_draft(draft_id)
 

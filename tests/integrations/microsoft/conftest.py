@@ -71,6 +71,9 @@ class OutlookContact:
     def user_sends_draft(self, draft_id: str) -> None:
         self.emulator.send_draft_in_outlook(draft_id)
 
+    def user_edits_draft(self, draft_id: str, body: str) -> None:
+        self.emulator.edit_draft_in_outlook(draft_id, body)
+
     def user_deletes_draft(self, draft_id: str) -> None:
         self.emulator.delete_draft_in_outlook(draft_id)
 
