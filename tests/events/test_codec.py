@@ -38,7 +38,7 @@ _aware = st.datetimes(
         [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=8))]
     ),
 )
-_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20)
+_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=20)
 
 
 def _strategy(hint: Any, text: st.SearchStrategy[str] = _text) -> st.SearchStrategy[Any]:

@@ -42,7 +42,7 @@ _CHARSETS = ["utf-8", "us-ascii", "iso-8859-1", "windows-1252", "koi8-r", "x-unk
 _ENCODINGS = ["7bit", "8bit", "binary", "base64", "quoted-printable", "x-uuencode", "bogus"]
 
 # Any text, including control characters, NUL and characters outside the BMP.
-_any_text = st.text(st.characters(codec=None, exclude_categories=("Cs",)), max_size=120)
+_any_text = st.text(st.characters(codec=None, exclude_categories=["Cs"]), max_size=120)
 _raw_bytes = st.binary(max_size=120)
 
 

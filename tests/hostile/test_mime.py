@@ -14,7 +14,7 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from hypothesis import given
@@ -43,7 +43,8 @@ class GmailPath:
 
     def __init__(self, me: str = ME) -> None:
         self.box = Mailbox(me, random.Random(7))
-        self.reader = MailboxSync(None, None, me, "")  # only `seen` is used: no HTTP
+        # Only `seen` is used: no HTTP, so no service and no call budget.
+        self.reader = MailboxSync(cast(Any, None), cast(Any, None), me, "")
 
     def seen(self, raw: bytes) -> tuple[str, MessageSeen]:
         stored = self.box.add(raw, INCOMING_LABELS, NOW)

@@ -261,8 +261,8 @@ def test_notes_from_text_and_editor(world: World, cli: Cli, tmp_path: Path) -> N
     editor = _editor(
         tmp_path, "# a comment line\nAsk about the engines. Joan Clarke <joan@example.org>\n"
     )
-    out = cli.ok("notes", ADA, EDITOR=editor).stdout
-    assert "referral added: Joan Clarke" in out
+    printed = cli.ok("notes", ADA, EDITOR=editor).stdout
+    assert "referral added: Joan Clarke" in printed
     texts = [e["text"] for e in world.events("notes.recorded")]
     assert texts[1] == "Ask about the engines. Joan Clarke <joan@example.org>"
 

@@ -20,6 +20,8 @@ def test_every_command_is_mapped_to_the_module_that_defines_it() -> None:
         if c.callback
     }
     for group in app.registered_groups:
+        assert group.typer_instance is not None
+        assert group.name is not None
         callbacks = [c.callback for c in group.typer_instance.registered_commands if c.callback]
         found[group.name] = callbacks[0].__module__
     assert {name: f"worker.cli.{module}" for name, module in COMMANDS.items()} == found

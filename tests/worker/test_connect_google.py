@@ -7,6 +7,7 @@ import json
 import logging
 import stat
 import threading
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def test_the_browser_path_receives_the_redirect_on_a_loopback_port(
     worker.start()
     url = _wait_for_prompt(caplog)
     redirect = url.split("redirect_uri=", 1)[1].split("&", 1)[0]
-    landing = consent.approve(url, urllib.request.unquote(redirect))
+    landing = consent.approve(url, urllib.parse.unquote(redirect))
     with urllib.request.urlopen(landing, timeout=10) as answer:  # noqa: S310 - the browser
         assert answer.status == 200
     worker.join(10)

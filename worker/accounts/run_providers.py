@@ -15,7 +15,8 @@ from typing import Any
 from events.projections.accounts import AccountRow
 from integrations.microsoft.graph import MAX_CONCURRENT
 from integrations.protocol import NeedsReconnect, Provider
-from worker.accounts.providers import ProviderUnavailable, provider_for
+from worker.accounts.providers import provider_for
+from worker.accounts.sandbox import ProviderUnavailable
 from worker.services.app import App
 
 ProviderFor = Callable[[AccountRow], Provider]

@@ -8,7 +8,8 @@ import typer
 from rich.text import Text
 
 from integrations.protocol import NeedsReconnect, ProviderError
-from worker.accounts.providers import ProviderUnavailable, opened_provider
+from worker.accounts.providers import opened_provider
+from worker.accounts.sandbox import ProviderUnavailable
 from worker.cli import app
 from worker.cli.common import console, fail, opened_app, print_json
 from worker.services.invitations import invite, plan, scheduling_account

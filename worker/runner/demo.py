@@ -267,10 +267,11 @@ def run_demo(data_dir: Path, progress: Callable[[str], None], days: int = DAYS) 
 
         def provider_for(_account: AccountRow) -> Provider:
             # httplib2 connections are not thread-safe: one provider per actor thread.
-            if not hasattr(local, "provider"):
-                local.provider = sandbox_provider(endpoints, "sandbox-google")
-                opened.append(local.provider)
-            return local.provider
+            provider: Provider | None = getattr(local, "provider", None)
+            if provider is None:
+                provider = local.provider = sandbox_provider(endpoints, "sandbox-google")
+                opened.append(provider)
+            return provider
 
         connect_sandbox_account(app, endpoints)
         worker = EmbeddedWorker(app, provider_for, Renderer(app.settings.config_dir / "templates"))

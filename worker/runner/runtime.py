@@ -36,7 +36,8 @@ from worker.domain.backoff import backing_off, pause_after
 from worker.domain.policies.actions import Action
 from worker.domain.sync_records import interpret
 from worker.services.app import App
-from worker.services.effects import Effects, NoAccount
+from worker.services.connected_accounts import NoAccount
+from worker.services.effects import Effects
 from worker.services.rendering import Renderer, TemplateProblem
 from worker.services.tick import load_snapshot, tick
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from events.errors import UserError
 from events.projections.accounts import AccountRow
 from worker.services.app import App
@@ -27,11 +29,12 @@ def resolve_account(app: App, ref: str) -> AccountRow:
     ref = ref.strip()
     rows = accounts(app)
     low = ref.lower()
-    for matcher in (
+    matchers: tuple[Callable[[AccountRow], bool], ...] = (
         lambda r: r.account_id == ref,
         lambda r: r.email.lower() == low,
         lambda r: len(ref) >= 4 and r.account_id.startswith(ref),
-    ):
+    )
+    for matcher in matchers:
         found = [r for r in rows if matcher(r)]
         if len(found) == 1:
             return found[0]

@@ -37,3 +37,7 @@ class Accounting(Protocol):
     """Per-method request counting (`integrations.sandbox.accounting.Accounting` fits)."""
 
     def record(self, provider: str, account: str, method: str) -> None: ...
+
+    def total(
+        self, provider: str | None = None, account: str | None = None, method: str | None = None
+    ) -> int: ...

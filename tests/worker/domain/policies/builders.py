@@ -8,6 +8,7 @@ from typing import Any
 from events.projections.drafts import DraftRow
 from events.projections.meetings import MeetingRow
 from events.projections.pipeline import ContactRow
+from events.types import DraftKind
 from worker.domain.policies.snapshot import Snapshot
 
 
@@ -36,7 +37,7 @@ def meeting(mid: str, start: datetime, end: datetime, booked: datetime, **kw: An
     )
 
 
-def draft(did: str, cid: str, kind: str, created: datetime, **kw: Any) -> DraftRow:
+def draft(did: str, cid: str, kind: DraftKind, created: datetime, **kw: Any) -> DraftRow:
     return DraftRow(
         draft_id=did,
         contact_id=cid,

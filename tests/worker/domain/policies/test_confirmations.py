@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from events.projections.meetings import MeetingStatus
 from tests.worker.domain.policies.builders import iso, meeting, snapshot
 from worker.domain.policies.confirmations import confirmation_time, due_confirmations
 from worker.domain.settings import Policy
@@ -16,8 +17,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
 POLICY = Policy(time_zone="Europe/Berlin")
 
 
-def berlin(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BERLIN).astimezone(UTC)  # type: ignore[misc]
+def berlin(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=BERLIN).astimezone(UTC)
 
 
 def test_confirmation_goes_24_hours_before() -> None:
@@ -90,7 +91,7 @@ def test_reschedule_after_confirmation_needs_a_new_one() -> None:
 
 
 @pytest.mark.parametrize("status", ["cancelled", "declined", "met", "no_show"])
-def test_no_confirmation_unless_scheduled(status: str) -> None:
+def test_no_confirmation_unless_scheduled(status: MeetingStatus) -> None:
     m = meeting("m1", berlin(2026, 3, 10, 15), berlin(2026, 3, 10, 15, 30), berlin(2026, 3, 2, 9))
     m = replace(m, status=status)
     assert due_confirmations(snapshot(meetings=[m]), berlin(2026, 3, 9, 16), POLICY) == []

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from events.projections.pipeline import ContactRow
 from tests.worker.domain.policies.builders import contact, draft, iso, snapshot
 from worker.domain.policies.outreach import due_nudges, due_outreach, stale_nudge_drafts
 from worker.domain.settings import Policy
@@ -12,8 +14,8 @@ POLICY = Policy(time_zone="UTC")
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 
-def sent_contact(cid: str = "c1", **kw: object) -> object:
-    return contact(cid, stage="sent", outreach_sent_at=iso(T0), **kw)  # type: ignore[arg-type]
+def sent_contact(cid: str = "c1", **kw: Any) -> ContactRow:
+    return contact(cid, stage="sent", outreach_sent_at=iso(T0), **kw)
 
 
 def test_outreach_only_for_chosen_contacts_and_capped_per_day() -> None:
@@ -36,7 +38,7 @@ def test_referred_contact_gets_outreach_naming_the_referrer() -> None:
 
 
 def test_first_nudge_after_seven_days_not_before() -> None:
-    snap = snapshot(contacts=[sent_contact()])  # type: ignore[list-item]
+    snap = snapshot(contacts=[sent_contact()])
     assert due_nudges(snap, T0 + timedelta(days=6, hours=23), POLICY) == []
     [nudge] = due_nudges(snap, T0 + timedelta(days=7), POLICY)
     assert (nudge.kind, nudge.nudge_number) == ("draft_nudge", 1)
@@ -46,12 +48,12 @@ def test_no_nudge_after_a_reply_but_an_auto_reply_does_not_count() -> None:
     replied = contact("c1", stage="replied", outreach_sent_at=iso(T0), replied_at=iso(T0))
     assert due_nudges(snapshot(contacts=[replied]), T0 + timedelta(days=8), POLICY) == []
     auto = sent_contact(auto_replied_at=iso(T0))
-    assert len(due_nudges(snapshot(contacts=[auto]), T0 + timedelta(days=8), POLICY)) == 1  # type: ignore[list-item]
+    assert len(due_nudges(snapshot(contacts=[auto]), T0 + timedelta(days=8), POLICY)) == 1
 
 
 def test_out_of_office_moves_the_nudge_past_the_return_date() -> None:
     away = sent_contact(out_of_office_until="2026-03-20")
-    snap = snapshot(contacts=[away])  # type: ignore[list-item]
+    snap = snapshot(contacts=[away])
     assert due_nudges(snap, T0 + timedelta(days=10), POLICY) == []
     [nudge] = due_nudges(snap, datetime(2026, 3, 21, 8, tzinfo=UTC), POLICY)
     assert nudge.due_at == datetime(2026, 3, 21, 8, tzinfo=UTC)
@@ -87,11 +89,11 @@ def test_nudge_waits_while_the_previous_draft_is_unsent_and_is_never_redrafted()
     pending = draft("n1", "c1", "nudge", T0 + timedelta(days=7), nudge_number=1)
     assert (
         due_nudges(snapshot(contacts=[c], drafts=[pending]), T0 + timedelta(days=20), POLICY) == []
-    )  # type: ignore[list-item]
+    )
     pending.status = "discarded"
     assert (
         due_nudges(snapshot(contacts=[c], drafts=[pending]), T0 + timedelta(days=20), POLICY) == []
-    )  # type: ignore[list-item]
+    )
 
 
 def test_a_reply_deletes_the_waiting_nudge_draft() -> None:
@@ -103,4 +105,4 @@ def test_a_reply_deletes_the_waiting_nudge_draft() -> None:
 
 def test_bounced_address_is_not_nudged() -> None:
     c = sent_contact(bounced=True)
-    assert due_nudges(snapshot(contacts=[c]), T0 + timedelta(days=8), POLICY) == []  # type: ignore[list-item]
+    assert due_nudges(snapshot(contacts=[c]), T0 + timedelta(days=8), POLICY) == []
