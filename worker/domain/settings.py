@@ -34,3 +34,11 @@ class Policy:
     thank_you_within_minutes: int = 60
     keep_in_touch_days: int = 42
     meeting_minutes: int = 30
+    # Offering times (issue 18): when the user takes meetings, in their zone.
+    meeting_hours_start: str = "09:00"
+    meeting_hours_end: str = "17:00"
+    meeting_weekdays: str = "mon,tue,wed,thu,fri"
+    meeting_buffer_minutes: int = 15  # kept free before and after anything busy
+    meeting_place: str = "a video call (I will send the link with the invitation)"
+    offer_notice_hours: int = 18  # no offered time sooner than this: they need time to answer
+    offer_hold_days: int = 5  # an offered time is held for nobody else this long

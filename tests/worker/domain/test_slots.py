@@ -35,13 +35,15 @@ NOW = at(PARIS, 2026, 3, 2, 10)
 
 def test_three_times_on_different_weekdays_inside_the_meeting_hours() -> None:
     offer = find_slots(NOW, POLICY, [])
-    assert len(offer.slots) == 3 and offer.note == ""
+    assert len(offer.slots) == 3
+    assert offer.note == ""
     days = [local(s)[0] for s in offer.slots]
     assert len(set(days)) == 3
     for s in offer.slots:
         day, start, end = local(s)
         assert day.weekday() < 5
-        assert time(9) <= start and end <= time(17)
+        assert time(9) <= start
+        assert end <= time(17)
         assert s.end - s.start == timedelta(minutes=30)
         assert s.start >= NOW + timedelta(hours=18)
     # Nothing on the same afternoon the reply came in; the first is Tuesday.
@@ -119,7 +121,8 @@ def test_the_users_clock_change_keeps_the_local_hours() -> None:
     assert days == [date(2026, 3, 27), date(2026, 3, 30), date(2026, 3, 31)]
     for s in offer.slots:
         _, start, end = local(s)
-        assert time(9) <= start and end <= time(17)
+        assert time(9) <= start
+        assert end <= time(17)
     assert local(offer.slots[0])[1] == time(10)
     assert offer.slots[0].start.hour == 9  # UTC+1
     assert local(offer.slots[1])[1] == time(14)
@@ -143,7 +146,8 @@ def test_a_contact_in_another_zone_gets_times_in_both_daytimes() -> None:
     for s in offer.slots:
         assert time(9) <= local(s, "America/New_York")[1]
         assert local(s, "America/New_York")[2] <= time(17)
-        assert time(9) <= local(s)[1] and local(s)[2] <= time(17)
+        assert time(9) <= local(s)[1]
+        assert local(s)[2] <= time(17)
 
 
 def test_the_contacts_clock_change_moves_the_shared_window() -> None:
@@ -168,7 +172,8 @@ def test_a_contact_twelve_hours_away_gets_the_users_hours_with_a_note() -> None:
     assert len(offer.slots) == 3
     assert "both time zones" in offer.note
     for s in offer.slots:
-        assert time(9) <= local(s)[1] and local(s)[2] <= time(17)
+        assert time(9) <= local(s)[1]
+        assert local(s)[2] <= time(17)
 
 
 def test_meeting_hours_are_read_from_the_policy_or_refused_in_one_line() -> None:
