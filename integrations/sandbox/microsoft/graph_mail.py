@@ -120,9 +120,16 @@ def render_message(
 
 
 def _headers(message: Message, mailbox: Mailbox) -> list[tuple[str, str]]:
-    """Internet headers: only received and sent mail has them; drafts carry only X- ones."""
+    """Internet headers: only received mail has them; drafts carry only X- ones, and a
+    message this mailbox sent has none. The message resource documents
+    internetMessageHeaders as "the collection of message headers ... provided by RFC5322"
+    (https://learn.microsoft.com/graph/api/resources/message), and Microsoft answered in
+    the microsoft-graph-docs repository's issues that items in Sent Items do not carry
+    them: the headers are stamped in transport, after the copy was saved."""
     if message.is_draft:
         return list(message.extra_headers)
+    if message.sender is not None and message.sender.address.lower() == mailbox.email.lower():
+        return []
     sender = message.sender.address if message.sender else mailbox.email
     out = [
         ("Message-ID", message.internet_message_id),

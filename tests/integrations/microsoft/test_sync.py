@@ -231,3 +231,28 @@ def test_a_draft_sent_from_outlook_waiting_in_the_outbox_is_not_discarded(
     later = sync_all(env.provider, meanwhile.cursors, {CONTACT})
     assert [m.message_id for m in later.messages if m.sent_by_user] == [draft.message_id]
     assert later.drafts_gone == []
+
+
+def test_sent_copies_carry_no_internet_headers_and_nothing_needs_them(env: OutlookEnv) -> None:
+    env.emulator.set_sent_copy_delay(0)
+    first = env.provider.send_message(outgoing(50))
+    assert first.thread_id
+    reply_id = env.contact.reply(first.thread_id, CONTACT, "Sure.")
+    batch = sync_all(env.provider, {}, {CONTACT})
+    follow = env.provider.send_message(outgoing(51, thread_id=first.thread_id))
+    listed = env.provider.graph.get(
+        "/me/mailFolders/sentitems/messages",
+        what="graph.messages.list",
+        params={"$select": "id,internetMessageHeaders"},
+    )
+    assert [m.get("internetMessageHeaders") or [] for m in listed["value"]] == [[], []]
+    later = sync_all(env.provider, batch.cursors, {CONTACT})
+    [mine] = later.messages
+    assert (mine.message_id, mine.thread_id, mine.to) == (
+        follow.message_id,
+        first.thread_id,
+        [CONTACT],
+    )
+    assert mine.sent_by_user
+    assert reply_id  # the reply was received with its headers: in the first batch
+    assert [m.in_reply_to for m in batch.messages if not m.sent_by_user] == [first.message_id]
