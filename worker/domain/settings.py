@@ -32,7 +32,12 @@ class Policy:
     send_window_end: int = 20
     met_grace_minutes: int = 15
     thank_you_within_minutes: int = 60
-    keep_in_touch_days: int = 42
+    #: The hour (user's zone) of the meeting day by which notes are awaited: past it, a
+    #: thank-you without a takeaway is prepared (and re-rendered if notes come later).
+    notes_by_hour: int = 18
+    #: Keep in touch every this many weeks after the last real exchange (0: never);
+    #: notes may set a contact's own cadence.
+    keep_in_touch_weeks: int = 8
     meeting_minutes: int = 30
     # Offering times (issue 18): when the user takes meetings, in their zone.
     meeting_hours_start: str = "09:00"
@@ -42,3 +47,4 @@ class Policy:
     meeting_place: str = "a video call (I will send the link with the invitation)"
     offer_notice_hours: int = 18  # no offered time sooner than this: they need time to answer
     offer_hold_days: int = 5  # an offered time is held for nobody else this long
+    answer_languages: str = "en"  # the languages contacts' answers about times are read in
