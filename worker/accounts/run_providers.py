@@ -9,7 +9,7 @@ with the command to run.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from events.projections.accounts import AccountRow
@@ -18,8 +18,6 @@ from integrations.protocol import NeedsReconnect, Provider
 from worker.accounts.providers import provider_for
 from worker.accounts.sandbox import ProviderUnavailable
 from worker.services.app import App
-
-ProviderFor = Callable[[AccountRow], Provider]
 
 
 class ProviderFactory:

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -16,15 +15,12 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from events.projections.accounts import AccountRow
 from worker.cli import app
 from worker.cli.common import USER_ERRORS, fail
-from worker.domain.policies.actions import Action
 from worker.runner.clocks import clock_from_env
 from worker.runner.signals import stop_on_signals
 from worker.services import heartbeat
 from worker.services.app import App, open_app
-from worker.services.rendering import Renderer
 from worker.services.settings import Settings, check_private_file, load_settings
 
 log = logging.getLogger(__name__)
@@ -95,16 +91,12 @@ def run(
     lockstep: Lockstep = False,
 ) -> None:
     """Run everything in this process (the default): sync, tick, act. Stop with Ctrl-C."""
-    from worker.accounts.run_providers import ProviderFactory
-    from worker.runner.embedded import EmbeddedWorker
+    from worker.runner import composition
     from worker.runner.loop import Loop
 
     _logging()
-    with _opened() as (settings, application):
-        providers = ProviderFactory(application, os.environ)
-        embedded = EmbeddedWorker(
-            application, providers, Renderer(settings.config_dir / "templates"), threads
-        )
+    with _opened() as (settings, application), composition.providers(application) as providers:
+        embedded = composition.embedded(application, providers, threads)
         loop = Loop(
             name="run",
             app=application,
@@ -122,7 +114,6 @@ def run(
             loop.stopped()
         finally:
             embedded.stop()
-            providers.close()
 
 
 @app.command()
@@ -139,8 +130,8 @@ def worker(
         _supervise(processes, threads, idle_poll_ms)
     import dramatiq
 
-    from worker.accounts.run_providers import ProviderFactory
-    from worker.runner.runtime import Actors, Runtime
+    from worker.runner import composition
+    from worker.runner.runtime import Actors
     from worker.runner.scaled import (
         RedisInFlight,
         account_locks,
@@ -149,15 +140,13 @@ def worker(
         redis_client,
     )
 
-    with _opened() as (settings, application):
+    with _opened() as (settings, application), composition.providers(application) as providers:
         url = _broker_url(settings, "worker")
         client = redis_client(url)
         broker = redis_broker(url)
-        providers = ProviderFactory(application, os.environ)
-        runtime = Runtime(
-            app=application,
-            provider_for=providers,
-            renderer=Renderer(settings.config_dir / "templates"),
+        runtime = composition.runtime(
+            application,
+            providers,
             account_lock=account_locks(client),
             action_lock=action_locks(client),
         )
@@ -173,7 +162,6 @@ def worker(
             consumer.stop()
             broker.close()
             client.close()
-            providers.close()
 
 
 def _supervise(processes: int, threads: int, idle_poll_ms: int) -> NoReturn:
@@ -214,72 +202,17 @@ def scheduler(
     """Run the one tick loop of a scaled-out setup: queue syncs and due actions.
 
     A second scheduler waits idle until the first stops (a Redis lock)."""
-    from worker.runner.loop import Loop
-    from worker.runner.runtime import Actors, Runtime, sync_key
-    from worker.runner.scaled import (
-        LeaderLock,
-        RedisInFlight,
-        queue_depth,
-        redis_broker,
-        redis_client,
-    )
-    from worker.services.tick import tick
+    from worker.runner.scheduler import ScaledScheduler
 
     _logging()
     with _opened() as (settings, application):
-        url = _broker_url(settings, "scheduler")
-        client = redis_client(url)
-        broker = redis_broker(url)
-
-        def no_runtime() -> Runtime:
-            raise RuntimeError("the scheduler only enqueues; workers run actors")
-
-        actors = Actors(broker, no_runtime)
-        claims = RedisInFlight(client)
-        leader = LeaderLock(client, "scheduler")
-
-        def settle() -> None:
-            # Lockstep only: wait for the queue to drain, as the embedded step joins.
-            while lockstep and queue_depth(client) > 0 and not loop.stop.is_set():
-                leader.hold()
-                time.sleep(0.02)
-
-        def sync() -> None:
-            slot = application.clock.now().isoformat()
-            for account in application.projector.rows(AccountRow):
-                if account.status == "connected" and claims.claim(sync_key(account.account_id)):
-                    actors.enqueue_sync(account.account_id, slot)
-            settle()
-
-        def tick_once() -> str:
-            enqueued = 0
-
-            def enqueue(action: Action) -> None:
-                nonlocal enqueued
-                if claims.claim(action.key):
-                    actors.enqueue_action(action)
-                    enqueued += 1
-
-            due = tick(application, enqueue)
-            settle()
-            return f"due {len(due)}, queued {enqueued}"
-
-        loop = Loop(
-            name="scheduler",
-            app=application,
-            sync=sync,
-            tick=tick_once,
+        scheduled = ScaledScheduler(
+            application,
+            _broker_url(settings, "scheduler"),
             sync_every_s=sync_interval or settings.sync_interval_s,
             tick_every_s=tick_interval,
-            lead=leader.hold,
-            poll_s=0.02 if lockstep else 1.0,
+            lockstep=lockstep,
         )
-        stop_on_signals(loop.stop.set)
+        stop_on_signals(scheduled.loop.stop.set)
         log.info("scheduler %r: waiting for the scheduler lock", os.getpid())
-        try:
-            loop.run_lockstep() if lockstep else loop.run()
-            loop.stopped()
-        finally:
-            leader.release()
-            broker.close()
-            client.close()
+        scheduled.run()

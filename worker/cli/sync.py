@@ -14,10 +14,10 @@ from events.projections.accounts import AccountRow
 from worker.cli import app
 from worker.cli.common import console, fail, opened_app, print_json
 from worker.domain.backoff import backing_off
+from worker.runner import composition
 from worker.runner.clocks import clock_from_env
 from worker.runner.runtime import Runtime, SyncProgress
 from worker.services.app import App
-from worker.services.rendering import Renderer
 
 #: `outreach sync ACCOUNT` when that account is backing off: nothing was synced, try
 #: later (sysexits' EX_TEMPFAIL). Without an account the exit code stays 0.
@@ -81,9 +81,7 @@ def sync(
         if not rows:
             fail("no account connected: run `outreach connect google --client-secrets FILE`")
         providers = ProviderFactory(a, os.environ)
-        runtime = Runtime(
-            app=a, provider_for=providers, renderer=Renderer(a.settings.config_dir / "templates")
-        )
+        runtime = composition.runtime(a, providers)
         results: list[dict[str, Any]] = []
         waiting: list[str] = []
         columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
