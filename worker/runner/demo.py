@@ -24,11 +24,10 @@ from integrations.protocol import EventRequest, Provider
 from integrations.sandbox import Sandbox
 from worker.accounts.registry import sandbox_provider
 from worker.domain.settings import Profile
-from worker.runner.embedded import EmbeddedWorker
+from worker.runner import composition
 from worker.services.app import App, open_app
 from worker.services.contacts import ContactBook, NewContact
 from worker.services.notes import record_notes
-from worker.services.rendering import Renderer
 from worker.services.settings import Settings, load_settings, with_policy
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday morning in London
@@ -274,7 +273,7 @@ def run_demo(data_dir: Path, progress: Callable[[str], None], days: int = DAYS) 
             return provider
 
         connect_sandbox_account(app, endpoints)
-        worker = EmbeddedWorker(app, provider_for, Renderer(app.settings.config_dir / "templates"))
+        worker = composition.embedded(app, provider_for)
 
         def clocks(now: datetime) -> None:
             clock.set(now)
