@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Annotated
 
 import typer
 
@@ -16,8 +17,23 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"outreach {version('outreach')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _outreach() -> None:
+def _outreach(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_print_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
     # A callback keeps `outreach` a group of commands when only one command module is
     # imported: Typer runs an app of a single command as that command, without its name.
     pass
@@ -65,8 +81,16 @@ def main() -> None:
     """Console-script entry point: a user's mistake is one line and exit 2; a bug is one
     line, exit 1, and its traceback in the log file the line names."""
     _register()
+    if "--json" in sys.argv[1:]:
+        from worker.cli.common import json_errors
+
+        # Before parsing: a usage error under --json is JSON as well.
+        json_errors()
     try:
-        app()
+        if "--json" in sys.argv[1:]:
+            _run_for_json()
+        else:
+            app()
     except SystemExit:
         raise
     except KeyboardInterrupt:
@@ -78,3 +102,23 @@ def main() -> None:
         if isinstance(exc, UserError):
             fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         report_bug(exc)
+
+
+def _run_for_json() -> None:
+    """Run the app with Click's own error printing off, so that a usage error (an unknown
+    option, a missing argument) reaches `fail` and is JSON like every other failure."""
+    import click
+
+    from worker.cli.common import fail
+
+    try:
+        code = app(standalone_mode=False)
+    except click.exceptions.Abort:
+        fail("aborted", 1)
+    except click.exceptions.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except click.ClickException as exc:
+        fail(exc.format_message(), exc.exit_code)
+    # Without standalone mode Click returns the code of an `Exit` instead of exiting.
+    if isinstance(code, int) and code:
+        raise SystemExit(code)
