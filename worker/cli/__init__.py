@@ -47,6 +47,8 @@ COMMANDS: dict[str, str] = {
     "connect": "connect",
     "contacts": "contacts",
     "reach-out": "contacts",
+    "close": "contacts",
+    "reopen": "contacts",
     "demo": "demo",
     "drafts": "drafts",
     "met": "meetings",
@@ -72,6 +74,8 @@ def _register(argv: list[str] | None = None) -> None:
     # Imported here so each command module can import `app` without a cycle.
     args = sys.argv[1:] if argv is None else argv
     name = args[0] if args else None
+    if name == "--version":
+        return  # answered by the callback alone
     modules = [COMMANDS[name]] if name in COMMANDS else sorted(set(COMMANDS.values()))
     for module in modules:
         importlib.import_module(f"worker.cli.{module}")
