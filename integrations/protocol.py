@@ -130,6 +130,10 @@ class MessageSeen:
     #: automatic report (integrations.reports): a bounce names the failed recipient, and
     #: quotes our Message-ID, only in its body, and most carry no In-Reply-To.
     raw: bytes | None = None
+    #: For mail we sent: the Message-ID we gave it, read back from our own marker (an
+    #: X- header on Gmail). The provider may have replaced it in `message_id`: whether
+    #: it keeps a client-set one is not documented.
+    our_message_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from integrations.google import mime
@@ -18,6 +19,10 @@ from integrations.protocol import (
 )
 
 THREAD_HEADERS = ["Subject", "Message-ID", "References"]
+# The second look for a message we may have sent (see Mail._find_by_marker): how far back,
+# in Gmail's newer_than: syntax, and how many of the newest sent messages to read.
+MARKER_WINDOW = "7d"
+MARKER_CANDIDATES = 20
 
 
 class Mail:
@@ -135,17 +140,19 @@ class Mail:
         # A send whose answer was lost may still have gone out: look before resending.
         sent = self.calls.execute(
             lambda: self._messages().send(userId="me", body=body),
-            recover=lambda: self._find_raw(message.message_id),
+            recover=lambda: self._find_raw(message.message_id, message.to),
         )
         return SentRef(sent["id"], message.message_id, sent.get("threadId"))
 
-    def find_sent(self, message_id: str) -> SentRef | None:
-        found = self._find_raw(message_id)
+    def find_sent(self, message_id: str, to: Sequence[str] = ()) -> SentRef | None:
+        found = self._find_raw(message_id, to)
         if found is None:
             return None
         return SentRef(found["id"], message_id, found.get("threadId"))
 
-    def _find_raw(self, message_id: str) -> dict[str, Any] | None:
+    def _find_raw(self, message_id: str, to: Sequence[str] = ()) -> dict[str, Any] | None:
+        """The sent message we gave this Message-ID: searched by it first, then, in case
+        Gmail replaced it, by our own header among what was sent lately (to `to`)."""
         query = f"rfc822msgid:{mime.bare(message_id)}"
         listed = self.calls.execute(
             lambda: self._messages().list(
@@ -153,7 +160,36 @@ class Mail:
             )
         )
         messages = listed.get("messages") or []
-        return dict(messages[0]) if messages else None
+        if messages:
+            return dict(messages[0])
+        return self._find_by_marker(message_id, to)
+
+    def _find_by_marker(self, message_id: str, to: Sequence[str]) -> dict[str, Any] | None:
+        """The recent sent message whose X-Outreach-Message-ID header is `message_id`.
+        Only headers are read (metadata format), of at most MARKER_CANDIDATES messages
+        sent in the last MARKER_WINDOW, to the same recipients when they are known."""
+        people = " ".join(f"to:{a.strip().lower()}" for a in to if a.strip())
+        query = f"in:sent newer_than:{MARKER_WINDOW}" + (f" {{{people}}}" if people else "")
+        listed = self.calls.execute(
+            lambda: self._messages().list(
+                userId="me", q=query, maxResults=MARKER_CANDIDATES, includeSpamTrash=True
+            )
+        )
+        wanted = mime.angle(message_id)
+        for candidate in listed.get("messages") or []:
+            found = self.calls.execute(
+                partial(
+                    self._messages().get,
+                    userId="me",
+                    id=candidate["id"],
+                    format="metadata",
+                    metadataHeaders=[mime.MARKER],
+                ),
+                missing_ok=True,
+            )
+            if found is not None and mime.headers_of(found).get(mime.MARKER.lower()) == wanted:
+                return {"id": found["id"], "threadId": found.get("threadId")}
+        return None
 
     # threading -------------------------------------------------------------------------
     def in_thread(self, message: OutgoingMessage) -> OutgoingMessage:

@@ -14,6 +14,8 @@ from typing import Any
 
 from integrations.protocol import OutgoingMessage
 
+#: Our own header carrying the Message-ID we gave a message (see `build`).
+MARKER = "X-Outreach-Message-ID"
 _LINE_BREAK = re.compile(r"[\r\n]")
 _REPLY_PREFIX = re.compile(r"^\s*((re|fwd?|aw|sv|antw)\s*:\s*)+", re.IGNORECASE)
 
@@ -45,6 +47,9 @@ def build(message: OutgoingMessage, sender: str) -> EmailMessage:
     msg["To"] = ", ".join(_single_line("To", address) for address in message.to)
     msg["Subject"] = _single_line("Subject", message.subject)
     msg["Message-ID"] = angle(_single_line("Message-ID", message.message_id))
+    # The same id in a header of our own: whether Gmail keeps a client-set Message-ID is
+    # not documented, while the headers of a sent message are read back as written.
+    msg[MARKER] = angle(message.message_id)
     if message.in_reply_to:
         msg["In-Reply-To"] = angle(_single_line("In-Reply-To", message.in_reply_to))
     references = [angle(_single_line("References", r)) for r in message.references]

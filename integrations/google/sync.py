@@ -368,6 +368,7 @@ class MailboxSync:
             headers={k: headers[k] for k in AUTOMATION_HEADERS if k in headers},
             excerpt=str(resource.get("snippet", "")),
             calendar_method=mime.calendar_method(resource.get("payload", {})),
+            our_message_id=headers.get(mime.MARKER.lower()) or None,
         )
 
     def _users(self) -> Any:

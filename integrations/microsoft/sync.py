@@ -254,9 +254,12 @@ class MailboxSync:
         gone = []
         for item in self._fresh(DRAFTS_CURSOR, found.items):
             draft_id = str(item.get("id", ""))
-            if "@removed" in item and draft_id not in self.mail.own_send_drafts:
-                if self._discarded(draft_id):
-                    gone.append(DraftGone(draft_id))
+            if (
+                "@removed" in item
+                and draft_id not in self.mail.own_send_drafts
+                and self._discarded(draft_id)
+            ):
+                gone.append(DraftGone(draft_id))
         return gone
 
     def _discarded(self, draft_id: str) -> bool:

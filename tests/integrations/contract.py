@@ -113,7 +113,11 @@ def outgoing(n: int = 1, **changes: Any) -> OutgoingMessage:
 
 
 def _sent_with(env: ProviderEnv, message_id: str) -> list[dict[str, Any]]:
-    return [m for m in env.contact.mailbox_sent() if m["message_id"] == message_id]
+    """Sent copies of the message we gave this Message-ID (also when the provider replaced
+    it: the copy then names ours in "sent_as")."""
+    return [
+        m for m in env.contact.mailbox_sent() if message_id in (m["message_id"], m.get("sent_as"))
+    ]
 
 
 class ProviderContract:
@@ -279,7 +283,8 @@ class ProviderContract:
         assert kept.provider_draft_id not in gone
         # The user's send shows up as a sent message carrying our Message-ID; its draft
         # may be reported gone too, but only beside it (the worker then knows it was sent).
-        assert [m.message_id for m in later.messages if m.sent_by_user] == [sent.message_id]
+        mine = [m.our_message_id or m.message_id for m in later.messages if m.sent_by_user]
+        assert mine == [sent.message_id]
         assert gone <= {sent.provider_draft_id, deleted.provider_draft_id}
 
     # sync ------------------------------------------------------------------------------
@@ -291,7 +296,7 @@ class ProviderContract:
         batch = sync_all(provider, {}, {CONTACT})
         assert {m.from_address for m in batch.messages} == {CONTACT, provider.email.lower()}
         mine = [m for m in batch.messages if m.sent_by_user]
-        assert [m.message_id for m in mine] == [ours.message_id]
+        assert [m.our_message_id or m.message_id for m in mine] == [ours.message_id]
         theirs = [m for m in batch.messages if not m.sent_by_user]
         assert theirs[0].subject == "Hello"
         assert theirs[0].to == [provider.email.lower()]
@@ -306,7 +311,9 @@ class ProviderContract:
         later = sync_all(provider, batch.cursors, {CONTACT})
         [reply] = later.messages
         assert reply.message_id == reply_id
-        assert reply.in_reply_to == first.message_id
+        # It answers the Message-ID the contact received (the provider's, if it made one).
+        [copy] = _sent_with(provider_env, first.message_id)
+        assert reply.in_reply_to == copy["message_id"]
         assert reply.thread_id == first.thread_id
         assert not reply.sent_by_user
         again = sync_all(provider, later.cursors, {CONTACT})

@@ -132,7 +132,8 @@ def _sent(
     threads: dict[str, str],
 ) -> list[Entry]:
     eid = derive_id("sent", account.account_id, msg.provider_message_id)
-    draft = ours.get(msg.message_id)
+    # By the Message-ID we gave it, also when the provider replaced the one it carries.
+    draft = ours.get(msg.message_id) or ours.get(msg.our_message_id or "")
     if draft is not None:
         # A draft of ours went out (approved here or sent from the mail client).
         sent_drafts.add(draft.draft_id)

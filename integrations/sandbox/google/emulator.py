@@ -281,6 +281,10 @@ class GoogleEmulator(MailStory, CalendarStory):
         """The user revokes access: refresh fails with invalid_grant, access tokens die."""
         self.tokens.revoke(self.account(email).email)
 
+    def rewrite_message_ids(self, on: bool = True, email: str | None = None) -> None:
+        """From now on, mail sent from the account gets a Message-ID of Gmail's making."""
+        self.account(email).mailbox.rewrite_message_ids = on
+
     def expire_history(self, email: str | None = None) -> None:
         """Every history start id issued so far answers 404 from now on."""
         self.account(email).mailbox.expire_history()

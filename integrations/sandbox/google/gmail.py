@@ -133,6 +133,8 @@ def send_raw(box: Mailbox, raw: bytes, thread_id: str | None, now: datetime) -> 
     """Send as the account: Gmail keeps a client-set Message-ID and labels the copy SENT."""
     _check_recipients(raw)
     raw = mime.ensure_headers(raw, box.email, now)
+    if box.rewrite_message_ids:
+        raw = mime.new_message_id(raw)
     if thread_id is not None and thread_id not in {m.thread_id for m in box.messages.values()}:
         raise not_found()
     return box.add(raw, ["SENT"], now, thread_id)
@@ -226,7 +228,8 @@ def send_draft(box: Mailbox, draft_id: str, now: datetime) -> StoredMessage:
         _check_recipients(draft.raw)
         del box.drafts[draft_id]
         box.remove(draft.id, now)
-        return box.add(draft.raw, ["SENT"], now, draft.thread_id)
+        raw = mime.new_message_id(draft.raw) if box.rewrite_message_ids else draft.raw
+        return box.add(raw, ["SENT"], now, draft.thread_id)
 
 
 def edit_draft(

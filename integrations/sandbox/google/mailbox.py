@@ -110,6 +110,8 @@ class Mailbox:
         self.history: list[HistoryRecord] = []
         self.history_id = rng.randint(100_000, 900_000)
         self.history_floor = 0  # start ids below this answer 404
+        # When set, what is sent gets a Message-ID of Gmail's making (see mime.new_message_id).
+        self.rewrite_message_ids = False
         self._sorted: list[StoredMessage] | None = None
 
     # ids -------------------------------------------------------------------------------

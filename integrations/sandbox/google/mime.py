@@ -126,6 +126,19 @@ def ensure_headers(raw: bytes, sender: str, now: datetime) -> bytes:
     return ("\r\n".join(added) + "\r\n").encode() + raw
 
 
+def new_message_id(raw: bytes) -> bytes:
+    """The message with a Message-ID Gmail chose instead of the client's. Whether Gmail
+    keeps a client-set Message-ID on send is not documented (users.messages.send says
+    only that the message is sent "to the recipients in the To, Cc, and Bcc headers"), so
+    the sandbox can play the other answer: a client must not depend on it."""
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    if not sep:
+        head, sep, body = raw.partition(b"\n\n")
+    lines = [line for line in head.splitlines() if not line.lower().startswith(b"message-id:")]
+    fresh = make_msgid(domain="mail.gmail.com").encode()
+    return b"\r\n".join([b"Message-ID: " + fresh, *lines]) + (sep or b"\r\n\r\n") + body
+
+
 def compose(
     *,
     sender: str,

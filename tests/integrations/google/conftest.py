@@ -117,6 +117,7 @@ def _shown(message: dict[str, Any]) -> dict[str, Any]:
         "to": [a for _, a in getaddresses([headers.get("To", "")]) if a],
         "subject": headers.get("Subject", ""),
         "headers": headers,
+        "sent_as": headers.get("X-Outreach-Message-ID"),
         "text": message["text"],
         "id": message["id"],
     }
@@ -164,6 +165,9 @@ def env(sandbox: Sandbox) -> Iterator[GoogleEnv]:
     provider.close()
 
 
-@pytest.fixture
-def provider_env(env: GoogleEnv) -> GoogleEnv:
+@pytest.fixture(params=["message-id-kept", "message-id-rewritten"])
+def provider_env(env: GoogleEnv, request: pytest.FixtureRequest) -> GoogleEnv:
+    """The contract holds whether Gmail keeps our Message-ID on send or makes its own
+    (not documented either way)."""
+    env.sandbox.google.rewrite_message_ids(request.param == "message-id-rewritten")
     return env
