@@ -62,6 +62,7 @@ COMMANDS: dict[str, str] = {
     "service": "service",
     "status": "status",
     "sync": "sync",
+    "ui": "ui",
     "pipeline": "views",
     "history": "views",
     "projections": "views",

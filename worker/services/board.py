@@ -1,0 +1,149 @@
+"""The People board: every active contact in one column per stage, searchable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final, Literal
+
+from events.projections.pipeline import ContactRow, next_step
+from worker.domain.names import fold
+from worker.services.app import App
+
+ColumnKey = Literal[
+    "to_write", "waiting", "replied", "meeting", "met", "thanked", "in_touch", "closed"
+]
+
+#: The board's columns, in the order of an interview's life, with the words shown.
+COLUMNS: Final[tuple[tuple[ColumnKey, str], ...]] = (
+    ("to_write", "To write"),
+    ("waiting", "Waiting"),
+    ("replied", "Replied"),
+    ("meeting", "Meeting"),
+    ("met", "Met"),
+    ("thanked", "Thanked"),
+    ("in_touch", "In touch"),
+    ("closed", "Closed"),
+)
+
+#: Each pipeline stage's column. A side exit that ends the path (a "no", no answer)
+#: is closed; one that asks for a new date (cancelled, no-show) stays with meetings.
+COLUMN_OF_STAGE: Final[dict[str, ColumnKey]] = {
+    "identified": "to_write",
+    "to_write": "to_write",
+    "drafted": "to_write",
+    "sent": "waiting",
+    "nudged": "waiting",
+    "replied": "replied",
+    "scheduled": "meeting",
+    "confirmed": "meeting",
+    "cancelled": "meeting",
+    "no_show": "meeting",
+    "met": "met",
+    "thanked": "thanked",
+    "kept_in_touch": "in_touch",
+    "declined": "closed",
+    "no_response": "closed",
+}
+
+#: Plain words for each stage (what a card says under the name).
+STAGE_WORDS: Final[dict[str, str]] = {
+    "identified": "not written to yet",
+    "to_write": "a first message is being prepared",
+    "drafted": "a first message waits for your review",
+    "sent": "written to",
+    "nudged": "reminded",
+    "replied": "replied",
+    "scheduled": "meeting planned",
+    "confirmed": "meeting confirmed",
+    "cancelled": "meeting cancelled",
+    "no_show": "did not come",
+    "met": "met",
+    "thanked": "thanked",
+    "kept_in_touch": "in touch",
+    "declined": "declined",
+    "no_response": "no answer",
+    "forgotten": "forgotten",
+    "merged": "merged",
+}
+
+
+@dataclass(frozen=True)
+class Card:
+    contact_id: str
+    name: str
+    company: str | None
+    stage: str
+    stage_words: str
+    next_step: str
+    days_in_stage: int
+
+
+@dataclass(frozen=True)
+class Column:
+    key: ColumnKey
+    label: str
+    cards: list[Card]
+    #: How many people the column holds; more than `cards` when the list was cut short.
+    total: int
+
+
+@dataclass(frozen=True)
+class Board:
+    columns: list[Column]
+    query: str
+    total: int
+
+
+def column_of(row: ContactRow) -> ColumnKey | None:
+    """The column a contact shows in; None for a contact gone (forgotten, merged)."""
+    if row.forgotten or row.merged_into:
+        return None
+    if row.closed:
+        return "closed"
+    return COLUMN_OF_STAGE.get(row.stage)
+
+
+def matches(row: ContactRow, folded_query: str) -> bool:
+    if not folded_query:
+        return True
+    haystack = " ".join([row.name or "", row.company or "", row.role or "", *row.emails])
+    return all(word in fold(haystack) for word in folded_query.split())
+
+
+def days_since(at: str, now: datetime) -> int:
+    return max(0, (now - datetime.fromisoformat(at)).days) if at else 0
+
+
+def step_of(row: ContactRow) -> str:
+    return "nothing: closed" if row.closed else next_step(row)
+
+
+def card(row: ContactRow, now: datetime) -> Card:
+    return Card(
+        contact_id=row.contact_id,
+        name=row.name or "(no name)",
+        company=row.company,
+        stage=row.stage,
+        stage_words=STAGE_WORDS.get(row.stage, row.stage.replace("_", " ")),
+        next_step=step_of(row),
+        days_in_stage=days_since(row.stage_at, now),
+    )
+
+
+def board(app: App, query: str = "", *, per_column: int = 50) -> Board:
+    """The board, most recently moved first in each column; at most `per_column` cards
+    each (the page stays quick with thousands of people; search finds the rest)."""
+    app.projector.catch_up()
+    now = app.clock.now()
+    folded = fold(query.strip())
+    grouped: dict[ColumnKey, list[ContactRow]] = {key: [] for key, _ in COLUMNS}
+    for row in app.projector.rows(ContactRow):
+        key = column_of(row)
+        if key is not None and matches(row, folded):
+            grouped[key].append(row)
+    columns = []
+    for key, label in COLUMNS:
+        rows = sorted(grouped[key], key=lambda r: r.stage_at, reverse=True)
+        columns.append(Column(key, label, [card(r, now) for r in rows[:per_column]], len(rows)))
+    return Board(columns=columns, query=query.strip(), total=sum(c.total for c in columns))

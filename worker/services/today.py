@@ -1,0 +1,186 @@
+"""What waits for the user today: drafts to review (as they stand in the mailbox), meetings
+coming up, meetings that need notes, open referrals and accounts to reconnect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from events.projections.accounts import AccountRow
+from events.projections.drafts import DraftRow
+from events.projections.meetings import MeetingRow
+from events.projections.pipeline import ContactRow
+from events.projections.referrals import ReferralRow
+from integrations.protocol import ProviderError
+from worker.services.app import App
+from worker.services.drafts import DraftReview, Outcome, editor_text, parse_edited
+from worker.services.timeline import local_time
+
+AHEAD = timedelta(days=7)
+#: A meeting older than this no longer asks for notes (the page would nag forever).
+NOTES_WITHIN = timedelta(days=30)
+
+KIND_WORDS = {
+    "outreach": "First message",
+    "nudge": "Reminder",
+    "thank_you": "Thank-you",
+    "referrer_thanks": "Thanks for an introduction",
+    "keep_in_touch": "Keep in touch",
+}
+
+
+@dataclass(frozen=True)
+class DraftText:
+    subject: str
+    body: str
+    #: "mailbox": read back now; "prepared": the text it was prepared with (the mailbox
+    #: could not be read); "gone": it left the Drafts folder (sent or deleted there).
+    source: str
+
+
+@dataclass(frozen=True)
+class WaitingDraft:
+    draft: DraftRow
+    kind_words: str
+    contact_name: str
+    created: str
+    text: DraftText
+
+
+@dataclass(frozen=True)
+class MeetingItem:
+    meeting: MeetingRow
+    contact_id: str
+    contact_name: str
+    when: str
+    confirmed: bool
+
+
+@dataclass(frozen=True)
+class OpenReferral:
+    contact_id: str
+    name: str
+    referrer_id: str
+    referrer_name: str
+
+
+@dataclass(frozen=True)
+class Today:
+    drafts: list[WaitingDraft]
+    meetings: list[MeetingItem]
+    needs_notes: list[MeetingItem]
+    referrals: list[OpenReferral]
+    reconnect: list[AccountRow]
+
+
+def _account(app: App, account_id: str) -> AccountRow | None:
+    return next((a for a in app.projector.rows(AccountRow) if a.account_id == account_id), None)
+
+
+def draft_text(review: DraftReview, draft: DraftRow) -> DraftText:
+    """The draft as the mailbox holds it now (the user may have changed it there); the
+    prepared text when the mailbox cannot be asked."""
+    account = _account(review.app, draft.account_id)
+    try:
+        if account is None:
+            raise ProviderError("account unknown")
+        current = review.provider_for(account).read_draft(draft.provider_draft_id)
+    except ProviderError:
+        current = None
+        source = "prepared"
+    else:
+        if current is None:
+            return DraftText(draft.subject or "", "", "gone")
+        return DraftText(current.subject, current.body, "mailbox")
+    subject, body = parse_edited(review.starting_text(draft))
+    return DraftText(subject, body, source)
+
+
+def send_as_shown(review: DraftReview, draft: DraftRow, subject: str, body: str) -> Outcome:
+    """Approve from the page: what the user saw and maybe changed there is what is sent.
+
+    A text changed on the page is saved to the mailbox first, then the draft is sent."""
+    current = draft_text(review, draft)
+    wanted = editor_text(subject, body)
+    if wanted.strip() != editor_text(current.subject, current.body).strip():
+        review.edit(draft, wanted)
+        draft = review.resolve(draft.draft_id)
+    return review.approve(draft)
+
+
+def save_as_shown(review: DraftReview, draft: DraftRow, subject: str, body: str) -> Outcome:
+    """Save the page's text to the mailbox draft (nothing when it is unchanged)."""
+    current = draft_text(review, draft)
+    wanted = editor_text(subject, body)
+    if wanted.strip() == editor_text(current.subject, current.body).strip():
+        return Outcome(draft, "unchanged")
+    return review.edit(draft, wanted)
+
+
+def notes_text(takeaway: str, people: str, keep_in_touch: bool) -> str:
+    """The notes form's three answers as the notes text `record_notes` reads (people
+    suggested as "Name <email>" become referrals)."""
+    parts = [takeaway.strip()]
+    if people.strip():
+        parts.append(f"People suggested:\n{people.strip()}")
+    parts.append("They are happy to keep in touch." if keep_in_touch else "")
+    return "\n\n".join(p for p in parts if p)
+
+
+def today(review: DraftReview) -> Today:
+    app = review.app
+    app.projector.catch_up()
+    now = app.clock.now()
+    zone = app.settings.policy.time_zone
+    contacts = {c.contact_id: c for c in app.projector.rows(ContactRow)}
+    names = {cid: c.name or "(no name)" for cid, c in contacts.items()}
+    drafts = [
+        WaitingDraft(
+            draft=d,
+            kind_words=KIND_WORDS.get(d.kind, d.kind),
+            contact_name=names.get(d.contact_id, "(unknown)"),
+            created=local_time(datetime.fromisoformat(d.created_at), zone),
+            text=draft_text(review, d),
+        )
+        for d in review.pending()
+    ]
+
+    def item(m: MeetingRow) -> MeetingItem:
+        return MeetingItem(
+            meeting=m,
+            contact_id=m.contact_id,
+            contact_name=names.get(m.contact_id, "(unknown)"),
+            when=local_time(datetime.fromisoformat(m.start), zone),
+            confirmed=m.confirmed_for_start == m.start,
+        )
+
+    meetings = app.projector.rows(MeetingRow)
+    coming = [
+        item(m)
+        for m in meetings
+        if m.status == "scheduled" and now <= datetime.fromisoformat(m.start) <= now + AHEAD
+    ]
+    needs_notes = [
+        item(m)
+        for m in meetings
+        if m.status == "met"
+        and now - NOTES_WITHIN <= datetime.fromisoformat(m.start) <= now
+        and (c := contacts.get(m.contact_id)) is not None
+        and not c.forgotten
+        and (not c.notes_at or c.notes_at < m.start)
+    ]
+    referrals = [
+        OpenReferral(r.contact_id, names[r.contact_id], r.referrer_id, names[r.referrer_id])
+        for r in app.projector.rows(ReferralRow)
+        if (c := contacts.get(r.contact_id)) is not None
+        and c.stage == "identified"
+        and not c.closed
+        and r.referrer_id in names
+    ]
+    return Today(
+        drafts=drafts,
+        meetings=sorted(coming, key=lambda i: i.meeting.start),
+        needs_notes=sorted(needs_notes, key=lambda i: i.meeting.start),
+        referrals=sorted(referrals, key=lambda r: r.name.lower()),
+        reconnect=[a for a in app.projector.rows(AccountRow) if a.status == "needs_reconnect"],
+    )
