@@ -98,7 +98,7 @@ class ReachOutRequested(ContactEvent):
 class DraftEvent(ContactEvent):
     """A draft of ours now sits in the user's mailbox awaiting review."""
 
-    PERSONAL = frozenset({"subject", "to"})
+    PERSONAL = frozenset({"subject", "to", "findings"})
     draft_id: str  # ours, stable across edits
     account_id: str
     provider_draft_id: str
@@ -106,6 +106,8 @@ class DraftEvent(ContactEvent):
     thread_id: str | None = None
     subject: str = ""
     to: str = ""
+    #: What the etiquette check found in the text as rendered (worker.domain.etiquette).
+    findings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,10 +145,12 @@ class DraftUpdated(ContactEvent):
     """The draft's text changed (edited through `outreach drafts edit` or in the mailbox)."""
 
     TYPE = "draft.updated"
-    PERSONAL = frozenset({"subject"})
+    PERSONAL = frozenset({"subject", "findings"})
     draft_id: str
     provider_draft_id: str
     subject: str = ""
+    #: The etiquette check on the new text, when it is known (None: not checked).
+    findings: list[str] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -234,23 +238,41 @@ class MeetingEvent(ContactEvent):
 @dataclass(frozen=True, kw_only=True)
 class MeetingScheduled(MeetingEvent):
     TYPE = "meeting.scheduled"
-    PERSONAL = frozenset({"place"})
+    PERSONAL = frozenset({"place", "link"})
     account_id: str
     provider_event_id: str
     start: datetime
     end: datetime
     time_zone: str  # IANA zone the event was written in
     place: str = ""
+    link: str = ""  # the video call's join link, when the event has one
+    # The user's own answer to the invitation: a contact's invitation not yet accepted
+    # ("needsAction", "tentative") is not confirmed in the user's name.
+    user_response: str = "accepted"
 
 
 @dataclass(frozen=True, kw_only=True)
 class MeetingRescheduled(MeetingEvent):
     TYPE = "meeting.rescheduled"
-    PERSONAL = frozenset({"place"})
+    PERSONAL = frozenset({"place", "link"})
     start: datetime
     end: datetime
     time_zone: str
     place: str = ""
+    link: str = ""
+    user_response: str = "accepted"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeetingDetailsChanged(MeetingEvent):
+    """The same meeting at the same time, with a new place, link, or answer of the user's
+    (an invitation accepted in the calendar): what a confirmation says, or whether one goes."""
+
+    TYPE = "meeting.details_changed"
+    PERSONAL = frozenset({"place", "link"})
+    place: str = ""
+    link: str = ""
+    user_response: str = "accepted"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -411,6 +433,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         NoResponse,
         MeetingScheduled,
         MeetingRescheduled,
+        MeetingDetailsChanged,
         MeetingConfirmed,
         MeetingCancelled,
         MeetingDeclined,

@@ -156,6 +156,20 @@ class CalendarEventSeen:
     summary: str = ""
 
 
+@dataclass(frozen=True)
+class BusyTime:
+    """A stretch of the user's calendar that is taken (for offering meeting times).
+
+    Timed events: aware `start`/`end`. All-day events (`all_day`): `start` is midnight of
+    the first day and `end` midnight after the last, in the calendar's own zone: the dates
+    are what count.
+    """
+
+    start: datetime
+    end: datetime
+    all_day: bool = False
+
+
 @dataclass
 class SyncBatch:
     """What one sync pass saw, and the cursors to start from next time."""
@@ -196,6 +210,11 @@ class Provider(Protocol):
         ...
 
     def create_event(self, request: EventRequest) -> str: ...
+
+    def busy(self, start: datetime, end: datetime) -> list[BusyTime]:
+        """What takes the user's time between `start` and `end` on their primary calendar:
+        neither cancelled events, nor those marked free, nor those they declined."""
+        ...
 
     def sync(
         self, cursors: dict[str, str], addresses: set[str], drafts: Collection[str] = ()

@@ -36,6 +36,8 @@ class DraftRow(Row):
     nudge_number: int | None = None
     about_contact_id: str | None = None
     discard_reason: str | None = None
+    #: What the etiquette check found when the text was last written (see drafts review).
+    findings: list[str] | None = None
 
 
 class Drafts(Projection[DraftRow]):
@@ -70,6 +72,7 @@ class Drafts(Projection[DraftRow]):
                     meeting_id=p.get("meeting_id"),
                     nudge_number=p.get("nudge_number"),
                     about_contact_id=p.get("about_contact_id"),
+                    findings=list(p.get("findings") or []),
                 ),
             )
         elif t == "contact.forgotten":
@@ -93,6 +96,8 @@ class Drafts(Projection[DraftRow]):
             if t == "draft.updated":
                 row.subject = p.get("subject", row.subject)
                 row.provider_draft_id = p.get("provider_draft_id") or row.provider_draft_id
+                if p.get("findings") is not None:
+                    row.findings = list(p["findings"])
             elif row.status == "pending":
                 row.status = "discarded"
                 row.discard_reason = p.get("reason")

@@ -45,6 +45,10 @@ class MeetingRow(Row):
     confirmation_message_id: str | None = None
     confirmed_at: str | None = None
     status_at: str = ""
+    #: The video call's join link, when the event has one.
+    link: str | None = None
+    #: The user's own answer to the event ("needsAction" until they accept an invitation).
+    user_response: str = "accepted"
 
 
 class Meetings(Projection[MeetingRow]):
@@ -54,6 +58,7 @@ class Meetings(Projection[MeetingRow]):
         {
             "meeting.scheduled",
             "meeting.rescheduled",
+            "meeting.details_changed",
             "meeting.confirmed",
             "meeting.cancelled",
             "meeting.declined",
@@ -63,7 +68,7 @@ class Meetings(Projection[MeetingRow]):
         }
     )
     # The place; nothing else sealed is shown.
-    personal = frozenset({"meeting.scheduled", "meeting.rescheduled"})
+    personal = frozenset({"meeting.scheduled", "meeting.rescheduled", "meeting.details_changed"})
 
     def apply(self, rows: Rows[MeetingRow], fact: Fact) -> None:
         p = fact.payload
@@ -72,7 +77,7 @@ class Meetings(Projection[MeetingRow]):
         if t == "contact.forgotten":
             for row in rows.values():
                 if row.contact_id == p["contact_id"]:
-                    row.place = None
+                    row.place = row.link = None
                     rows.touch(row.meeting_id)
             return
         mid = p["meeting_id"]
@@ -88,6 +93,8 @@ class Meetings(Projection[MeetingRow]):
                     end=p["end"],
                     time_zone=p.get("time_zone", "UTC"),
                     place=p.get("place"),
+                    link=p.get("link") or None,
+                    user_response=p.get("user_response", "accepted"),
                     scheduled_at=at,
                     status_at=at,
                 ),
@@ -102,9 +109,15 @@ class Meetings(Projection[MeetingRow]):
             row.start, row.end = p["start"], p["end"]
             row.time_zone = p.get("time_zone", row.time_zone)
             row.place = p.get("place", row.place)
+            row.link = p.get("link") or None
+            row.user_response = p.get("user_response", row.user_response)
             row.status = "scheduled"
             row.reschedules += 1
             row.status_at = at
+        elif t == "meeting.details_changed":
+            row.place = p.get("place") or None
+            row.link = p.get("link") or None
+            row.user_response = p.get("user_response", row.user_response)
         elif t == "meeting.confirmed":
             row.confirmed_for_start = p["for_start"]
             row.confirmation_message_id = p["message_id"]

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from integrations.google.client import Calls
 from integrations.google.errors import GoogleRefused
-from integrations.protocol import CalendarEventSeen, EventRequest
+from integrations.protocol import BusyTime, CalendarEventSeen, EventRequest
 
 SYNC_CURSOR = "calendar.sync"
 PAST = timedelta(days=30)
@@ -93,6 +93,29 @@ class Events:
             )
         )
         return str(page.get("timeZone") or "UTC")
+
+    def busy(self, start: datetime, end: datetime) -> list[BusyTime]:
+        """Busy times of the primary calendar over [start, end) through events.list (the
+        calendar.events scope we hold; freebusy.query would need calendar.readonly)."""
+        found: list[BusyTime] = []
+        params: dict[str, Any] = {
+            "calendarId": "primary",
+            "timeMin": _rfc3339(start),
+            "timeMax": _rfc3339(end),
+            "singleEvents": True,  # each instance of a recurring meeting takes its own time
+            "maxResults": PAGE_SIZE,
+        }
+        while True:
+            page = self._page(params, expiring=False)
+            zone = str(page.get("timeZone") or "UTC")
+            for item in page.get("items", []):
+                taken = _busy(item, zone, self.email.lower())
+                if taken is not None:
+                    found.append(taken)
+            token = page.get("nextPageToken")
+            if not token:
+                return found
+            params["pageToken"] = token
 
     # sync ------------------------------------------------------------------------------
     def sync(self, cursors: dict[str, str], addresses: set[str]) -> list[CalendarEventSeen]:
@@ -199,6 +222,24 @@ def _moment(when: Any, zone: str) -> tuple[datetime | None, bool]:
     except (ValueError, OverflowError):
         pass
     return None, False
+
+
+def _busy(item: dict[str, Any], calendar_zone: str, me: str) -> BusyTime | None:
+    """The time an event takes, or None when it takes none. Events resource: status
+    "cancelled"; transparency "transparent": "The event does not block time on the
+    calendar"; an attendee with "self" true is the user, and one who declined is free
+    (https://developers.google.com/calendar/api/v3/reference/events)."""
+    if item.get("status") == "cancelled" or item.get("transparency") == "transparent":
+        return None
+    for a in item.get("attendees") or []:
+        mine = isinstance(a, dict) and (a.get("self") or _email(a).lower() == me)
+        if mine and a.get("responseStatus") == "declined":
+            return None
+    start, all_day = _moment(item.get("start"), calendar_zone)
+    end, _ = _moment(item.get("end"), calendar_zone)
+    if start is None or end is None:
+        return None
+    return BusyTime(start=start, end=end, all_day=all_day)
 
 
 def seen(item: dict[str, Any], calendar_zone: str) -> CalendarEventSeen:

@@ -24,6 +24,7 @@ from integrations.google.mail import Mail
 from integrations.google.retry import QuotaBudget
 from integrations.google.sync import MailboxSync
 from integrations.protocol import (
+    BusyTime,
     DraftRef,
     DraftText,
     EventRequest,
@@ -168,6 +169,9 @@ class GmailProvider:
 
     def create_event(self, request: EventRequest) -> str:
         return self._events.create(request)
+
+    def busy(self, start: datetime, end: datetime) -> list[BusyTime]:
+        return self._events.busy(start, end)
 
     def sync(
         self, cursors: dict[str, str], addresses: set[str], drafts: Collection[str] = ()

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from integrations.microsoft.graph import Graph
-from integrations.protocol import CalendarEventSeen, EventRequest
+from integrations.protocol import BusyTime, CalendarEventSeen, EventRequest
 
 # Windows zone names Outlook reports in originalStartTimeZone, mapped to IANA. Unknown
 # names fall back to the zone we asked Graph to render times in.
@@ -122,6 +122,48 @@ class Events:
         created = self.graph.call("POST", "/me/events", what="graph.events.create", body=body)
         assert created is not None
         return str(created["id"])
+
+    def busy(self, start: datetime, end: datetime) -> list[BusyTime]:
+        """Busy times of the default calendar over [start, end) through calendarView
+        (recurring meetings come expanded, one occurrence each), every page followed."""
+        found: list[BusyTime] = []
+        url = "/me/calendarView"
+        params: dict[str, str] | None = {
+            "startDateTime": start.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "endDateTime": end.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "$select": "start,end,isAllDay,isCancelled,showAs,responseStatus,originalStartTimeZone",
+            "$top": "100",
+        }
+        while True:
+            page = self.graph.get(url, what="graph.calendarView", params=params)
+            for item in page.get("value") or []:
+                taken = self._busy(item)
+                if taken is not None:
+                    found.append(taken)
+            link = page.get("@odata.nextLink")
+            if not link:
+                return found
+            url, params = str(link), None  # the link carries every option
+
+    def _busy(self, item: dict[str, Any]) -> BusyTime | None:
+        """The time an event takes, or None. event resource: showAs "free" and
+        "workingElsewhere" leave the user available; isCancelled; responseStatus.response
+        "declined" (https://learn.microsoft.com/graph/api/resources/event)."""
+        if item.get("isCancelled") or item.get("showAs") in ("free", "workingElsewhere"):
+            return None
+        if (item.get("responseStatus") or {}).get("response") == "declined":
+            return None
+        zone = str((item.get("start") or {}).get("timeZone") or self.graph.time_zone)
+        first = parse_when(item.get("start"), zone)
+        last = parse_when(item.get("end"), zone)
+        if first is None or last is None:
+            return None
+        if not item.get("isAllDay"):
+            return BusyTime(start=first, end=last)
+        # An all-day event is midnight to midnight where it was made; shown in another
+        # zone (the Prefer header's) its bounds fall on the wrong dates.
+        own = _zone(zone_name(str(item.get("originalStartTimeZone") or ""), zone))
+        return BusyTime(start=first.astimezone(own), end=last.astimezone(own), all_day=True)
 
     def seen(self, item: dict[str, Any]) -> CalendarEventSeen:
         """A Graph event (or an @removed entry) as the worker sees it."""

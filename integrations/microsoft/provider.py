@@ -19,6 +19,7 @@ from integrations.microsoft.graph import GRAPH_URL, TIMEOUT, Graph
 from integrations.microsoft.mail import DEFAULT_GRACE, Mail
 from integrations.microsoft.sync import DRAFTS_EVERY, MailboxSync
 from integrations.protocol import (
+    BusyTime,
     DraftRef,
     DraftText,
     EventRequest,
@@ -210,6 +211,10 @@ class OutlookProvider:
     def create_event(self, request: EventRequest) -> str:
         with self._reconnect_as_account():
             return self._events.create(request)
+
+    def busy(self, start: datetime, end: datetime) -> list[BusyTime]:
+        with self._reconnect_as_account():
+            return self._events.busy(start, end)
 
     def sync(
         self, cursors: dict[str, str], addresses: set[str], drafts: Collection[str] = ()

@@ -25,12 +25,29 @@ def _person(name: str) -> dict[str, Any]:
 
 # The keys worker.services.effects gives every template.
 CONTEXT: dict[str, Any] = {
-    "user": {"name": "Sam Rivera", "headline": "Exploring", "signature": "", "email": "s@x.org"},
+    "user": {
+        "name": "Sam Rivera",
+        "headline": "Exploring",
+        "introduction": "I am Sam Rivera. Exploring.",
+        "signature": "",
+        "signed": "Sam Rivera",
+        "email": "s@x.org",
+    },
+    "outreach": {
+        "subject": "A question about your path",
+        "reason": "other",
+        "how_we_know": "We met at PyCon.",
+        "about_their_path": "about your path",
+    },
     "contact": _person("Ada Lovelace") | {"how_we_know": "", "email": "ada@x.org"},
     "referrer": None,
     "about": None,
     "meeting": None,
     "referrals": [],
+    "takeaway": "",
+    "how_it_went": "",
+    "outcome": "",
+    "met_through_them": [],
     "thread_subject": "A short conversation",
     "nudge_number": 1,
 }
@@ -59,9 +76,10 @@ def test_any_template_renders_or_is_refused_in_time(source: str, tmp_path: Path)
 
 def test_packaged_templates_still_render() -> None:
     """The limits leave the real templates alone."""
-    meeting = {"date": "Thursday 05 March 2026", "time": "15:00", "time_zone": "UTC, UTC"}
+    meeting = {"when": "Thursday 5 March at 15:00 UTC", "day": "Thursday 5 March"}
     context = CONTEXT | {
-        "meeting": meeting | {"contact_time": "", "minutes": 30, "place": "Video call"},
+        "meeting": meeting
+        | {"length": "30 minutes", "minutes": 30, "place": "", "link": "", "where": ""},
         "about": _person("Grace Hopper"),
         "referrer": _person("Grace Hopper"),
     }

@@ -48,6 +48,18 @@ class ContactSide(Protocol):
         """An attendee accepts, declines or tentatively accepts."""
         ...
 
+    def user_adds_event(
+        self,
+        summary: str,
+        start: datetime,
+        end: datetime,
+        all_day: bool = False,
+        free: bool = False,
+    ) -> str:
+        """The user puts something in their own calendar (an all-day event spans the dates
+        of `start` to `end`, end excluded; `free` marks it as not taking their time)."""
+        ...
+
     def user_sends_draft(self, draft_id: str) -> None:
         """The user presses Send on a draft in their mail client."""
         ...
@@ -390,3 +402,30 @@ class ProviderContract:
         assert by_id[event_id].attendees[CONTACT] == "accepted"
         assert by_id[invite_id].attendees[provider.email.lower()] == "needsAction"
         assert sync_all(provider, later.cursors, {CONTACT}).events == []
+
+    def test_busy_lists_what_takes_the_users_time(self, provider_env: ProviderEnv) -> None:
+        provider, contact = provider_env.provider, provider_env.contact
+        request = self._request(provider_env)
+        provider.create_event(request)
+        day = request.start
+        dentist = (day + timedelta(days=1)).replace(hour=14)
+        contact.user_adds_event("Dentist", dentist, dentist + timedelta(hours=1))
+        focus = (day + timedelta(days=1)).replace(hour=16)
+        contact.user_adds_event("Focus", focus, focus + timedelta(hours=1), free=True)
+        first = (day + timedelta(days=2)).replace(hour=0, minute=0)
+        contact.user_adds_event("Conference", first, first + timedelta(days=1), all_day=True)
+        lunch = (day + timedelta(days=4)).replace(hour=12)
+        contact.invite(CONTACT, "Lunch", lunch, lunch + timedelta(hours=1), "Europe/Berlin")
+        later = day + timedelta(days=30)
+        contact.user_adds_event("Far away", later, later + timedelta(hours=1))
+
+        busy = provider.busy(provider_env.now, provider_env.now + timedelta(days=14))
+        timed = sorted((b.start, b.end) for b in busy if not b.all_day)
+        assert timed == [
+            (request.start, request.end),
+            (dentist, dentist + timedelta(hours=1)),
+            (lunch, lunch + timedelta(hours=1)),
+        ]
+        [whole] = [b for b in busy if b.all_day]
+        assert whole.start.date() == first.date()
+        assert whole.end.date() == first.date() + timedelta(days=1)

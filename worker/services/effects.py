@@ -13,7 +13,6 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, assert_never
-from zoneinfo import ZoneInfo
 
 from events.ids import derive_id
 from events.projections.accounts import AccountRow
@@ -23,6 +22,7 @@ from events.projections.pipeline import ContactRow
 from events.types import (
     ActionSkipped,
     DraftDiscarded,
+    DraftKind,
     Event,
     KeepInTouchDrafted,
     MeetingConfirmed,
@@ -35,9 +35,12 @@ from events.types import (
 )
 from integrations.protocol import OutgoingMessage, Provider
 from worker.domain.backoff import backing_off
+from worker.domain.etiquette import check
 from worker.domain.policies.actions import Action, ActionKind
+from worker.services import message_context
 from worker.services.app import App
 from worker.services.connected_accounts import NoAccount
+from worker.services.message_context import person
 from worker.services.rendering import Rendered, Renderer
 
 log = logging.getLogger(__name__)
@@ -46,7 +49,7 @@ ProviderFor = Callable[[AccountRow], Provider]
 #: Performs one action given its event id; answers "done" or "skipped: <why>".
 Handler = Callable[[Action, str], str]
 
-_DRAFT_EVENTS: dict[ActionKind, tuple[str, type[Event]]] = {
+_DRAFT_EVENTS: dict[ActionKind, tuple[DraftKind, type[Event]]] = {
     "draft_outreach": ("outreach", OutreachDrafted),
     "draft_nudge": ("nudge", NudgeDrafted),
     "draft_thank_you": ("thank_you", ThankYouDrafted),
@@ -62,23 +65,6 @@ def event_id_for(action: Action) -> str:
 def message_id_for(action: Action, account_email: str) -> str:
     domain = account_email.rpartition("@")[2] or "outreach.invalid"
     return f"<{derive_id('message', action.key)}@{domain}>"
-
-
-def first_name(name: str | None) -> str:
-    return (name or "").split(" ")[0] or "there"
-
-
-def person(row: ContactRow | None) -> dict[str, Any] | None:
-    if row is None:
-        return None
-    return {
-        "name": row.name or "",
-        "first_name": first_name(row.name),
-        "company": row.company or "",
-        "role": row.role or "",
-        "how_we_know": row.how_we_know or "",
-        "email": row.emails[0] if row.emails else "",
-    }
 
 
 class Effects:
@@ -289,6 +275,10 @@ class Effects:
             "thread_id": ref.thread_id,
             "subject": rendered.subject,
             "to": c.emails[0],
+            # Shown at review; approving a draft with findings asks for --anyway.
+            "findings": check(
+                kind, rendered.subject, rendered.body, user_name=self.app.settings.profile.name
+            ),
         }
         if kind == "nudge":
             fields["nudge_number"] = action.nudge_number or 1
@@ -333,8 +323,10 @@ class Effects:
     ) -> Rendered:
         extra: dict[str, Any] = {}
         if about_contact_id:
-            about = person(self._contact(about_contact_id))
-            extra["referrer" if kind == "outreach" else "about"] = about
+            about_row = self._contact(about_contact_id)
+            extra["referrer" if kind == "outreach" else "about"] = person(about_row)
+            if kind == "outreach":
+                extra["outreach"] = message_context.outreach(c, about_row)
         m = self._meeting(meeting_id)
         if m is not None:
             extra["meeting"] = self._meeting_context(m, account)
@@ -342,23 +334,9 @@ class Effects:
         return self.renderer.render(kind, self._context(c, account, **extra))
 
     def _context(self, c: ContactRow, account: AccountRow, **extra: Any) -> dict[str, Any]:
-        profile = self.app.settings.profile
-        subject = self._thread_subject(c)
-        context: dict[str, Any] = {
-            "user": {
-                "name": profile.name,
-                "headline": profile.headline.rstrip("."),
-                "signature": profile.signature,
-                "email": account.email,
-            },
-            "contact": person(c),
-            "referrer": None,
-            "about": None,
-            "meeting": None,
-            "referrals": [],
-            "thread_subject": subject,
-            "nudge_number": 1,
-        }
+        context = message_context.base(
+            self.app.settings.profile, account.email, c, self._thread_subject(c)
+        )
         context.update(extra)
         return context
 
@@ -374,22 +352,7 @@ class Effects:
         return subject or "Our conversation"
 
     def _meeting_context(self, m: MeetingRow, account: AccountRow) -> dict[str, Any]:
-        zone = ZoneInfo(self.app.settings.policy.time_zone)
-        start = datetime.fromisoformat(m.start).astimezone(zone)
-        end = datetime.fromisoformat(m.end)
-        minutes = int((end - datetime.fromisoformat(m.start)).total_seconds() // 60)
-        contact_time = ""
-        if m.time_zone and m.time_zone != self.app.settings.policy.time_zone:
-            theirs = datetime.fromisoformat(m.start).astimezone(ZoneInfo(m.time_zone))
-            contact_time = f"{theirs:%H:%M} {m.time_zone}"
-        return {
-            "date": f"{start:%A %d %B %Y}",
-            "time": f"{start:%H:%M}",
-            "time_zone": f"{self.app.settings.policy.time_zone}, {start:%Z}",
-            "contact_time": contact_time,
-            "minutes": minutes,
-            "place": m.place or "",
-        }
+        return message_context.meeting(m, self.app.settings.policy)
 
     @staticmethod
     def _outgoing(

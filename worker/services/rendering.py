@@ -21,9 +21,19 @@ from jinja2.sandbox import SandboxedEnvironment
 
 import templates
 from events.errors import UserError
+from worker.domain import wording
 from worker.domain.addresses import InvalidInput, check_text
+from worker.domain.markers import find_markers
 
-KINDS = ("outreach", "nudge", "confirmation", "thank_you", "referrer_thanks", "keep_in_touch")
+KINDS = (
+    "outreach",
+    "nudge",
+    "confirmation",
+    "confirmation_ask",
+    "thank_you",
+    "referrer_thanks",
+    "keep_in_touch",
+)
 # The templates package ships beside ours; found by import, wherever it is installed.
 _PACKAGED = Path(templates.__file__).resolve().parent
 _SUBJECT = re.compile(r"\ASubject:[ \t]*(?P<subject>[^\r\n]*)\r?\n\r?\n", re.IGNORECASE)
@@ -163,6 +173,15 @@ class Renderer:
             autoescape=False,  # plain-text mail; nothing here is HTML
             keep_trailing_newline=True,
         )
+        # The wording helpers a template may apply to the user's own words.
+        self.env.filters.update(
+            {
+                "sentence": _bounded_filter(wording.sentence),
+                "own_words": _bounded_filter(wording.in_own_words),
+                "names": _bounded_filter(wording.names),
+                "first_name": _bounded_filter(lambda name: wording.first_name(str(name))),
+            }
+        )
 
     def render(self, kind: str, context: dict[str, Any]) -> Rendered:
         if kind not in KINDS:
@@ -211,4 +230,11 @@ class Renderer:
         except InvalidInput as exc:
             raise TemplateProblem(str(exc)) from None
         body = text[match.end() :].strip() + "\n"
+        # Squeeze the blank lines an optional sentence left behind when it was dropped.
+        body = re.sub(r"\n{3,}", "\n\n", body)
+        markers = find_markers(f"{subject}\n{body}")
+        if markers:
+            # No slot is ever left for the reader to see: a template drops a sentence whose
+            # data is missing; it never sends "[What stayed with you]".
+            raise TemplateProblem(f"template {name}: the message still holds {markers[0]}")
         return Rendered(subject=subject, body=body)

@@ -65,6 +65,31 @@ class CalendarStory:
         }
         return calendar.store_event(cal, body, self.clock.now(), organizer)
 
+    def user_adds_event(
+        self,
+        *,
+        summary: str,
+        start: datetime,
+        end: datetime,
+        all_day: bool = False,
+        free: bool = False,
+        email: str | None = None,
+    ) -> dict[str, Any]:
+        """The user puts something in their own calendar (no attendees). `all_day`: "date"
+        bounds, the end day exclusive; `free`: transparency "transparent", which "does not
+        block time on the calendar" (Events resource, developers.google.com/calendar/api/
+        v3/reference/events)."""
+        cal = self.calendar(email)
+        if all_day:
+            bounds = {"start": {"date": start.date().isoformat()}}
+            bounds["end"] = {"date": end.date().isoformat()}
+        else:
+            bounds = {"start": _when(start, None), "end": _when(end, None)}
+        body: dict[str, Any] = {"summary": summary, **bounds}
+        if free:
+            body["transparency"] = "transparent"
+        return calendar.store_event(cal, body, self.clock.now(), cal.email)
+
     def respond_to_event(
         self, event_id: str, *, attendee: str, response: str, email: str | None = None
     ) -> dict[str, Any]:

@@ -111,6 +111,9 @@ class MicrosoftEmulator:
                 "client_id": self.identity.settings.client_id,
                 "refresh_token": self.refresh_token,
                 "access_token": self.access_token,
+                # The CA the identity server's certificate is signed with, for a client in
+                # another process (MSAL insists on https for the authority).
+                "ca_cert": self.ca_cert_path,
             },
         }
 
@@ -226,6 +229,23 @@ class MicrosoftEmulator:
             lambda mb, now: scenarios.invite(mb, now, organizer, subject, start, end, time_zone),
         )
         return {"id": event.id, "iCalUId": event.ical_uid, "subject": event.subject}
+
+    def user_adds_event(
+        self,
+        subject: str,
+        start: datetime,
+        end: datetime,
+        *,
+        all_day: bool = False,
+        free: bool = False,
+        email: str | None = None,
+    ) -> dict[str, Any]:
+        """The user puts something in their own calendar; returns {"id"}."""
+        event = self._with(
+            email,
+            lambda mb, now: scenarios.user_adds_event(mb, now, subject, start, end, all_day, free),
+        )
+        return {"id": event.id}
 
     def respond(
         self, event_id: str, attendee: str, response: str, email: str | None = None

@@ -211,6 +211,33 @@ def _first_text(parsed: email.message.Message) -> str:
 
 
 # calendar -----------------------------------------------------------------------
+def user_adds_event(
+    mailbox: Mailbox,
+    now: datetime,
+    subject: str,
+    start: datetime,
+    end: datetime,
+    all_day: bool = False,
+    free: bool = False,
+) -> Event:
+    """The user puts something in their own calendar: organizer, no attendees. showAs
+    "free" when `free` (event resource: showAs free|tentative|busy|oof|workingElsewhere|
+    unknown, learn.microsoft.com/graph/api/resources/event)."""
+    event = Event(
+        id=mailbox.new_id("event"),
+        subject=subject,
+        start=start,
+        end=end,
+        organizer=Person(mailbox.email, mailbox.display_name),
+        is_organizer=True,
+        original_time_zone=getattr(start.tzinfo, "key", "UTC"),
+        is_all_day=all_day,
+        show_as="free" if free else "busy",
+        ical_uid="040000008200E00074C5B7101A82E008" + uuid.uuid4().hex.upper(),
+    )
+    return mailbox.add_event(event, now)
+
+
 def invite(
     mailbox: Mailbox,
     now: datetime,

@@ -64,6 +64,19 @@ class GoogleContact:
         )
         return str(event["id"])
 
+    def user_adds_event(
+        self,
+        summary: str,
+        start: datetime,
+        end: datetime,
+        all_day: bool = False,
+        free: bool = False,
+    ) -> str:
+        event = self.google.user_adds_event(
+            summary=summary, start=start, end=end, all_day=all_day, free=free
+        )
+        return str(event["id"])
+
     def respond(self, event_id: str, attendee: str, response: str) -> None:
         self.google.respond_to_event(event_id, attendee=attendee, response=response)
         # The attendee's calendar mails the answer to the organizer, as Outlook's does.

@@ -65,6 +65,18 @@ class OutlookContact:
     ) -> str:
         return str(self.emulator.invite(organizer, summary, start, end, time_zone)["id"])
 
+    def user_adds_event(
+        self,
+        summary: str,
+        start: datetime,
+        end: datetime,
+        all_day: bool = False,
+        free: bool = False,
+    ) -> str:
+        return str(
+            self.emulator.user_adds_event(summary, start, end, all_day=all_day, free=free)["id"]
+        )
+
     def respond(self, event_id: str, attendee: str, response: str) -> None:
         self.emulator.respond(event_id, attendee, RESPONSES.get(response, response))
 
