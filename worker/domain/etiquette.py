@@ -67,7 +67,8 @@ _DATE: Final = _any(
 _CLOCK: Final = re.compile(r"\b\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?", re.I)
 # Case matters here: "ET" or "IST" is a zone, "at" is not.
 _ZONE: Final = re.compile(
-    r"\byour time\b|\b[A-Z]{2,5}\b(?=[),. ]|$)|\b(?:GMT|UTC)[+-]\d|\b\w+ (?:Standard|Daylight|Summer) Time\b"
+    r"\byour time\b|\b[A-Z]{2,5}\b(?=[),. ]|$)|\b(?:GMT|UTC)[+-]\d"
+    r"|\b\w+ (?:Standard|Daylight|Summer) Time\b"
 )
 _PLACE_OR_LINK: Final = _any(
     r"https?://\S+", r"\b(?:meet|see you|find you) (?:at|in)\b", r"\bby phone\b"
