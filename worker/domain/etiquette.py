@@ -79,8 +79,10 @@ _THANKS: Final = _any(r"\bthank(?:s| you)\b", r"\bgrateful\b")
 _EMPTY_CHECK_IN: Final = _any(r"\bhope all is well\b", r"\bjust checking in\b")
 
 
-def check(kind: CheckedKind, subject: str, body: str, *, user_name: str = "") -> list[str]:
-    """Findings on one message, in the order a reader would meet them (none: it is fine)."""
+def check(kind: CheckedKind | str, subject: str, body: str, *, user_name: str = "") -> list[str]:
+    """Findings on one message, in the order a reader would meet them (none: it is fine).
+    A kind without rules of its own (a proposal of times) gets the checks every message
+    gets: no marker, no job ask, no résumé unasked."""
     text = f"{subject}\n{body}"
     findings = [f"holds {m}" for m in find_markers(text)]
     if _ASKS_FOR_JOB.search(text):
@@ -104,6 +106,8 @@ def check(kind: CheckedKind, subject: str, body: str, *, user_name: str = "") ->
         case "keep_in_touch":
             if _EMPTY_CHECK_IN.search(body):
                 findings.append('an empty "hope all is well": say how their advice helped')
+        case _:
+            pass
     return findings
 
 
