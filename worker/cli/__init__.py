@@ -50,6 +50,7 @@ COMMANDS: dict[str, str] = {
     "close": "contacts",
     "reopen": "contacts",
     "demo": "demo",
+    "init": "init",
     "drafts": "drafts",
     "met": "meetings",
     "notes": "meetings",
