@@ -96,9 +96,12 @@ class ReachOutRequested(ContactEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class DraftEvent(ContactEvent):
-    """A draft of ours now sits in the user's mailbox awaiting review."""
+    """A draft of ours now sits in the user's mailbox awaiting review.
 
-    PERSONAL = frozenset({"subject", "to", "findings"})
+    `body_digest` fingerprints the text we wrote (worker.domain.draft_text): a draft
+    read back from the mailbox with another fingerprint was changed by the user there."""
+
+    PERSONAL = frozenset({"subject", "to", "body_digest", "findings"})
     draft_id: str  # ours, stable across edits
     account_id: str
     provider_draft_id: str
@@ -106,6 +109,7 @@ class DraftEvent(ContactEvent):
     thread_id: str | None = None
     subject: str = ""
     to: str = ""
+    body_digest: str = ""
     #: What the etiquette check found in the text as rendered (worker.domain.etiquette).
     findings: list[str] = field(default_factory=list)
 
@@ -142,15 +146,20 @@ class KeepInTouchDrafted(DraftEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class DraftUpdated(ContactEvent):
-    """The draft's text changed (edited through `outreach drafts edit` or in the mailbox)."""
+    """The draft's text changed: `by` the user through `outreach drafts edit`, by the
+    user in their mail client ("mailbox", noticed when the draft was read back), or by
+    the worker re-rendering it from new facts ("worker", only ever an unedited draft).
+    A draft the user changed is theirs: nothing automatic rewrites it afterwards."""
 
     TYPE = "draft.updated"
-    PERSONAL = frozenset({"subject", "findings"})
+    PERSONAL = frozenset({"subject", "body_digest", "findings"})
     draft_id: str
     provider_draft_id: str
     subject: str = ""
+    body_digest: str = ""
     #: The etiquette check on the new text, when it is known (None: not checked).
     findings: list[str] | None = None
+    by: Literal["user", "mailbox", "worker"] = "user"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -314,13 +323,33 @@ class Referral:
 
 @dataclass(frozen=True, kw_only=True)
 class NotesRecorded(ContactEvent):
-    """Notes after a meeting; each referral named becomes a new contact referred by this one."""
+    """Notes after a meeting; each referral named becomes a new contact referred by this one.
+
+    `takeaway` is what stayed with the user, in their words (the thank-you quotes it);
+    `went` how it went, in a sentence for whoever introduced them (their update quotes
+    it); `keep_in_touch` whether the contact welcomes news (None: not said), `how` the
+    way they asked for, `every_weeks` a cadence of the user's own for this contact."""
 
     TYPE = "notes.recorded"
-    PERSONAL = frozenset({"text", "referrals"})
+    PERSONAL = frozenset({"text", "referrals", "takeaway", "went", "how"})
     meeting_id: str | None = None
     text: str = ""
     referrals: list[dict[str, str | None]] = field(default_factory=list)
+    takeaway: str = ""
+    went: str = ""
+    keep_in_touch: bool | None = None
+    how: str = ""
+    every_weeks: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutcomeRecorded(ContactEvent):
+    """Something the user did thanks to this contact's advice ("read Inspired"): the next
+    keep-in-touch note to them quotes it."""
+
+    TYPE = "outcome.recorded"
+    PERSONAL = frozenset({"text"})
+    text: str
 
 
 # --- the automation's own bookkeeping -----------------------------------------------
@@ -440,6 +469,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         MeetingMet,
         MeetingNoShow,
         NotesRecorded,
+        OutcomeRecorded,
         ActionSkipped,
         ActionFailed,
         AccountConnected,

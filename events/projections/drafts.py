@@ -38,6 +38,12 @@ class DraftRow(Row):
     discard_reason: str | None = None
     #: What the etiquette check found when the text was last written (see drafts review).
     findings: list[str] | None = None
+    #: Changed by the user (in `drafts edit` or their mail client): never re-rendered.
+    edited: bool = False
+    #: The fingerprint of the text last written to the mailbox (ours or the user's edit).
+    body_digest: str | None = None
+    #: When the worker last wrote the text (created or re-rendered).
+    rendered_at: str = ""
 
 
 class Drafts(Projection[DraftRow]):
@@ -73,12 +79,14 @@ class Drafts(Projection[DraftRow]):
                     nudge_number=p.get("nudge_number"),
                     about_contact_id=p.get("about_contact_id"),
                     findings=list(p.get("findings") or []),
+                    body_digest=p.get("body_digest") or None,
+                    rendered_at=at,
                 ),
             )
         elif t == "contact.forgotten":
             for each in rows.values():
                 if each.contact_id == p["contact_id"]:
-                    each.subject = each.to = None
+                    each.subject = each.to = each.body_digest = None
                     rows.touch(each.draft_id)
         elif t in SENT_TYPES:
             did = p.get("draft_id")
@@ -98,6 +106,11 @@ class Drafts(Projection[DraftRow]):
                 row.provider_draft_id = p.get("provider_draft_id") or row.provider_draft_id
                 if p.get("findings") is not None:
                     row.findings = list(p["findings"])
+                row.body_digest = p.get("body_digest") or None
+                if p.get("by", "user") == "worker":
+                    row.rendered_at = at
+                else:
+                    row.edited = True
             elif row.status == "pending":
                 row.status = "discarded"
                 row.discard_reason = p.get("reason")

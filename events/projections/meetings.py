@@ -49,6 +49,8 @@ class MeetingRow(Row):
     link: str | None = None
     #: The user's own answer to the event ("needsAction" until they accept an invitation).
     user_response: str = "accepted"
+    #: When the user last wrote notes on this meeting (the thank-you waits for them).
+    notes_at: str | None = None
 
 
 class Meetings(Projection[MeetingRow]):
@@ -65,6 +67,7 @@ class Meetings(Projection[MeetingRow]):
             "meeting.met",
             "meeting.no_show",
             "contact.forgotten",
+            "notes.recorded",
         }
     )
     # The place; nothing else sealed is shown.
@@ -79,6 +82,12 @@ class Meetings(Projection[MeetingRow]):
                 if row.contact_id == p["contact_id"]:
                     row.place = row.link = None
                     rows.touch(row.meeting_id)
+            return
+        if t == "notes.recorded":
+            noted = rows.get(p.get("meeting_id") or "")
+            if noted is not None:
+                noted.notes_at = at
+                rows.touch(noted.meeting_id)
             return
         mid = p["meeting_id"]
         if t == "meeting.scheduled":

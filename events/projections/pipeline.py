@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from events.projections.base import Fact, Projection, Rows
@@ -66,6 +67,15 @@ class ContactRow(Row):
     met_at: str | None = None
     thanked_at: str | None = None
     kept_in_touch_at: str | None = None
+    #: When we thanked them for introducing someone (referrers keep in touch too).
+    referrer_thanked_at: str | None = None
+    #: The last real exchange either way (a message of ours sent, their reply, a
+    #: meeting held): the keep-in-touch cadence counts from it.
+    last_exchange_at: str | None = None
+    #: From the notes: whether they welcome news (None: not said) and the user's own
+    #: cadence for them, in weeks.
+    keep_in_touch: bool | None = None
+    keep_in_touch_weeks: int | None = None
     forgotten: bool = False
     last_event_at: str = ""
 
@@ -105,6 +115,7 @@ class Pipeline(Projection[ContactRow]):
             "meeting.met",
             "meeting.no_show",
             "contact.thanked",
+            "referrer.thanked",
             "kept_in_touch",
             "outreach.no_response",
         }

@@ -21,8 +21,9 @@ from events.projections.meetings import MeetingRow
 from events.projections.pipeline import ContactRow
 from events.types import (
     ActionSkipped,
-    DraftDiscarded,
     DraftKind,
+    DraftDiscarded,
+    DraftUpdated,
     Event,
     KeepInTouchDrafted,
     MeetingConfirmed,
@@ -35,12 +36,14 @@ from events.types import (
 )
 from integrations.protocol import OutgoingMessage, Provider
 from worker.domain.backoff import backing_off
+from worker.domain.draft_text import body_digest, changed_by_user
 from worker.domain.etiquette import check
 from worker.domain.policies.actions import Action, ActionKind
 from worker.services import message_context
 from worker.services.app import App
 from worker.services.connected_accounts import NoAccount
 from worker.services.message_context import person
+from worker.services.notes import and_join, notes_on, outcomes_since
 from worker.services.rendering import Rendered, Renderer
 
 log = logging.getLogger(__name__)
@@ -105,6 +108,8 @@ class Effects:
                 return self._draft
             case "draft_referrer_thanks" | "draft_keep_in_touch":
                 return self._draft
+            case "rerender_draft":
+                return self._rerender_draft
             case "delete_draft":
                 return self._delete_draft
             case "send_confirmation":
@@ -275,6 +280,7 @@ class Effects:
             "thread_id": ref.thread_id,
             "subject": rendered.subject,
             "to": c.emails[0],
+            "body_digest": body_digest(rendered.body),
             # Shown at review; approving a draft with findings asks for --anyway.
             "findings": check(
                 kind, rendered.subject, rendered.body, user_name=self.app.settings.profile.name
@@ -287,6 +293,55 @@ class Effects:
         if kind == "referrer_thanks":
             fields["about_contact_id"] = action.about_contact_id or ""
         self.app.journal.record(event_type(**fields), event_id=eid)
+        return "done"
+
+    def _rerender_draft(self, action: Action, eid: str) -> str:
+        """Write a waiting draft again from newer facts (notes written after it was
+        prepared), unless the user changed it: the text in the mailbox is read back
+        first, and one that is not what we wrote is recorded as edited and left alone.
+        (An edit made between that read and our update would be lost: a window of one
+        request, against a draft the user has not touched since it was prepared.)"""
+        draft = next(
+            (d for d in self.app.projector.rows(DraftRow) if d.draft_id == action.draft_id), None
+        )
+        if draft is None or draft.status != "pending":
+            return self._skip(action, eid, "the draft is no longer waiting (sent or discarded)")
+        if draft.edited:
+            return self._skip(action, eid, "the draft was edited: the user's text stays")
+        account = self._account(draft.account_id)
+        provider = self.provider_for(account)
+        current = provider.read_draft(draft.provider_draft_id)
+        if current is None:
+            return self._skip(action, eid, "the draft left the mailbox (sent or deleted)")
+        if changed_by_user(draft.body_digest, current.body):
+            self.app.journal.record(
+                DraftUpdated(
+                    contact_id=draft.contact_id,
+                    draft_id=draft.draft_id,
+                    provider_draft_id=draft.provider_draft_id,
+                    subject=current.subject,
+                    body_digest=body_digest(current.body),
+                    by="mailbox",
+                ),
+                event_id=eid,
+            )
+            return "skipped: edited in the mailbox; the user's text stays"
+        rendered = self.render_draft(draft)
+        ref = provider.update_draft(
+            draft.provider_draft_id,
+            self.outgoing_for_draft(draft, rendered.subject, rendered.body),
+        )
+        self.app.journal.record(
+            DraftUpdated(
+                contact_id=draft.contact_id,
+                draft_id=draft.draft_id,
+                provider_draft_id=ref.provider_draft_id,
+                subject=rendered.subject,
+                body_digest=body_digest(rendered.body),
+                by="worker",
+            ),
+            event_id=eid,
+        )
         return "done"
 
     # --- message building -----------------------------------------------------------
@@ -331,7 +386,57 @@ class Effects:
         if m is not None:
             extra["meeting"] = self._meeting_context(m, account)
         extra["nudge_number"] = nudge_number or 1
+        extra.update(self._notes_context(kind, c, about_contact_id, meeting_id))
+        if kind == "referrer_thanks" and m is None and about_contact_id:
+            held = self._met_meeting(about_contact_id)
+            if held is not None:
+                extra["meeting"] = self._meeting_context(held, account)
         return self.renderer.render(kind, self._context(c, account, **extra))
+
+    def _met_meeting(self, contact_id: str) -> MeetingRow | None:
+        met = [
+            m
+            for m in self.app.projector.rows(MeetingRow)
+            if m.contact_id == contact_id and m.status == "met"
+        ]
+        return max(met, key=lambda m: m.start) if met else None
+
+    def _notes_context(
+        self, kind: str, c: ContactRow, about_contact_id: str | None, meeting_id: str | None
+    ) -> dict[str, Any]:
+        """What the user wrote, for the messages that quote it: the takeaway and the
+        people suggested (thank-you), how the referral's meeting went (the referrer's
+        update), outcomes of their advice and referrals met since (keep in touch).
+        Every key is always given (empty when unknown): templates test them."""
+        extra: dict[str, Any] = {
+            "takeaway": "",
+            "referrals": [],
+            "how_it_went": "",
+            "outcome": "",
+            "met_through_them": [],
+        }
+        if kind == "thank_you":
+            notes = notes_on(self.app, c.contact_id, meeting_id)
+            extra["takeaway"] = notes.takeaway
+            extra["referrals"] = notes.referrals
+        elif kind == "referrer_thanks" and about_contact_id:
+            held = self._meeting(meeting_id) or self._met_meeting(about_contact_id)
+            notes = notes_on(self.app, about_contact_id, held.meeting_id if held else None)
+            extra["how_it_went"] = notes.went
+        elif kind == "keep_in_touch":
+            since = c.kept_in_touch_at
+            outcomes = [o.rstrip(".!") for o in outcomes_since(self.app, c.contact_id, since)]
+            met = [
+                r.name
+                for r in self.app.projector.rows(ContactRow)
+                if r.referred_by == c.contact_id
+                and r.met_at
+                and r.name
+                and (since is None or r.met_at > since)
+            ]
+            extra["outcome"] = and_join(outcomes)
+            extra["met_through_them"] = sorted(n for n in met if n)
+        return extra
 
     def _context(self, c: ContactRow, account: AccountRow, **extra: Any) -> dict[str, Any]:
         context = message_context.base(

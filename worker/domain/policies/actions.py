@@ -15,6 +15,7 @@ ActionKind = Literal[
     "draft_thank_you",
     "draft_referrer_thanks",
     "draft_keep_in_touch",
+    "rerender_draft",
     "record_no_response",
     "skip",
 ]
@@ -33,6 +34,10 @@ class Action:
       meeting_id / nudge_number / about_contact_id / draft_id / for_start: the details
         each kind needs.
       reason: for "skip" and "delete_draft", why.
+
+    "rerender_draft" writes a waiting draft's text again from newer facts (notes written
+    after it was prepared); the handler reads the draft back first and leaves it alone
+    when the user changed it.
     """
 
     kind: ActionKind

@@ -29,6 +29,30 @@ def wants_outreach(c: ContactRow) -> bool:
     return c.stage == "to_write" or (c.stage == "identified" and c.source == "referral")
 
 
+def referral_waits_until(c: ContactRow, snapshot: Snapshot, policy: Policy) -> datetime | None:
+    """A referral's first contact says "X suggested I write": it waits until X, met,
+    has been thanked (nobody hears their name used before their thanks), or until the
+    next morning (user's zone) when the thank-you is slow to go. None: no wait."""
+    referrer = snapshot.contacts.get(c.referred_by or "")
+    if referrer is None or referrer.thanked_at:
+        return None
+    met = any(
+        m.contact_id == referrer.contact_id and m.status == "met"
+        for m in snapshot.meetings.values()
+    )
+    if not met:
+        return None  # introduced by someone the user has not met: nobody to thank first
+    zone = ZoneInfo(policy.time_zone)
+    added = _ts(c.added_at).astimezone(zone).date()
+    next_morning = datetime.combine(added + timedelta(days=1), time(policy.send_window_start), zone)
+    return next_morning.astimezone(UTC)
+
+
+def _waiting_for_referrer(c: ContactRow, snapshot: Snapshot, now: datetime, policy: Policy) -> bool:
+    until = referral_waits_until(c, snapshot, policy)
+    return until is not None and now < until
+
+
 def due_outreach(snapshot: Snapshot, now: datetime, policy: Policy) -> list[Action]:
     """Outreach drafts for chosen contacts, at most `daily_outreach_cap` per local day."""
     day_start = _local_day_start(now, policy.time_zone)
@@ -39,7 +63,11 @@ def due_outreach(snapshot: Snapshot, now: datetime, policy: Policy) -> list[Acti
     )
     room = max(0, policy.daily_outreach_cap - drafted_today)
     waiting = sorted(
-        (c for c in snapshot.contacts.values() if wants_outreach(c)),
+        (
+            c
+            for c in snapshot.contacts.values()
+            if wants_outreach(c) and not _waiting_for_referrer(c, snapshot, now, policy)
+        ),
         key=lambda c: (c.reach_out_at or c.added_at, c.contact_id),
     )
     return [
