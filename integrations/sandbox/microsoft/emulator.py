@@ -321,6 +321,11 @@ class MicrosoftEmulator:
             email, lambda mb, now: setattr(mb, "sent_copy_delay", timedelta(seconds=seconds))
         )
 
+    def rewrite_message_ids(self, on: bool = True, email: str | None = None) -> None:
+        """From now on, mail sent from the mailbox gets an internetMessageId of Exchange's
+        making instead of the one the draft carried (see graph_mail._new_message_id)."""
+        self._with(email, lambda mb, now: setattr(mb, "rewrite_message_ids", on))
+
     def state(self, email: str | None = None) -> dict[str, Any]:
         """The mailbox as JSON: sent mail, drafts, events, folder counts."""
         return self._with(email, _state)

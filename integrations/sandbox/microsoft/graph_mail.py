@@ -10,6 +10,7 @@ from typing import Any
 
 from integrations.sandbox.http import Response, json_response
 
+from . import extended
 from .call import Call, graph_time
 from .errors import GraphError, bad_request, not_found
 from .odata import matches, parse_filter, select, top
@@ -181,6 +182,10 @@ def apply_message_fields(message: Message, body: dict[str, Any], creating: bool)
     for key, value in body.items():
         if key.startswith("@odata."):
             continue
+        if key == extended.FIELD:
+            # Documented for new and existing messages alike (PATCH /me/messages/{id}).
+            extended.apply(message, value)
+            continue
         if key not in MESSAGE_PROPERTIES:
             raise GraphError(
                 400,
@@ -316,7 +321,12 @@ def find(call: Call, message_id: str) -> Message:
 def get_message(call: Call, message_id: str) -> Response:
     message = find(call, message_id)
     fields = select(call.request, MESSAGE_PROPERTIES, "message")
-    return json_response(200, render_message(message, call, fields))
+    wanted = extended.expanded(call.request.param("$expand"))
+    shown = render_message(message, call, fields)
+    properties = extended.shown(message, wanted) if wanted is not None else None
+    if properties is not None:
+        shown[extended.FIELD] = properties
+    return json_response(200, shown)
 
 
 def get_mime(call: Call, message_id: str) -> Response:
@@ -447,12 +457,26 @@ def submit_at(mailbox: Mailbox, message: Message, now: datetime, via: str) -> No
 
 
 def _sent_state(mailbox: Mailbox, message: Message, now: datetime) -> None:
+    if mailbox.rewrite_message_ids:
+        _new_message_id(mailbox, message)
     message.is_draft = False
     message.is_read = True
     message.sender = Person(mailbox.email, mailbox.display_name)
     message.sent = now
     message.received = now
     mailbox.conversations.setdefault(message.internet_message_id, message.conversation_id)
+
+
+def _new_message_id(mailbox: Mailbox, message: Message) -> None:
+    """Give a message being sent an internetMessageId of Exchange's making. Whether
+    Exchange keeps the one a client set on a draft is not documented (the message resource
+    says only that internetMessageId is "the message ID in the format specified by RFC
+    2822", writable on drafts), so the sandbox can play the other answer: a client must
+    not depend on it. Its extended properties go along unchanged."""
+    if mailbox.by_internet_id.get(message.internet_message_id) == message.immutable_id:
+        del mailbox.by_internet_id[message.internet_message_id]
+    message.internet_message_id = new_internet_message_id("sandbox.prod.outlook.com")
+    mailbox.by_internet_id[message.internet_message_id] = message.immutable_id
 
 
 def _record(mailbox: Mailbox, message: Message, via: str) -> None:
@@ -531,8 +555,10 @@ def list_messages(call: Call, folder: str | None) -> Response:
         if folder_id is None:
             raise not_found("The specified folder could not be found in the store.")
         candidates = mailbox.in_folder(folder_id)
-    raw_filter = request.param("$filter")
+    raw_filter, by_property = extended.split_filter(request.param("$filter") or "")
     clauses = parse_filter(raw_filter, FILTERABLE) if raw_filter else []
+    if by_property is not None:
+        candidates = [m for m in candidates if by_property(m)]
     order = (request.param("$orderby") or "receivedDateTime desc").strip()
     order_prop, _, direction = order.partition(" ")
     if order_prop not in ("receivedDateTime", "sentDateTime", "createdDateTime", "subject"):

@@ -80,6 +80,9 @@ class Message:
     #: The MIME text the message arrived as, when a scenario delivered it byte for byte
     #: (a mail server's report); others are written out from their fields.
     mime: bytes | None = None
+    #: singleValueExtendedProperties the client set: the property's key (extended.key)
+    #: → (its id as the client wrote it, its value).
+    extended: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def regular_id(self) -> str:
         """The default (non-immutable) id: it changes whenever the message changes folder."""
@@ -200,6 +203,8 @@ class Mailbox:
         self.pending_sent: list[tuple[datetime, Message]] = []
         self.sent_copy_delay = timedelta(seconds=30)
         self.sent: list[SentRecord] = []
+        # When set, what is sent gets an internetMessageId of Exchange's making.
+        self.rewrite_message_ids = False
         self._counter = 0
 
     # ids and folders -------------------------------------------------------------
