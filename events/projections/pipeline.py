@@ -116,6 +116,7 @@ class Pipeline(Projection[ContactRow]):
             "meeting.no_show",
             "contact.thanked",
             "referrer.thanked",
+            "notes.recorded",  # whether and how often to keep in touch
             "kept_in_touch",
             "outreach.no_response",
         }
@@ -145,6 +146,7 @@ class Pipeline(Projection[ContactRow]):
         rows.touch(cid)
         row.last_event_at = at
         t = fact.type
+        _note_exchange(row, t, p, at)
         if t == "contact.updated":
             _copy_personal(row, p)
         elif t == "contact.forgotten":
@@ -197,6 +199,37 @@ class Pipeline(Projection[ContactRow]):
             _advance(row, "kept_in_touch", at, only_from=("thanked",))
         elif t == "outreach.no_response":
             _advance(row, "no_response", at, only_from=("sent", "nudged"))
+
+
+_EXCHANGES = frozenset(
+    {
+        "outreach.sent",
+        "nudge.sent",
+        "contact.thanked",
+        "referrer.thanked",
+        "kept_in_touch",
+        "meeting.met",
+    }
+)
+
+
+def _note_exchange(row: ContactRow, t: str, p: dict[str, Any], at: str) -> None:
+    """What the keep-in-touch cadence reads: the last real exchange, and the notes' say."""
+    real_reply = (
+        t == "reply.received" and not p.get("auto_reply") and p.get("kind", "reply") == "reply"
+    )
+    if t in _EXCHANGES or real_reply:
+        when = p.get("sent_at") or p.get("received_at") or at
+        last = row.last_exchange_at
+        if last is None or datetime.fromisoformat(when) > datetime.fromisoformat(last):
+            row.last_exchange_at = when
+    if t == "referrer.thanked":
+        row.referrer_thanked_at = row.referrer_thanked_at or p.get("sent_at") or at
+    elif t == "notes.recorded":
+        if p.get("keep_in_touch") is not None:
+            row.keep_in_touch = bool(p["keep_in_touch"])
+        if p.get("every_weeks"):
+            row.keep_in_touch_weeks = int(p["every_weeks"])
 
 
 def _apply_reply(row: ContactRow, p: dict[str, Any], at: str) -> None:
