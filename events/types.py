@@ -14,7 +14,9 @@ from typing import Any, ClassVar, Literal
 
 Source = Literal["manual", "csv", "linkedin", "referral"]
 ReplyKind = Literal["reply", "out_of_office", "auto_reply", "bounce"]
-DraftKind = Literal["outreach", "nudge", "thank_you", "referrer_thanks", "keep_in_touch"]
+DraftKind = Literal[
+    "outreach", "nudge", "thank_you", "referrer_thanks", "keep_in_touch", "propose_times"
+]
 Provider = Literal["google", "microsoft", "sandbox"]
 
 
@@ -226,6 +228,45 @@ class ReplyReceived(ContactEvent):
     return_date: date | None = None  # from an out-of-office: a good time to nudge
     from_address: str = ""
     subject: str = ""
+    excerpt: str = ""
+
+
+# --- offering times (issue 18) -------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimesOffered(DraftEvent):
+    """A reply offering meeting times waits in the thread for review. The times are held
+    for nobody else until `expires_at`; `starts` are ISO instants, in the order written."""
+
+    TYPE = "times.offered"
+    PERSONAL = frozenset({"subject", "to", "place"})
+    starts: list[str] = field(default_factory=list)
+    minutes: int = 30
+    time_zone: str = "UTC"  # the user's, as the times were found in
+    contact_time_zone: str = ""  # theirs when known: the times were written in it
+    place: str = ""
+    expires_at: datetime
+    reply_message_id: str = ""  # the reply the offer answers
+    note: str = ""  # why a time falls outside their daytime
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimesOfferSent(SentEvent):
+    TYPE = "times.sent"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimesAnswered(ContactEvent):
+    """What the contact's answer to offered times was read as: `chosen` (the `choice`-th
+    time, 1-based), `taken` (one the user has booked since), `unclear`, or `declined`."""
+
+    TYPE = "times.answered"
+    PERSONAL = frozenset({"excerpt"})
+    offer_id: str
+    message_id: str
+    outcome: Literal["chosen", "taken", "unclear", "declined"]
+    choice: int | None = None
     excerpt: str = ""
 
 
@@ -459,6 +500,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ReferrerThanked,
         KeptInTouch,
         ReplyReceived,
+        TimesOffered,
+        TimesOfferSent,
+        TimesAnswered,
         NoResponse,
         MeetingScheduled,
         MeetingRescheduled,
@@ -488,6 +532,7 @@ DRAFT_KINDS: dict[str, DraftKind] = {
     ThankYouDrafted.TYPE: "thank_you",
     ReferrerThanksDrafted.TYPE: "referrer_thanks",
     KeepInTouchDrafted.TYPE: "keep_in_touch",
+    TimesOffered.TYPE: "propose_times",
 }
 SENT_FOR_KIND: dict[DraftKind, type[SentEvent]] = {
     "outreach": OutreachSent,
@@ -495,4 +540,5 @@ SENT_FOR_KIND: dict[DraftKind, type[SentEvent]] = {
     "thank_you": ContactThanked,
     "referrer_thanks": ReferrerThanked,
     "keep_in_touch": KeptInTouch,
+    "propose_times": TimesOfferSent,
 }

@@ -12,7 +12,14 @@ from events.types import DRAFT_KINDS, DraftKind
 DraftStatus = Literal["pending", "sent", "discarded"]
 
 SENT_TYPES = frozenset(
-    {"outreach.sent", "nudge.sent", "contact.thanked", "referrer.thanked", "kept_in_touch"}
+    {
+        "outreach.sent",
+        "nudge.sent",
+        "contact.thanked",
+        "referrer.thanked",
+        "kept_in_touch",
+        "times.sent",
+    }
 )
 
 

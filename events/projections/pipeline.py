@@ -106,6 +106,7 @@ class Pipeline(Projection[ContactRow]):
             "outreach.sent",
             "nudge.drafted",
             "nudge.sent",
+            "times.sent",
             "reply.received",
             "meeting.scheduled",
             "meeting.rescheduled",
@@ -174,6 +175,9 @@ class Pipeline(Projection[ContactRow]):
             row.last_nudge_sent_at = p.get("sent_at") or at
             row.last_message_id = p.get("message_id")
             _advance(row, "nudged", at, only_from=("sent", "nudged"))
+        elif t == "times.sent":
+            # Our reply offering times is the message their answer will name.
+            row.last_message_id = p.get("message_id") or row.last_message_id
         elif t == "reply.received":
             _apply_reply(row, p, at)
         elif t in ("meeting.scheduled", "meeting.rescheduled"):

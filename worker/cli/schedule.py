@@ -12,15 +12,26 @@ from worker.accounts.providers import opened_provider
 from worker.accounts.sandbox import ProviderUnavailable
 from worker.cli import app
 from worker.cli.common import console, fail, opened_app, print_json
-from worker.services.invitations import invite, plan, scheduling_account
+from worker.services.invitations import (
+    invite,
+    plan,
+    plan_offered,
+    scheduling_account,
+    still_free,
+)
 
 
 @app.command()
 def schedule(
     contact: Annotated[str, typer.Argument(help="Id, e-mail or name.")],
     when: Annotated[
-        str, typer.Argument(help="Start: '2026-03-05 15:00' in your time zone, or ISO 8601.")
-    ],
+        str | None,
+        typer.Argument(help="Start: '2026-03-05 15:00' in your time zone, or ISO 8601."),
+    ] = None,
+    offered: Annotated[
+        int | None,
+        typer.Option("--offered", help="Invite at the N-th time offered to them (1, 2, 3)."),
+    ] = None,
     minutes: Annotated[int, typer.Option("--minutes", help="Length of the meeting.")] = 30,
     place: Annotated[str, typer.Option("--place", help="Address or video link.")] = "",
     account: Annotated[
@@ -29,11 +40,18 @@ def schedule(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Invite a contact: a calendar event with them as attendee, invitation sent."""
+    if (when is None) == (offered is None):
+        fail("give WHEN or --offered N (one of them)")
     with opened_app() as a:
         row = scheduling_account(a, account)
-        person, request = plan(a, contact, when, minutes=minutes, place=place)
+        if offered is not None:
+            person, request = plan_offered(a, contact, offered)
+        else:
+            person, request = plan(a, contact, str(when), minutes=minutes, place=place)
         try:
             with opened_provider(a, row) as provider:
+                if offered is not None and not still_free(a, provider, request):
+                    fail("that time is no longer free in your calendar: offer them another")
                 done = invite(a, provider, row, person, request)
         except ProviderUnavailable as exc:
             fail(str(exc))
@@ -58,6 +76,7 @@ def schedule(
     console.print(
         Text(
             f"invited {person.name} for {start:%a %d %b %Y %H:%M} ({done.request.time_zone}), "
-            f"{minutes} minutes" + (f", {done.request.location}" if done.request.location else "")
+            f"{int((done.request.end - start).total_seconds() // 60)} minutes"
+            + (f", {done.request.location}" if done.request.location else "")
         )
     )

@@ -39,7 +39,7 @@ from worker.domain.backoff import backing_off
 from worker.domain.draft_text import body_digest, changed_by_user
 from worker.domain.etiquette import check
 from worker.domain.policies.actions import Action, ActionKind
-from worker.services import message_context
+from worker.services import message_context, times_effects
 from worker.services.app import App
 from worker.services.connected_accounts import NoAccount
 from worker.services.message_context import person
@@ -118,6 +118,10 @@ class Effects:
                 return self._mark_met
             case "record_no_response":
                 return self._record_no_response
+            case "draft_times":
+                return self._draft_times
+            case "read_times_answer":
+                return self._read_times_answer
             case "skip":
                 return self._skip_action
             case _:
@@ -200,6 +204,12 @@ class Effects:
             return self._skip(action, eid, "they replied after all")
         self.app.journal.record(NoResponse(contact_id=action.contact_id), event_id=eid)
         return "done"
+
+    def _draft_times(self, action: Action, eid: str) -> str:
+        return times_effects.draft_times(self, action, eid)
+
+    def _read_times_answer(self, action: Action, eid: str) -> str:
+        return times_effects.read_times_answer(self, action, eid)
 
     def _delete_draft(self, action: Action, eid: str) -> str:
         draft = next(
@@ -376,6 +386,8 @@ class Effects:
         meeting_id: str | None,
         nudge_number: int | None,
     ) -> Rendered:
+        if kind == "propose_times":
+            return times_effects.render_offer(self, c, account)
         extra: dict[str, Any] = {}
         if about_contact_id:
             about_row = self._contact(about_contact_id)

@@ -3,7 +3,7 @@ creating the calendar event once however often it is retried, and recording it."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,10 +13,12 @@ from events.projections.pipeline import ContactRow
 from events.types import MeetingScheduled
 from integrations.protocol import EventRequest, Provider
 from worker.domain.addresses import InvalidInput, check_text
+from worker.domain.slots import BusyDay, Interval
 from worker.domain.sync_records import meeting_id_for
 from worker.services.app import App
 from worker.services.connected_accounts import NoAccount, resolve_account
 from worker.services.contacts import ContactBook
+from worker.services.offers import busy_between, latest_offer
 
 _FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M")
 
@@ -88,6 +90,40 @@ def plan(
         request_id=derive_id("schedule", contact.contact_id, start.isoformat()),
     )
     return contact, request
+
+
+def plan_offered(app: App, contact_ref: str, number: int) -> tuple[ContactRow, EventRequest]:
+    """The event for the `number`-th time offered to the contact (1-based), at the length
+    and place offered, its description naming the thread the time was chosen in."""
+    contact = ContactBook(app).resolve(contact_ref)
+    found = latest_offer(app, contact.contact_id)
+    if found is None:
+        raise InvalidInput(f"--offered: no times were offered to {contact.name}")
+    offer = found[0]
+    if not 1 <= number <= len(offer.starts):
+        raise InvalidInput(
+            f"--offered: {number} is not one of the {len(offer.starts)} times offered to "
+            f"{contact.name}"
+        )
+    person, request = plan(
+        app,
+        contact.contact_id,
+        offer.starts[number - 1],
+        minutes=offer.minutes,
+        place=offer.place,
+    )
+    subject = offer.subject or "our e-mails"
+    note = f'The time {contact.name} chose in the thread "{subject}".'
+    return person, replace(request, description=note)
+
+
+def still_free(app: App, provider: Provider, request: EventRequest) -> bool:
+    """Whether nothing was booked over the request's time since it was offered."""
+    wanted = Interval(request.start, request.end)
+    for taken in busy_between(app, provider, request.start, request.end):
+        if isinstance(taken, BusyDay) or wanted.overlaps(taken):
+            return False
+    return True
 
 
 def invite(

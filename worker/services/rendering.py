@@ -33,6 +33,7 @@ KINDS = (
     "thank_you",
     "referrer_thanks",
     "keep_in_touch",
+    "propose_times",
 )
 # The templates package ships beside ours; found by import, wherever it is installed.
 _PACKAGED = Path(templates.__file__).resolve().parent

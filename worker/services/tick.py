@@ -16,6 +16,7 @@ from worker.domain.policies.actions import Action
 from worker.domain.policies.due import due_actions
 from worker.domain.policies.snapshot import Snapshot
 from worker.services.app import App
+from worker.services.offers import load_times_view
 
 
 def load_snapshot(app: App) -> Snapshot:
@@ -30,7 +31,12 @@ def load_snapshot(app: App) -> Snapshot:
         str(e.payload.get("key", "")) for e in app.store.read_all(types={"action.skipped"})
     )
     return Snapshot(
-        contacts=contacts, meetings=meetings, drafts=drafts, referrals=referrals, skipped=skipped
+        contacts=contacts,
+        meetings=meetings,
+        drafts=drafts,
+        referrals=referrals,
+        skipped=skipped,
+        times=load_times_view(app),
     )
 
 

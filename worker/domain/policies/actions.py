@@ -17,6 +17,8 @@ ActionKind = Literal[
     "draft_keep_in_touch",
     "rerender_draft",
     "record_no_response",
+    "draft_times",
+    "read_times_answer",
     "skip",
 ]
 

@@ -8,6 +8,7 @@ from events.projections.drafts import DraftRow
 from events.projections.meetings import MeetingRow
 from events.projections.pipeline import ContactRow
 from events.projections.referrals import ReferralRow
+from worker.domain.offers import TimesView
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,8 @@ class Snapshot:
     referrals: dict[str, ReferralRow] = field(default_factory=dict)
     #: Keys of actions already recorded as skipped (so a skip is written once).
     skipped: frozenset[str] = frozenset()
+    #: Offered times, latest replies and answers read (the times policy's state).
+    times: TimesView = field(default_factory=TimesView)
 
     def drafts_of(self, contact_id: str, kind: str) -> list[DraftRow]:
         return [d for d in self.drafts.values() if d.contact_id == contact_id and d.kind == kind]
