@@ -14,6 +14,7 @@ import pytest
 from tests.worker.world import World
 from worker.domain.policies.actions import ActionKind
 from worker.services.effects import Effects
+from worker.services.notes import Notes, record_notes
 
 
 @pytest.fixture
@@ -75,11 +76,14 @@ def test_every_kind_the_policies_emit_is_performed_through_the_real_effects(
     settle()
     world.reply("grace@example.org")
     world.invite("grace@example.org", world.clock.now() + timedelta(days=3))
-    step(24 * 8)  # confirmation, met, thank-yous; Cleo's second nudge
+    step(24 * 8)  # confirmation, met, thank-yous by the evening; Cleo's second nudge
+    # Notes written late: the waiting, untouched thank-you is prepared again from them.
+    record_notes(world.book, "grace@example.org", Notes(takeaway="Start with the users."))
+    settle()
     for draft in world.drafts():
         if draft.to == "cleo@example.org" or draft.kind in ("thank_you", "referrer_thanks"):
             world.user_sends(draft)
-    step(24 * 45)  # Cleo gives no answer; keep in touch with Grace
+    step(24 * 60)  # Cleo gives no answer; keep in touch with Grace eight weeks on
     assert set(performed) == set(get_args(ActionKind))
     for kind, results in performed.items():
         # A policy's "skip" is done by recording the skip; every other kind did its work.

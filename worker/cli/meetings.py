@@ -13,13 +13,16 @@ from worker.cli.common import console, opened_app, print_json
 from worker.cli.editor import edit_text
 from worker.services.contacts import ContactBook
 from worker.services.meetings import briefing, record_outcome
-from worker.services.notes import record_notes
+from worker.services.notes import (
+    FORM,
+    Notes,
+    parse_form,
+    record_advice_outcome,
+    record_notes,
+    yes_no,
+)
 
 ContactRef = Annotated[str, typer.Argument(help="Id, e-mail or name.")]
-NOTES_TEMPLATE = (
-    "\n\n# Notes on {name}. Name referrals as 'Name <email>' and each becomes a contact\n"
-    "# introduced by {name}. Lines starting with # are left out.\n"
-)
 
 
 @app.command()
@@ -44,29 +47,73 @@ def met(
             )
 
 
-def _strip_comments(text: str) -> str:
-    return "\n".join(line for line in text.splitlines() if not line.startswith("#")).strip()
+def _notes_from_editor(name: str) -> Notes:
+    first = name.split(" ")[0] or name
+    start = FORM.format(name=name, first=first)
+    written = edit_text(start, suffix=".md")
+    if written.replace("\r\n", "\n").strip() == start.strip():
+        raise UserError("notes: nothing written (closed without saving); nothing recorded")
+    return parse_form(written)
 
 
 @app.command()
 def notes(
     contact: ContactRef,
+    takeaway: Annotated[
+        str | None,
+        typer.Option("--takeaway", help="What stayed with you, as you would say it to them."),
+    ] = None,
     text: Annotated[
-        str | None, typer.Option("--text", help="The notes (default: open $EDITOR).")
+        str | None,
+        typer.Option("--text", help="Your own notes; 'Name <email>' in them is a referral."),
+    ] = None,
+    went: Annotated[
+        str | None,
+        typer.Option("--went", help="How it went, for whoever introduced you to them."),
+    ] = None,
+    keep_in_touch: Annotated[
+        str | None, typer.Option("--keep-in-touch", help="yes or no: may you keep in touch?")
+    ] = None,
+    how: Annotated[
+        str | None, typer.Option("--how", help="How they would like you to keep in touch.")
+    ] = None,
+    every: Annotated[
+        int | None, typer.Option("--every", help="Keep in touch every this many weeks.")
+    ] = None,
+    outcome: Annotated[
+        str | None,
+        typer.Option("--outcome", help="Something you did thanks to their advice."),
     ] = None,
 ) -> None:
-    """Record notes after a meeting; each 'Name <email>' in them becomes a referral."""
+    """Write notes after a meeting (in your editor, or with the options): your thank-you
+    quotes the takeaway and names the people suggested; --outcome records what their
+    advice led to, for your next note to them."""
+    given = (takeaway, text, went, keep_in_touch, how, every)
     with opened_app() as a:
         book = ContactBook(a)
         row = book.resolve(contact)
-        if text is None:
-            text = _strip_comments(edit_text(NOTES_TEMPLATE.format(name=row.name), suffix=".md"))
-        if not text.strip():
-            raise UserError("notes: empty; nothing recorded")
-        added = record_notes(book, row.contact_id, text.strip())
-    console.print(Text(f"notes on {row.name} recorded"))
-    for name in added:
-        console.print(Text(f"referral added: {name} (introduced by {row.name})"))
+        name = row.name or "them"
+        added: list[str] = []
+        if outcome is not None:
+            record_advice_outcome(book, row.contact_id, outcome)
+        if any(v is not None for v in given) or outcome is None:
+            if any(v is not None for v in given):
+                written = Notes(
+                    text=text or "",
+                    takeaway=takeaway or "",
+                    went=went or "",
+                    keep_in_touch=yes_no(keep_in_touch or "", "--keep-in-touch"),
+                    how=how or "",
+                    every_weeks=every,
+                )
+            else:
+                written = _notes_from_editor(name)
+            added = record_notes(book, row.contact_id, written)
+            console.print(Text(f"notes on {name} recorded"))
+    if outcome is not None:
+        console.print(Text(f"outcome recorded: your next note to {name} will mention it"))
+    for each in added:
+        console.print(Text(f"referral added: {each} (introduced by {name})"))
 
 
 def _print_briefing(b: dict[str, Any]) -> None:

@@ -129,7 +129,7 @@ def record_notes(book: ContactBook, ref: str, notes: Notes | str) -> list[str]:
     return added
 
 
-def record_outcome(book: ContactBook, ref: str, text: str) -> None:
+def record_advice_outcome(book: ContactBook, ref: str, text: str) -> None:
     """Something the user did thanks to this contact's advice ("read Inspired")."""
     contact = book.resolve(ref)
     what = check_text(" ".join(text.split()), "notes: outcome", max_len=300, required=True)
@@ -184,3 +184,59 @@ def and_join(items: list[str]) -> str:
     if len(items) <= 2:
         return " and ".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# --- the notes form (what `outreach notes` opens in the editor) ----------------------
+
+FORM = """\
+# Notes on {name}, after your meeting. Lines starting with # are left out.
+#
+# What stayed with you, as you would say it to {first} (your thank-you quotes it):
+Takeaway:
+#
+# How it went, in a sentence for whoever introduced you (their update quotes it):
+Went:
+#
+# May you keep in touch (yes or no), and how they would like it:
+Keep in touch:
+How:
+#
+# Your own notes (kept private). Name referrals as "Name <email>": each becomes a
+# contact introduced by {name}, and your thank-you names them.
+
+"""
+_FIELD = re.compile(r"^(takeaway|went|keep in touch|how)[ \t]*:[ \t]*(.*)$", re.I)
+
+
+def yes_no(value: str, where: str) -> bool | None:
+    """yes/no as people type it; empty: not said."""
+    word = value.strip().lower()
+    if not word:
+        return None
+    if word in ("yes", "y", "true", "ok", "sure"):
+        return True
+    if word in ("no", "n", "false", "never"):
+        return False
+    raise InvalidInput(f"{where}: say yes or no, not {value.strip()!r}")
+
+
+def parse_form(text: str) -> Notes:
+    """The notes form as the user left it: the labelled lines, the rest as free text."""
+    fields: dict[str, str] = {}
+    free: list[str] = []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if line.lstrip().startswith("#"):
+            continue
+        match = _FIELD.match(line.strip())
+        if match and match[1].lower() not in fields:
+            fields[match[1].lower()] = match[2].strip()
+            continue
+        free.append(line)
+    keep = yes_no(fields.get("keep in touch", ""), "notes: Keep in touch")
+    return Notes(
+        text="\n".join(free).strip(),
+        takeaway=fields.get("takeaway", ""),
+        went=fields.get("went", ""),
+        keep_in_touch=keep,
+        how=fields.get("how", ""),
+    )
