@@ -29,6 +29,12 @@ _REPLY_PREFIX = re.compile(r"^\s*((re|fwd?|aw|sv|antw)\s*:\s*)+", re.IGNORECASE)
 #: answers 202 before Exchange has moved the message on.
 DEFAULT_GRACE = timedelta(minutes=5)
 LOOKUP_FIELDS = "id,internetMessageId,conversationId,isDraft,parentFolderId,subject"
+#: Our own single-value extended property, set on every message we create, holding the
+#: Message-ID we gave it. Whether Exchange keeps a client-set internetMessageId on send is
+#: not documented; an extended property is documented to be kept on the item and to be
+#: filterable "on all instances of the resource in the signed-in user's mailbox" (Graph
+#: v1.0, "Get singleValueLegacyExtendedProperty"). The GUID names our own property set.
+MARKER = "String {05199349-b4d1-4a72-80dd-886c41d388be} Name OutreachMessageId"
 
 Clock = Callable[[], datetime]
 
@@ -65,6 +71,17 @@ def _normal(subject: str) -> str:
 
 def _odata_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def _marked(message_id: str) -> str:
+    """The $filter finding messages whose marker holds `message_id`, in the syntax of
+    Microsoft's "Get singleValueLegacyExtendedProperty" (v1.0): "GET /me/mailFolders/{id}/
+    messages?$filter=singleValueExtendedProperties/Any(ep: ep/id eq '{id_value}' and
+    ep/value eq '{property_value}')"."""
+    return (
+        f"singleValueExtendedProperties/Any(ep: ep/id eq {_odata_string(MARKER)}"
+        f" and ep/value eq {_odata_string(angle(message_id))})"
+    )
 
 
 def _when(value: Any) -> datetime | None:
@@ -227,10 +244,10 @@ class Mail:
     def send_message(self, message: OutgoingMessage) -> SentRef:
         """Send, unless an earlier attempt with this Message-ID already did."""
         _check(message)
-        copies = self._lookup(message.message_id)
+        copies = self._lookup(message.message_id, marked=True)
         sent = [c for c in copies if c.get("isDraft") is False]
         if sent:
-            return _sent_ref(sent[0])
+            return _sent_ref(sent[0], message.message_id)
         drafts = [c for c in copies if c.get("isDraft")]
         if drafts:
             # A crash between creating and sending: send that draft, never a second one.
@@ -248,10 +265,14 @@ class Mail:
         )
 
     def find_sent(self, message_id: str) -> SentRef | None:
-        """The sent copy carrying this Message-ID, in Sent Items or on its way there.
+        """The sent copy of the message we gave this Message-ID, in Sent Items or on its
+        way there.
 
         Sent Items first; then the whole mailbox for a copy that is no longer a draft
-        (still in the Outbox while Exchange delivers it, or moved by the user)."""
+        (still in the Outbox while Exchange delivers it, or moved by the user), by its
+        internetMessageId and, when Exchange gave it another, by our marker property.
+        Nothing found within the grace period after our own send proves nothing:
+        send_message waits it out (see _wait_out_grace)."""
         listed = self.graph.get(
             "/me/mailFolders/sentitems/messages",
             what="graph.messages.list",
@@ -263,9 +284,30 @@ class Mail:
         )
         found = listed.get("value") or []
         if found:
-            return _sent_ref(found[0])
-        elsewhere = [c for c in self._lookup(message_id) if c.get("isDraft") is False]
-        return _sent_ref(elsewhere[0]) if elsewhere else None
+            return _sent_ref(found[0], message_id)
+        copies = self._lookup(message_id, marked=True)
+        elsewhere = [c for c in copies if c.get("isDraft") is False]
+        return _sent_ref(elsewhere[0], message_id) if elsewhere else None
+
+    def marker(self, graph_id: str) -> str | None:
+        """The Message-ID we gave a message, read from our marker property (None when it
+        has none: not made by us, or made before we marked what we make). Expanding the
+        property on one message is the documented way to read it: "This is currently the
+        only way to get the singleValueLegacyExtendedProperty object"."""
+        found = self.graph.call(
+            "GET",
+            f"/me/messages/{graph_id}",
+            what="graph.messages.get",
+            params={
+                "$select": "id",
+                "$expand": f"singleValueExtendedProperties($filter=id eq {_odata_string(MARKER)})",
+            },
+            missing_ok=True,
+        )
+        for prop in (found or {}).get("singleValueExtendedProperties") or []:
+            if str(prop.get("id", "")).lower() == MARKER.lower() and prop.get("value"):
+                return str(prop["value"])
+        return None
 
     def _submit(self, draft: Json) -> SentRef:
         draft_id = str(draft["id"])
@@ -313,16 +355,21 @@ class Mail:
             )
 
     # lookups ------------------------------------------------------------------------------
-    def _lookup(self, message_id: str) -> list[Json]:
-        """Every copy in the mailbox (any folder) carrying this Message-ID."""
+    def _lookup(self, message_id: str, marked: bool = False) -> list[Json]:
+        """Every copy in the mailbox (any folder) carrying this Message-ID; with `marked`,
+        when there is none, every copy whose marker property holds it (a message Exchange
+        gave another internetMessageId on send). Drafts keep ours until sent: looking for
+        a draft needs no second request."""
+        found = self._listed(f"internetMessageId eq {_odata_string(message_id)}")
+        if found or not marked:
+            return found
+        return self._listed(_marked(message_id))
+
+    def _listed(self, condition: str) -> list[Json]:
         listed = self.graph.get(
             "/me/messages",
             what="graph.messages.list",
-            params={
-                "$filter": f"internetMessageId eq {_odata_string(message_id)}",
-                "$select": LOOKUP_FIELDS,
-                "$top": "10",
-            },
+            params={"$filter": condition, "$select": LOOKUP_FIELDS, "$top": "10"},
         )
         return list(listed.get("value") or [])
 
@@ -372,6 +419,7 @@ class Mail:
             "body": {"contentType": "text", "content": message.body},
             "toRecipients": [{"emailAddress": {"address": a}} for a in message.to],
             "internetMessageId": angle(message.message_id),
+            "singleValueExtendedProperties": [{"id": MARKER, "value": angle(message.message_id)}],
         }
 
 
@@ -386,7 +434,11 @@ def _check(message: OutgoingMessage) -> None:
         _single_line("References", reference)
 
 
-def _sent_ref(found: Json) -> SentRef:
+def _sent_ref(found: Json, message_id: str | None = None) -> SentRef:
+    """What was sent; `message_id`, when given, is the one we gave it (Exchange may have
+    given the copy another)."""
     return SentRef(
-        str(found["id"]), str(found.get("internetMessageId") or ""), found.get("conversationId")
+        str(found["id"]),
+        message_id or str(found.get("internetMessageId") or ""),
+        found.get("conversationId"),
     )

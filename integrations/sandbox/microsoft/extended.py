@@ -35,7 +35,8 @@ FIELD = "singleValueExtendedProperties"
 _GUID = r"[0-9A-Fa-f]{8}-(?:[0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}"
 _ID = re.compile(
     rf"^(?P<type>[A-Za-z]+)\s+(?:\{{(?P<guid>{_GUID})\}}\s+"
-    rf"(?:Name\s+(?P<name>\S.*)|Id\s+(?P<num>0x[0-9A-Fa-f]+))|(?P<tag>0x[0-9A-Fa-f]{{1,4}}))$"
+    rf"(?:(?i:Name)\s+(?P<name>\S.*)|(?i:Id)\s+(?P<num>0x[0-9A-Fa-f]+))"
+    rf"|(?P<tag>0x[0-9A-Fa-f]{{1,4}}))$"
 )
 _QUOTED = r"'(?:[^']|'')*'"
 _EXPAND = re.compile(

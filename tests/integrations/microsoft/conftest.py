@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from integrations.microsoft import OutlookProvider
+from integrations.microsoft.mail import MARKER
 from integrations.retry import Backoff
 from integrations.sandbox import Sandbox
-from integrations.sandbox.microsoft import MicrosoftEmulator
+from integrations.sandbox.microsoft import MicrosoftEmulator, extended
 from integrations.sandbox.microsoft.state import Message
 
 from .trust import _trust_only_given_ca  # noqa: F401 - autouse for every test here
@@ -108,6 +109,7 @@ class OutlookContact:
                     "to": list(record["to"]),
                     "subject": record["subject"],
                     "headers": headers,
+                    "sent_as": _marker(message),
                     "id": record["id"],
                 }
             )
@@ -146,6 +148,14 @@ class OutlookContact:
             if e["isOrganizer"] and not e["deleted"]
             for a in e["attendees"]
         ]
+
+
+def _marker(message: Message) -> str | None:
+    """The Message-ID our adapter marked a message with (its extended property)."""
+    found = extended.key(MARKER)
+    assert found is not None
+    held = message.extended.get(found)
+    return held[1] if held else None
 
 
 @dataclass
@@ -209,9 +219,12 @@ def env(sandbox: Sandbox) -> Iterator[OutlookEnv]:
         other.close()
 
 
-@pytest.fixture
-def provider_env(env: OutlookEnv) -> OutlookEnv:
+@pytest.fixture(params=["message-id-kept", "message-id-rewritten"])
+def provider_env(env: OutlookEnv, request: pytest.FixtureRequest) -> OutlookEnv:
+    """The contract holds whether Exchange keeps our internetMessageId on send or makes
+    its own (not documented either way)."""
     # The contract expects the user's sends to be in Sent Items at once; the copy delay
     # has its own tests (test_sending.py).
     env.emulator.set_sent_copy_delay(0)
+    env.emulator.rewrite_message_ids(request.param == "message-id-rewritten")
     return env

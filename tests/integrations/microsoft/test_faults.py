@@ -83,8 +83,9 @@ def test_an_expired_access_token_is_refreshed_once(env: OutlookEnv) -> None:
     saved = len(env.saved)
     assert env.provider.find_sent("<nope@outreach.example>") is None
     assert env.token_requests() == 1
-    assert env.provider.graph.requests_sent == 3  # a 401, then Sent Items, whole mailbox
-    assert env.graph_requests() == 2
+    # A 401, then Sent Items, the whole mailbox by internetMessageId and by our marker.
+    assert env.provider.graph.requests_sent == 4
+    assert env.graph_requests() == 3
     assert len(env.saved) == saved + 1  # the rotated cache was handed over
     env.provider.find_sent("<nope@outreach.example>")
     assert env.token_requests() == 1
