@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar, Literal
 
-Source = Literal["manual", "csv", "linkedin", "referral"]
+Source = Literal["manual", "csv", "linkedin", "google", "outlook", "vcard", "referral"]
 ReplyKind = Literal["reply", "out_of_office", "auto_reply", "bounce"]
 DraftKind = Literal[
     "outreach", "nudge", "thank_you", "referrer_thanks", "keep_in_touch", "propose_times"
@@ -84,6 +84,33 @@ class ContactForgotten(ContactEvent):
     """The contact's key was destroyed; nothing personal about them is readable any more."""
 
     TYPE = "contact.forgotten"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactMerged(ContactEvent):
+    """`contact_id` and `into` are one person: `contact_id` disappears from the views and
+    its meetings, drafts and referrals follow `into` (its own stream keeps its history)."""
+
+    TYPE = "contact.merged"
+    into: str
+
+
+CloseOutcome = Literal["declined", "not_now", "done"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactClosed(ContactEvent):
+    """The user closed this path: no more nudges or keep-in-touch until reopened."""
+
+    TYPE = "contact.closed"
+    PERSONAL = frozenset({"note"})
+    outcome: CloseOutcome
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactReopened(ContactEvent):
+    TYPE = "contact.reopened"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -480,12 +507,26 @@ class AccountSyncRecovered(AccountEvent):
     failed_at: str  # when the failure it ends was recorded (ISO time)
 
 
+@dataclass(frozen=True, kw_only=True)
+class SummarySent(AccountEvent):
+    """The daily summary of what waits for the user went to their own address; one per
+    local `day` (its event id derives from the day, so restarts never send it twice)."""
+
+    TYPE = "summary.sent"
+    day: date
+    message_id: str
+    sent_at: datetime
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
         ContactAdded,
         ContactUpdated,
         ContactForgotten,
+        ContactMerged,
+        ContactClosed,
+        ContactReopened,
         ReachOutRequested,
         OutreachDrafted,
         NudgeDrafted,
@@ -522,6 +563,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         AccountNeedsReconnect,
         AccountSyncFailed,
         AccountSyncRecovered,
+        SummarySent,
     )
 }
 

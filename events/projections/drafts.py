@@ -57,7 +57,14 @@ class Drafts(Projection[DraftRow]):
     name = "drafts"
     row_type = DraftRow
     handles = frozenset(
-        {*DRAFT_KINDS, "draft.updated", "draft.discarded", "contact.forgotten", *SENT_TYPES}
+        {
+            *DRAFT_KINDS,
+            "draft.updated",
+            "draft.discarded",
+            "contact.forgotten",
+            "contact.merged",
+            *SENT_TYPES,
+        }
     )
     # Subject and recipient of the draft; a sent message's sealed subject is not shown.
     personal = frozenset({*DRAFT_KINDS, "draft.updated"})
@@ -94,6 +101,15 @@ class Drafts(Projection[DraftRow]):
             for each in rows.values():
                 if each.contact_id == p["contact_id"]:
                     each.subject = each.to = each.body_digest = None
+                    rows.touch(each.draft_id)
+        elif t == "contact.merged":
+            # One person now: their drafts follow the contact they were merged into.
+            for each in rows.values():
+                if p["contact_id"] in (each.contact_id, each.about_contact_id):
+                    if each.contact_id == p["contact_id"]:
+                        each.contact_id = p["into"]
+                    if each.about_contact_id == p["contact_id"]:
+                        each.about_contact_id = p["into"]
                     rows.touch(each.draft_id)
         elif t in SENT_TYPES:
             did = p.get("draft_id")

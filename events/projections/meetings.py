@@ -68,6 +68,7 @@ class Meetings(Projection[MeetingRow]):
             "meeting.no_show",
             "contact.forgotten",
             "notes.recorded",
+            "contact.merged",
         }
     )
     # The place; nothing else sealed is shown.
@@ -81,6 +82,13 @@ class Meetings(Projection[MeetingRow]):
             for row in rows.values():
                 if row.contact_id == p["contact_id"]:
                     row.place = row.link = None
+                    rows.touch(row.meeting_id)
+            return
+        if t == "contact.merged":
+            # One person now: their meetings follow the contact they were merged into.
+            for row in rows.values():
+                if row.contact_id == p["contact_id"]:
+                    row.contact_id = p["into"]
                     rows.touch(row.meeting_id)
             return
         if t == "notes.recorded":

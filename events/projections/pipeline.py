@@ -8,6 +8,7 @@ from typing import Any
 
 from events.projections.base import Fact, Projection, Rows
 from events.projections.rows import Row
+from events.types import DRAFT_KINDS, SENT_FOR_KIND
 
 # Stages in the order of an interview's life; side exits after.
 STAGES = (
@@ -28,6 +29,7 @@ STAGES = (
     "no_show",
     "no_response",
     "forgotten",
+    "merged",  # one person with another contact, who carries on
 )
 _ORDER = {s: i for i, s in enumerate(STAGES)}
 
@@ -78,6 +80,14 @@ class ContactRow(Row):
     keep_in_touch_weeks: int | None = None
     forgotten: bool = False
     last_event_at: str = ""
+    #: The contact this one was merged into (this row then only redirects to it).
+    merged_into: str | None = None
+    #: Closed by the user ("declined", "not_now", "done"): nothing more is prepared.
+    closed: str | None = None
+    closed_at: str | None = None
+    notes_at: str | None = None
+    #: Our drafts to this contact waiting for review: draft id -> kind.
+    drafts_waiting: dict[str, str] = field(default_factory=dict)
 
 
 def _advance(row: ContactRow, stage: str, at: str, *, only_from: tuple[str, ...] = ()) -> None:
@@ -90,6 +100,9 @@ def _advance(row: ContactRow, stage: str, at: str, *, only_from: tuple[str, ...]
     row.stage_at = at
 
 
+#: A draft of each kind waits from its "drafted" event until one of these ends it.
+_DRAFTED: dict[str, str] = dict(DRAFT_KINDS)
+_SENT = frozenset(cls.TYPE for cls in SENT_FOR_KIND.values())
 _PRE_REPLY = ("identified", "to_write", "drafted", "sent", "nudged", "no_response")
 
 
@@ -117,9 +130,15 @@ class Pipeline(Projection[ContactRow]):
             "meeting.no_show",
             "contact.thanked",
             "referrer.thanked",
-            "notes.recorded",  # whether and how often to keep in touch
             "kept_in_touch",
             "outreach.no_response",
+            "contact.merged",
+            "contact.closed",
+            "contact.reopened",
+            "notes.recorded",
+            *_DRAFTED,
+            *_SENT,
+            "draft.discarded",
         }
     )
     # Names, addresses and the rest of a contact's details; nothing sealed elsewhere.
@@ -144,12 +163,33 @@ class Pipeline(Projection[ContactRow]):
         if existing is None:
             return  # an event for a contact this view never saw added: nothing to show
         row = existing
+        if t_merged := row.merged_into:
+            # Whatever still names the merged-away id (a reply on its old thread) is news
+            # about the person it was merged into.
+            target = rows.get(t_merged)
+            if target is None:
+                return
+            row = target
+            cid = row.contact_id
         rows.touch(cid)
         row.last_event_at = at
         t = fact.type
         _note_exchange(row, t, p, at)
+        if t in _DRAFTED:
+            row.drafts_waiting = {**row.drafts_waiting, p["draft_id"]: _DRAFTED[t]}
+        elif t in _SENT or t == "draft.discarded":
+            row.drafts_waiting = _without(row.drafts_waiting, p.get("draft_id"))
         if t == "contact.updated":
             _copy_personal(row, p)
+        elif t == "contact.merged":
+            _merge(rows, row, p["into"], at)
+        elif t == "contact.closed":
+            row.closed = p.get("outcome") or "done"
+            row.closed_at = at
+        elif t == "contact.reopened":
+            row.closed = row.closed_at = None
+        elif t == "notes.recorded":
+            row.notes_at = at
         elif t == "contact.forgotten":
             for name in PERSONAL_FIELDS:
                 setattr(row, name, [] if name == "emails" else None)
@@ -203,6 +243,72 @@ class Pipeline(Projection[ContactRow]):
             _advance(row, "kept_in_touch", at, only_from=("thanked",))
         elif t == "outreach.no_response":
             _advance(row, "no_response", at, only_from=("sent", "nudged"))
+
+
+#: The fields of a conversation: they move together, from the record further along.
+_CONVERSATION = (
+    "stage",
+    "stage_at",
+    "account_id",
+    "thread_id",
+    "last_message_id",
+    "reach_out_at",
+    "outreach_drafted_at",
+    "outreach_sent_at",
+    "replied_at",
+    "auto_replied_at",
+    "out_of_office_until",
+    "bounced",
+    "nudges_drafted",
+    "nudges_sent",
+    "last_nudge_sent_at",
+    "meeting_id",
+    "met_at",
+    "thanked_at",
+    "kept_in_touch_at",
+    "notes_at",
+)
+
+
+def _without(waiting: dict[str, str], draft_id: str | None) -> dict[str, str]:
+    # A new dict: rows compare by value, and the writer notices a changed field.
+    return {k: v for k, v in waiting.items() if k != draft_id}
+
+
+def _merge(rows: Rows[ContactRow], src: ContactRow, into: str, at: str) -> None:
+    """`src` and `into` are one person: `into` keeps both addresses, the conversation that
+    went further, and every gap filled from `src`; `src` only redirects from now on."""
+    dst = rows.get(into)
+    if dst is None or dst is src or dst.forgotten or src.forgotten:
+        return
+    rows.touch(into)
+    known = {e.lower() for e in dst.emails}
+    dst.emails = dst.emails + [e for e in src.emails if e.lower() not in known]
+    for name in PERSONAL_FIELDS:
+        if name != "emails" and not getattr(dst, name):
+            setattr(dst, name, getattr(src, name))
+    dst.referred_by = dst.referred_by or src.referred_by
+    ahead, behind = (src, dst) if _further(src, dst) else (dst, src)
+    for name in _CONVERSATION:
+        value = getattr(ahead, name)
+        setattr(dst, name, value if value not in (None, "", 0, False) else getattr(behind, name))
+    dst.stage, dst.stage_at = ahead.stage, ahead.stage_at
+    dst.drafts_waiting = {**dst.drafts_waiting, **src.drafts_waiting}
+    dst.added_at = min(dst.added_at, src.added_at)
+    dst.last_event_at = at
+    for other in rows.values():
+        if other.referred_by == src.contact_id:
+            other.referred_by = into
+            rows.touch(other.contact_id)
+    # Cleared so that mail to these addresses or on that thread finds `into` directly.
+    src.emails, src.thread_id, src.drafts_waiting = [], None, {}
+    src.merged_into = into
+    src.stage, src.stage_at = "merged", at
+
+
+def _further(a: ContactRow, b: ContactRow) -> bool:
+    """Whether `a`'s conversation went further than `b`'s (a side exit counts as an end)."""
+    return stage_rank(a.stage) > stage_rank(b.stage)
 
 
 _EXCHANGES = frozenset(
@@ -281,13 +387,56 @@ _NEXT = {
     "no_show": "write to reschedule",
     "no_response": "nothing: no answer after two nudges",
     "forgotten": "nothing",
+    "merged": "nothing: merged with another contact",
+}
+#: Plain words for each stage, as a user reads them.
+STAGE_WORDS = {
+    "identified": "not contacted",
+    "to_write": "outreach to prepare",
+    "drafted": "outreach waiting for your review",
+    "sent": "written to",
+    "nudged": "nudged",
+    "replied": "replied",
+    "scheduled": "meeting set",
+    "confirmed": "meeting confirmed",
+    "met": "met",
+    "thanked": "thanked",
+    "kept_in_touch": "kept in touch",
+    "declined": "declined",
+    "cancelled": "meeting cancelled",
+    "no_show": "did not show",
+    "no_response": "no answer",
+    "forgotten": "forgotten",
+    "merged": "merged",
+}
+CLOSED_WORDS = {"declined": "declined", "not_now": "not now", "done": "done"}
+_DRAFT_WORDS = {
+    "outreach": "your outreach draft waits for review",
+    "nudge": "your nudge draft waits for review",
+    "thank_you": "your thank-you draft waits for review",
+    "referrer_thanks": "your thanks to them (as referrer) waits for review",
+    "keep_in_touch": "your keep-in-touch draft waits for review",
 }
 
 
+def stage_words(row: ContactRow) -> str:
+    """The stage in plain words; a closed contact says so first."""
+    words = STAGE_WORDS.get(row.stage, row.stage.replace("_", " "))
+    if row.closed:
+        return f"closed ({CLOSED_WORDS.get(row.closed, row.closed)}), was {words}"
+    return words
+
+
 def next_step(row: ContactRow) -> str:
-    """What happens next for this contact, in words (the policies decide the when)."""
+    """What happens next for this contact, in words, from its current state (a draft
+    waiting for review first: that is what the user has to do)."""
+    if row.closed:
+        return "nothing: closed (outreach reopen to pick it up again)"
+    if row.drafts_waiting:
+        kinds = sorted(set(row.drafts_waiting.values()))
+        return "; ".join(_DRAFT_WORDS.get(k, f"your {k} draft waits for review") for k in kinds)
     if row.stage == "identified" and not row.emails:
-        return "add an e-mail address to write to them"
+        return "add an e-mail address to write to them (outreach contacts edit --email)"
     if row.stage in ("sent", "nudged") and row.out_of_office_until:
         return f"away until {row.out_of_office_until}; nudge after"
     return _NEXT.get(row.stage, "")

@@ -132,7 +132,14 @@ def test_add_list_pipeline_history_rebuild(cli: Cli, tmp_path: Path) -> None:
         "Alan,Turing,https://www.linkedin.com/in/alan,,Bletchley,,30 Jun 2021\n"
     )
     summary = cli.ok("contacts", "import", str(csv), "--json").json()
-    assert summary == {"imported": 1, "without_email": 1, "source": "linkedin"}
+    assert summary == {
+        "new": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "without_email": 1,
+        "skipped": [],
+        "source": "linkedin",
+    }
 
     listing, pipeline, timeline, table = cli.ok_all(
         ("contacts", "list", "--json"),
@@ -147,9 +154,10 @@ def test_add_list_pipeline_history_rebuild(cli: Cli, tmp_path: Path) -> None:
 
     stages = {r["name"]: (r["stage"], r["next_step"]) for r in pipeline.json()}
     assert stages["Grace Hopper"] == ("to_write", "outreach draft to prepare")
-    assert stages["Alan Turing"] == ("identified", "add an e-mail address to write to them")
+    assert stages["Alan Turing"][0] == "identified"
+    assert stages["Alan Turing"][1].startswith("add an e-mail address to write to them")
     assert "Grace Hopper" in table.out
-    assert "to_write" in table.out
+    assert "outreach to prepare" in table.out
 
     history = timeline.json()
     assert [h["type"] for h in history] == ["contact.added", "outreach.requested"]
@@ -171,8 +179,6 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
     cli.ok("contacts", "add", "Ada Lovelace", "-e", "ada@example.org")
     broken = tmp_path / "broken.csv"
     broken.write_text('Name,Email\nGrace,grace@example.org\n"Alan Turing,alan@example.org\n')
-    latin = tmp_path / "latin.csv"
-    latin.write_bytes("Name,Email\nJosé,jose@example.org\n".encode("latin-1"))
     # Refusals that depend on what is stored run on both backends; the rest (parsing,
     # validation, settings) once, on SQLite: each process costs about a second.
     on_both = {
@@ -197,7 +203,6 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
                 "name: contains a line break"
             ),
             ("contacts", "add", "Alan", "--reach-out"): "no e-mail address to write to",
-            ("contacts", "import", str(latin)): f"{latin}: not UTF-8 text",
             ("contacts", "import", str(tmp_path)): f"{tmp_path}: cannot read (Is a directory)",
             ("contacts", "import", str(tmp_path / "no.csv")): "no.csv: cannot read (No such file",
             ("reach-out", "nobody"): "no contact matches 'nobody'",

@@ -1,15 +1,17 @@
-"""Importing contacts from CSV: plain files and LinkedIn's export as it comes, all rows or none."""
+"""Importing contacts from CSV: plain files and LinkedIn's export as it comes; a row that
+cannot be read or conflicts is reported and skipped, a broken file refused whole."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from worker.domain.addresses import InvalidInput
 from worker.services.app import App
-from worker.services.contacts import ContactBook, DuplicateContact, NewContact
-from worker.services.csv_import import read_contacts_csv
+from worker.services.contacts import ContactBook, NewContact
+from worker.services.imports import read_contacts as read_contacts_csv
 
 LINKEDIN_NOTES = (
     "Notes:\n"
@@ -42,7 +44,7 @@ def test_linkedin_export_as_it_comes(book: ContactBook, app: App, tmp_path: Path
 
     summary = book.import_csv(path)
 
-    assert (summary.imported, summary.without_email, summary.source) == (4, 3, "linkedin")
+    assert (summary.new, summary.without_email, summary.source) == (4, 3, "linkedin")
     rows = {r.name: r for r in book.all()}
     assert set(rows) == {"Ada Lovelace", "Grace Hopper", "Katherine Johnson", "Alan Turing"}
     ada = rows["Ada Lovelace"]
@@ -81,7 +83,7 @@ def test_plain_csv(book: ContactBook, tmp_path: Path) -> None:
 
     summary = book.import_csv(path)
 
-    assert (summary.imported, summary.without_email, summary.source) == (3, 1, "csv")
+    assert (summary.new, summary.without_email, summary.source) == (3, 1, "csv")
     rows = {r.name: r for r in book.all()}
     assert rows["Grace Hopper"].emails == ["grace@example.org", "g.hopper@navy.example"]
     assert rows["Ada Lovelace"].how_we_know == "met at a meetup"
@@ -98,7 +100,7 @@ def test_outlook_export_keeps_addresses(tmp_path: Path) -> None:
     assert (ada.name, ada.emails, ada.role) == ("Ada Lovelace", ["ada@example.org"], "Engineer")
 
 
-BAD_FILES = [
+BAD_ROWS = [
     pytest.param(
         "Name,Email\nAda,ada@example.org\nGrace,grace@example\n",
         r"contacts\.csv:3: email: 'grace@example' is not a valid e-mail address",
@@ -110,15 +112,41 @@ BAD_FILES = [
         id="name-with-line-break",
     ),
     pytest.param(
-        "Name,Email\nAda,ada@example.org\nAda again,ADA@example.org\n",
-        r"contacts\.csv:3: ada@example\.org already belongs to Ada \(.*contacts\.csv:2\)",
-        id="duplicate-within-file",
-    ),
-    pytest.param(
-        "Name,Email\nAda,ada@example.org\nGrace,grace@example.org,Navy\n",
+        "Name,Email\nAda,ada@example.org\nAda Byron,ada@example.org,Navy\n",
         r"contacts\.csv:3: 3 fields where the header has 2",
         id="wrong-field-count",
     ),
+    pytest.param(
+        "Name,Email\nAda,ada@example.org\nAda,ada.other@example.org\n",
+        r"contacts\.csv:3: Ada \(.*\) is known with ada@example\.org, not ada\.other",
+        id="same-name-other-address",
+    ),
+    pytest.param(
+        LINKEDIN_NOTES
+        + LINKEDIN_HEADER
+        + "Ada,Lovelace,https://l/ada,ada@example.org,A,E,1 Jan 2020\n"
+        ",,https://l/x,,A,E,1 Jan 2020\n",
+        r"contacts\.csv:6: name: must not be empty",
+        id="linkedin-row-without-name",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_ROWS)
+def test_bad_row_is_reported_and_skipped(
+    book: ContactBook, app: App, tmp_path: Path, text: str, message: str
+) -> None:
+    book.add(NewContact(name="Existing", emails=["existing@example.org"]))
+    summary = book.import_file(_write(tmp_path, text))
+
+    assert summary.new == 1
+    [skipped] = summary.skipped
+    assert re.search(message, skipped), skipped
+    assert "\n" not in skipped
+    assert len(book.all()) == 2
+
+
+BROKEN_FILES = [
     pytest.param(
         'Name,Email\nAda,ada@example.org\n"Grace Hopper,grace@example.org\n',
         r"contacts\.csv:3: broken CSV row",
@@ -130,56 +158,43 @@ BAD_FILES = [
         id="no-name-column",
     ),
     pytest.param(
-        LINKEDIN_NOTES + LINKEDIN_HEADER + "Ada,Lovelace,https://l/ada,,A,E,12 Mar 2024\n"
-        ",,https://l/x,,A,E,1 Jan 2020\n",
-        r"contacts\.csv:6: name: must not be empty",
-        id="linkedin-row-without-name",
+        "Name,Email\nGrace,grace@example\n",
+        r"contacts\.csv:2: email: 'grace@example' is not a valid",
+        id="no-row-readable",
     ),
 ]
 
 
-@pytest.mark.parametrize(("text", "message"), BAD_FILES)
-def test_bad_file_is_refused_whole(
+@pytest.mark.parametrize(("text", "message"), BROKEN_FILES)
+def test_broken_file_is_refused_whole(
     book: ContactBook, app: App, tmp_path: Path, text: str, message: str
 ) -> None:
     book.add(NewContact(name="Existing", emails=["existing@example.org"]))
     head = app.store.head()
-    path = _write(tmp_path, text)
 
-    with pytest.raises(ValueError, match=message) as caught:  # InvalidInput, DuplicateContact
-        book.import_csv(path)
+    with pytest.raises(InvalidInput, match=message) as caught:
+        book.import_file(_write(tmp_path, text))
 
     assert "\n" not in str(caught.value)
     assert app.store.head() == head
-    assert [r.name for r in book.all()] == ["Existing"]
 
 
-def test_duplicate_of_an_existing_contact_is_refused(
+def test_known_address_fills_empty_fields_and_never_duplicates(
     book: ContactBook, app: App, tmp_path: Path
 ) -> None:
     book.add(NewContact(name="Ada Lovelace", emails=["ada@example.org"]))
-    head = app.store.head()
-    path = _write(tmp_path, "Name,Email\nGrace,grace@example.org\nAda L.,Ada@Example.org\n")
+    path = _write(
+        tmp_path, "Name,Email,Company\nGrace,grace@example.org,Navy\nAda L.,Ada@Example.org,AE\n"
+    )
 
-    with pytest.raises(DuplicateContact, match=r"contacts\.csv:3: ada@example\.org already"):
-        book.import_csv(path)
+    first = book.import_file(path)
+    second = book.import_file(path)
 
-    assert app.store.head() == head
-
-
-def test_duplicate_linkedin_profile_is_refused(book: ContactBook, app: App, tmp_path: Path) -> None:
-    book.import_csv(_write(tmp_path, LINKEDIN_NOTES + LINKEDIN_HEADER + LINKEDIN_ROWS))
-    head = app.store.head()
-    # Grace has no address: the same profile URL is what makes her a duplicate.
-    again = _write(tmp_path, LINKEDIN_HEADER + LINKEDIN_ROWS.splitlines(keepends=True)[1], "b.csv")
-
-    with pytest.raises(
-        DuplicateContact,
-        match=r"b\.csv:2: https://www\.linkedin\.com/in/grace-hopper already belongs to Grace",
-    ):
-        book.import_csv(again)
-
-    assert app.store.head() == head
+    assert (first.new, first.updated, first.unchanged) == (1, 1, 0)
+    assert (second.new, second.updated, second.unchanged) == (0, 0, 2)
+    rows = {r.name: r for r in book.all()}
+    assert set(rows) == {"Ada Lovelace", "Grace"}  # the known name is kept
+    assert rows["Ada Lovelace"].company == "AE"
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -188,9 +203,9 @@ def test_duplicate_linkedin_profile_is_refused(book: ContactBook, app: App, tmp_
     [
         pytest.param(lambda p: p, r"missing\.csv: cannot read \(No such file", id="missing"),
         pytest.param(
-            lambda p: (p.write_bytes("Name,Email\nJosé,j@example.org\n".encode("latin-1")), p)[1],
-            r"missing\.csv: not UTF-8 text",
-            id="not-utf8",
+            lambda p: (p.write_bytes(b"\x00\x01\x02binary\x00"), p)[1],
+            r"missing\.csv: not a text file",
+            id="binary",
         ),
         pytest.param(
             lambda p: (p.mkdir(), p)[1], r"missing\.csv: cannot read \(Is a directory", id="dir"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -27,8 +28,24 @@ err_console = Console(stderr=True)
 #: is a bug (see `main`): a LookupError from deep inside is not the user's fault.
 USER_ERRORS: tuple[type[BaseException], ...] = (UserError,)
 
+#: Set when the command was given `--json`: its failures are JSON on stderr too, so a
+#: script reading the output never has to parse a sentence.
+_json_errors = False
+
+
+def json_errors(on: bool = True) -> None:
+    global _json_errors
+    _json_errors = on
+
+
+def _fail_json(message: str, code: int, kind: str) -> NoReturn:
+    sys.stderr.write(json.dumps({"error": message, "kind": kind, "exit_code": code}) + "\n")
+    raise SystemExit(code)
+
 
 def fail(message: str, code: int = 2) -> NoReturn:
+    if _json_errors:
+        _fail_json(message, code, "user_error" if code == 2 else "error")
     # Escaped: a message quoting "[policy]" or a name like "[bold]" is text, not markup.
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise SystemExit(code)
@@ -47,6 +64,8 @@ def report_bug(exc: BaseException) -> NoReturn:
         detail = f"the details are in {where}"
     except OSError:
         detail = "the details could not be written to a log file"
+    if _json_errors:
+        _fail_json(f"{type(exc).__name__}: a bug, not your input; {detail}", 1, "bug")
     err_console.print(
         f"[bold red]error:[/] {escape(type(exc).__name__)}: something went wrong inside "
         f"outreach (a bug, not your input); {escape(detail)}",
@@ -57,11 +76,15 @@ def report_bug(exc: BaseException) -> NoReturn:
 
 
 @contextmanager
-def opened_app(clock: Clock | None = None) -> Iterator[App]:
-    """Open the app for one command; user errors become one line on stderr and exit 2."""
+def opened_app(clock: Clock | None = None, *, as_json: bool = False) -> Iterator[App]:
+    """Open the app for one command; user errors become one line on stderr (JSON with
+    `as_json`) and exit 2. The clock is OUTREACH_CLOCK_URL's when that is set."""
+    from worker.runner.clocks import clock_from_env
+
+    json_errors(as_json)
     app: App | None = None
     try:
-        app = open_app(load_settings(), clock)
+        app = open_app(load_settings(), clock or clock_from_env(os.environ))
         yield app
     except USER_ERRORS as exc:
         # str(KeyError) is the repr of its message, quotes included.
@@ -83,15 +106,30 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=_json_value, ensure_ascii=False) + "\n")
 
 
+def say(line: str) -> None:
+    """One line of plain text: never read as markup, never wrapped into two."""
+    console.print(Text(line), soft_wrap=True)
+
+
 def print_table(
-    title: str, columns: list[str], rows: list[list[Any]], empty: str = "nothing yet"
+    title: str,
+    columns: list[str],
+    rows: list[list[Any]],
+    empty: str = "nothing yet",
+    *,
+    wide: bool = False,
 ) -> None:
+    """A table whose rows stay one line each: in an 80-column terminal a long cell ends in
+    "…" rather than wrapping (`wide`: cells are folded, nothing is cut)."""
     if not rows:
         console.print(Text(f"{title}: {empty}"))
         return
     table = Table(title=Text(title), title_justify="left")
     for col in columns:
-        table.add_column(col)
+        if wide:
+            table.add_column(col, overflow="fold")
+        else:
+            table.add_column(col, overflow="ellipsis", no_wrap=True)
     for row in rows:
         table.add_row(*(Text("" if v is None else str(v)) for v in row))
     console.print(table)

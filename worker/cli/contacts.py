@@ -1,22 +1,32 @@
-"""`outreach contacts ...` and `outreach reach-out`: the people we write to."""
+"""`outreach contacts ...`, `reach-out`, `close` and `reopen`: the people we write to."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.text import Text
 
+from events.projections.pipeline import ContactRow, next_step, stage_words
+from events.types import CloseOutcome
 from worker.cli import app
-from worker.cli.common import console, opened_app, print_json, print_table, short
-from worker.services.contacts import ContactBook, NewContact, UnknownContact
+from worker.cli.common import console, opened_app, print_json, print_table, say, short
+from worker.services.contacts import ContactBook, ContactChanges, NewContact, UnknownContact
+from worker.services.people import contact_details, outreach_eta
 
-contacts_app = typer.Typer(help="Add, import, list and forget contacts.", no_args_is_help=True)
+contacts_app = typer.Typer(
+    help="Add, import, show, correct, merge, list and forget contacts.", no_args_is_help=True
+)
 app.add_typer(contacts_app, name="contacts")
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+WideFlag = Annotated[bool, typer.Option("--wide", help="More columns, nothing cut short.")]
+ContactRef = Annotated[str, typer.Argument(help="Id, e-mail, or the start of their name.")]
+
+
+def _row_json(row: ContactRow) -> dict[str, Any]:
+    return {**asdict(row), "stage_words": stage_words(row), "next_step": next_step(row)}
 
 
 @contacts_app.command("add")
@@ -35,10 +45,13 @@ def add(
     reach_out: Annotated[
         bool, typer.Option("--reach-out", help="Prepare an outreach draft for them.")
     ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Add even if a contact of that name exists.")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Add one contact."""
-    with opened_app() as a:
+    """Add one contact (refused when the name is known already, unless --force)."""
+    with opened_app(as_json=as_json) as a:
         row = ContactBook(a).add(
             NewContact(
                 name=name,
@@ -50,63 +63,154 @@ def add(
                 referred_by=referred_by,
             ),
             reach_out=reach_out,
+            force=force,
         )
     if as_json:
-        print_json(asdict(row))
+        print_json(_row_json(row))
     else:
-        console.print(Text(f"added {row.name} ({short(row.contact_id)}), stage {row.stage}"))
+        say(f"added {row.name} ({short(row.contact_id)}): {stage_words(row)}")
 
 
 @contacts_app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="A CSV file, or LinkedIn's Connections.csv.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="An export: LinkedIn Connections.csv, Google or Outlook CSV, Excel CSV "
+            "(with ; or ,), or a vCard .vcf file."
+        ),
+    ],
     as_json: JsonFlag = False,
 ) -> None:
-    """Import contacts from CSV: all rows or none."""
-    with opened_app() as a:
-        summary = ContactBook(a).import_csv(file)
+    """Import contacts: new people are added, known ones get their empty fields filled;
+    running it again with the same or a newer export is safe."""
+    with opened_app(as_json=as_json) as a:
+        summary = ContactBook(a).import_file(file)
     if as_json:
         print_json(asdict(summary))
         return
-    console.print(
-        Text(
-            f"imported {summary.imported} contacts from {file} ({summary.source}); "
-            f"{summary.without_email} have no e-mail address and cannot be written to yet"
-        )
-    )
+    say(f"{file} ({summary.source}): {summary.sentence()}")
+    for line in summary.skipped:
+        say(f"  skipped {line}")
+    if summary.without_email:
+        say("those without an address cannot be written to until you add one (contacts edit)")
 
 
 @contacts_app.command("list")
 def list_(
     as_json: JsonFlag = False,
     stage: Annotated[str | None, typer.Option(help="Only contacts at this stage.")] = None,
+    wide: WideFlag = False,
 ) -> None:
-    """List contacts."""
-    with opened_app() as a:
+    """List contacts, name first."""
+    with opened_app(as_json=as_json) as a:
         rows = ContactBook(a).all()
     if stage:
         rows = [r for r in rows if r.stage == stage]
     if as_json:
-        print_json([asdict(r) for r in rows])
+        print_json([_row_json(r) for r in rows])
         return
+    columns = ["name", "email", "company", "stage"] + (["role", "id"] if wide else [])
     print_table(
         "Contacts",
-        ["id", "name", "email", "company", "role", "stage"],
+        columns,
         [
-            [short(r.contact_id), r.name, ", ".join(r.emails) or "-", r.company, r.role, r.stage]
+            [r.name, ", ".join(r.emails) or "-", r.company, stage_words(r)]
+            + ([r.role, short(r.contact_id)] if wide else [])
             for r in rows
         ],
         empty="none yet (outreach contacts add NAME --email ADDRESS)",
+        wide=wide,
     )
+
+
+@contacts_app.command("show")
+def show(contact: ContactRef, as_json: JsonFlag = False) -> None:
+    """Everything known about one contact: details, stage, meetings, drafts, referrals."""
+    with opened_app(as_json=as_json) as a:
+        d = contact_details(ContactBook(a), contact)
+    if as_json:
+        print_json(d)
+        return
+    say(d["name"] + (f" — {d['role_line']}" if d["role_line"] else ""))
+    for label, value in (
+        ("address", ", ".join(d["emails"]) or "none yet"),
+        ("profile", d["url"]),
+        ("how you know them", d["how_we_know"]),
+        ("introduced by", d["referred_by"]),
+        ("stage", d["stage_words"]),
+        ("next", d["next_step"]),
+        ("id", d["contact_id"]),
+    ):
+        if value:
+            say(f"  {label}: {value}")
+    for m in d["meetings"]:
+        say(f"  meeting: {m['when']} ({m['status']})")
+    for dr in d["drafts_waiting"]:
+        say(f"  draft waiting for your review: {dr['kind_words']}, since {dr['since']}")
+    for r in d["referred"]:
+        say(f"  introduced you to: {r}")
+
+
+@contacts_app.command("edit")
+def edit(
+    contact: ContactRef,
+    name: Annotated[str | None, typer.Option("--name", help="Their full name.")] = None,
+    email: Annotated[
+        list[str] | None,
+        typer.Option("--email", "-e", help="Their address (repeat for several; replaces)."),
+    ] = None,
+    company: Annotated[str | None, typer.Option("--company", help="Organisation.")] = None,
+    role: Annotated[str | None, typer.Option("--role", help="Their role.")] = None,
+    how: Annotated[str | None, typer.Option("--how", help="How you know of them.")] = None,
+    url: Annotated[str | None, typer.Option("--url", help="Profile URL.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Correct a contact's details (an event in the log; the history keeps the old ones)."""
+    with opened_app(as_json=as_json) as a:
+        row, changed = ContactBook(a).edit(
+            contact,
+            ContactChanges(
+                name=name,
+                emails=list(email) if email else None,
+                company=company,
+                role=role,
+                how_we_know=how,
+                url=url,
+            ),
+        )
+    if as_json:
+        print_json({**_row_json(row), "changed": changed})
+    elif changed:
+        say(f"{row.name}: changed {', '.join(c.replace('_', ' ') for c in changed)}")
+        say(f"  next: {next_step(row)}")
+    else:
+        say(f"{row.name}: nothing changed (already so)")
+
+
+@contacts_app.command("merge")
+def merge(
+    keep: Annotated[str, typer.Argument(help="The contact to keep.")],
+    other: Annotated[str, typer.Argument(help="The same person, recorded twice.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """One person recorded twice: keep the first, with both addresses and both histories."""
+    with opened_app(as_json=as_json) as a:
+        row = ContactBook(a).merge(keep, other)
+    if as_json:
+        print_json(_row_json(row))
+    else:
+        say(f"merged into {row.name} ({short(row.contact_id)}): {', '.join(row.emails) or '-'}")
 
 
 @contacts_app.command("forget")
 def forget(
-    contact: Annotated[str, typer.Argument(help="Id, e-mail or name.")],
+    contact: ContactRef,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Forget a contact: their personal data becomes unreadable everywhere, for good."""
-    with opened_app() as a:
+    with opened_app(as_json=as_json) as a:
         book = ContactBook(a)
         try:
             row = book.resolve(contact)
@@ -117,12 +221,58 @@ def forget(
             if not yes and not typer.confirm(f"Forget {row.name} for good?"):
                 raise typer.Exit(1)
             book.forget(row.contact_id)
-    console.print(f"forgot contact {short(row.contact_id)}; views rebuilt")
+    if as_json:
+        print_json({"forgotten": row.contact_id})
+    else:
+        console.print(f"forgot contact {short(row.contact_id)}; views rebuilt")
 
 
 @app.command("reach-out")
-def reach_out(contact: Annotated[str, typer.Argument(help="Id, e-mail or name.")]) -> None:
+def reach_out(contact: ContactRef, as_json: JsonFlag = False) -> None:
     """Choose to write to a contact: an outreach draft will be prepared for review."""
-    with opened_app() as a:
+    with opened_app(as_json=as_json) as a:
         row = ContactBook(a).reach_out(contact)
-    console.print(Text(f"{row.name}: an outreach draft will be prepared for your review"))
+        eta = outreach_eta(a, row.contact_id)
+    if as_json:
+        print_json({**_row_json(row), "draft_expected": eta})
+        return
+    say(f"{row.name}: {eta['sentence']}")
+
+
+_OUTCOMES: dict[str, CloseOutcome] = {"declined": "declined", "not_now": "not_now", "done": "done"}
+
+
+@app.command("close")
+def close(
+    contact: ContactRef,
+    declined: Annotated[bool, typer.Option("--declined", help="They said no.")] = False,
+    not_now: Annotated[bool, typer.Option("--not-now", help="Not now; maybe later.")] = False,
+    done: Annotated[bool, typer.Option("--done", help="This path is complete.")] = False,
+    note: Annotated[str, typer.Option("--note", help="Why, for your own record.")] = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Close a contact: no more nudges or keep-in-touch drafts until `outreach reopen`."""
+    from worker.cli.common import fail
+
+    chosen = [k for k, on in (("declined", declined), ("not_now", not_now), ("done", done)) if on]
+    if len(chosen) != 1:
+        fail("close: give exactly one of --declined, --not-now, --done")
+    with opened_app(as_json=as_json) as a:
+        row = ContactBook(a).close(contact, _OUTCOMES[chosen[0]], note)
+    if as_json:
+        print_json(_row_json(row))
+        return
+    say(f"{row.name}: {stage_words(row)}; nothing more will be prepared")
+    if row.closed == "declined":
+        say("  a short thank-you for their answer is still kind: write it from your mailbox")
+
+
+@app.command("reopen")
+def reopen(contact: ContactRef, as_json: JsonFlag = False) -> None:
+    """Reopen a closed contact: the automation picks up where it stood."""
+    with opened_app(as_json=as_json) as a:
+        row = ContactBook(a).reopen(contact)
+    if as_json:
+        print_json(_row_json(row))
+    else:
+        say(f"{row.name}: reopened, {stage_words(row)}; next: {next_step(row)}")

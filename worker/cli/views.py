@@ -3,60 +3,85 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from events.codec import Decoded
-from events.projections.pipeline import ContactRow, next_step
+from events.projections.pipeline import STAGES, ContactRow, next_step, stage_words
 from worker.cli import app
-from worker.cli.common import console, opened_app, print_json, print_table, short
+from worker.cli.common import console, fail, opened_app, print_json, print_table, say, short
 from worker.services.contacts import ContactBook
+from worker.services.history import sentences
+from worker.services.people import local_time
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+WideFlag = Annotated[bool, typer.Option("--wide", help="More columns, nothing cut short.")]
 
 projections_app = typer.Typer(help="Maintain the views built from the log.", no_args_is_help=True)
 app.add_typer(projections_app, name="projections")
 
 
+def _keep(row: ContactRow, active: bool, closed: bool, stage: str | None) -> bool:
+    if stage and row.stage != stage:
+        return False
+    if active and row.closed:
+        return False
+    return not (closed and not row.closed)
+
+
 @app.command()
-def pipeline(as_json: JsonFlag = False) -> None:
-    """Each contact's stage and what happens next."""
-    with opened_app() as a:
-        rows = ContactBook(a).all()
+def pipeline(
+    as_json: JsonFlag = False,
+    active: Annotated[bool, typer.Option("--active", help="Only contacts not closed.")] = False,
+    closed: Annotated[bool, typer.Option("--closed", help="Only closed contacts.")] = False,
+    stage: Annotated[
+        str | None, typer.Option("--stage", help=f"Only this stage ({', '.join(STAGES[:11])}...).")
+    ] = None,
+    wide: WideFlag = False,
+) -> None:
+    """Each contact, where they stand and what happens next."""
+    if active and closed:
+        fail("pipeline: --active and --closed exclude each other")
+    if stage is not None and stage not in STAGES:
+        fail(f"pipeline: --stage: no stage {stage!r} (one of {', '.join(STAGES)})")
+    with opened_app(as_json=as_json) as a:
+        rows = [r for r in ContactBook(a).all() if _keep(r, active, closed, stage)]
+        zone = a.settings.policy.time_zone
+        from worker.services.status import open_referrals
+
+        referrals = open_referrals(a)
     if as_json:
-        print_json([{**asdict(r), "next_step": next_step(r)} for r in rows])
+        print_json(
+            [{**asdict(r), "stage_words": stage_words(r), "next_step": next_step(r)} for r in rows]
+        )
         return
+    columns = ["name", "stage", "next"] + (["company", "since", "id"] if wide else [])
     print_table(
         "Pipeline",
-        ["id", "name", "company", "stage", "since", "next"],
+        columns,
         [
-            [short(r.contact_id), r.name, r.company, r.stage, r.stage_at[:10], next_step(r)]
+            [r.name, stage_words(r), next_step(r)]
+            + ([r.company, local_time(r.stage_at, zone), short(r.contact_id)] if wide else [])
             for r in rows
         ],
         empty="no contacts yet",
+        wide=wide,
     )
-
-
-def _summary(d: Decoded) -> str:
-    fields: dict[str, Any] = d.event.fields()
-    skip = {"contact_id", "account_id", "draft_id", "provider_draft_id", "meeting_id"}
-    parts = [f"{k}={v}" for k, v in fields.items() if k not in skip and v not in (None, "", [])]
-    text = ", ".join(parts)
-    if d.forgotten:
-        text = (text + ", " if text else "") + "[personal data forgotten]"
-    return text
+    for r in referrals:
+        say(f"open referral: {r['sentence']}")
 
 
 @app.command()
 def history(
-    contact: Annotated[str, typer.Argument(help="Id, e-mail or name.")],
+    contact: Annotated[str, typer.Argument(help="Id, e-mail, or the start of their name.")],
     as_json: JsonFlag = False,
 ) -> None:
-    """A contact's timeline, straight from the log."""
-    with opened_app() as a:
-        row: ContactRow = ContactBook(a).resolve(contact)
-        entries = a.journal.contact_history(row.contact_id)
+    """A contact's story, straight from the log, in sentences."""
+    with opened_app(as_json=as_json) as a:
+        book = ContactBook(a)
+        row: ContactRow = book.resolve(contact)
+        entries = book.history(row)
+        lines = sentences(book, entries)
     if as_json:
         print_json(
             [
@@ -65,20 +90,16 @@ def history(
                     "type": d.stored.type,
                     "occurred_at": d.stored.occurred_at.isoformat(),
                     "forgotten": d.forgotten,
+                    "sentence": line["sentence"],
                     "event": d.event.fields(),
                 }
-                for d in entries
+                for d, line in zip(entries, lines, strict=True)
             ]
         )
         return
-    print_table(
-        f"History of {row.name} ({short(row.contact_id)})",
-        ["when (UTC)", "what", "details"],
-        [
-            [d.stored.occurred_at.strftime("%Y-%m-%d %H:%M"), d.stored.type, _summary(d)]
-            for d in entries
-        ],
-    )
+    say(f"{row.name}:")
+    for line in lines:
+        say(f"  {line['when']}  {line['sentence']}")
 
 
 @projections_app.command("rebuild")
@@ -89,7 +110,7 @@ def rebuild(
     as_json: JsonFlag = False,
 ) -> None:
     """Rebuild views from the whole log, atomically."""
-    with opened_app() as a:
+    with opened_app(as_json=as_json) as a:
         applied = a.projector.rebuild(name or None)
         names = list(name or [p.name for p in a.projector.projections])
     if as_json:

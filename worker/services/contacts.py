@@ -1,13 +1,16 @@
-"""The contact book: adding, importing, finding and forgetting the people we write to."""
+"""The contact book: adding, importing, finding, correcting, merging, closing and forgetting
+the people we write to."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import sqlalchemy as sa
 
+from events.codec import Decoded
 from events.database import is_sqlite
 from events.entry import Entry
 from events.errors import UserError
@@ -15,10 +18,23 @@ from events.ids import random_id
 from events.projections.drafts import DraftRow
 from events.projections.pipeline import ContactRow
 from events.projections.tables import table_for
-from events.types import ContactAdded, ContactForgotten, DraftDiscarded, ReachOutRequested
+from events.types import (
+    CloseOutcome,
+    ContactAdded,
+    ContactClosed,
+    ContactForgotten,
+    ContactMerged,
+    ContactReopened,
+    ContactUpdated,
+    DraftDiscarded,
+    ReachOutRequested,
+)
 from worker.domain.addresses import InvalidInput, check_address, check_text
+from worker.domain.names import fold, name_starts_match, same_name
 from worker.services.app import App
-from worker.services.csv_import import read_contacts_csv
+from worker.services.contact_import import ImportSummary, plan_import
+from worker.services.imports import read_contacts
+from worker.services.profile import require_profile
 
 
 class UnknownContact(UserError, LookupError):
@@ -43,10 +59,18 @@ class NewContact:
 
 
 @dataclass
-class ImportSummary:
-    imported: int
-    without_email: int
-    source: str
+class ContactChanges:
+    """What `contacts edit` sets; None leaves a field as it is."""
+
+    name: str | None = None
+    emails: list[str] | None = None
+    company: str | None = None
+    role: str | None = None
+    how_we_know: str | None = None
+    url: str | None = None
+
+
+EditedField = Literal["name", "emails", "company", "role", "how_we_know", "url"]
 
 
 class ContactBook:
@@ -58,36 +82,62 @@ class ContactBook:
     def all(self, *, include_forgotten: bool = False) -> list[ContactRow]:
         self.app.projector.catch_up()
         rows = self.app.projector.rows(ContactRow)
-        rows = [r for r in rows if include_forgotten or not r.forgotten]
+        rows = [r for r in rows if (include_forgotten or not r.forgotten) and r.merged_into is None]
         # Contacts imported together share `added_at`: by name then, not by random id.
         return sorted(rows, key=lambda r: (r.added_at, (r.name or "").lower(), r.contact_id))
 
     def resolve(self, ref: str) -> ContactRow:
-        """Find one contact by id (or a unique prefix of at least 4), e-mail or exact name."""
+        """Find one contact by id (or a unique prefix of at least 4), e-mail, or the start
+        of each word of the name, whatever the case and accents."""
         ref = ref.strip()
         rows = self.all()
-        low = ref.lower()
+        low, folded = ref.lower(), fold(ref)
+        merged = self._merged_into(ref)
         for matcher in (
-            lambda r: r.contact_id == ref,
+            lambda r: r.contact_id in (ref, merged),
             lambda r: low in (e.lower() for e in r.emails),
             lambda r: len(ref) >= 4 and r.contact_id.startswith(ref),
-            lambda r: (r.name or "").lower() == low,
-            lambda r: len(ref) >= 3 and low in (r.name or "").lower(),
+            lambda r: fold(r.name or "") == folded,
+            lambda r: name_starts_match(ref, r.name or ""),
         ):
             found = [r for r in rows if matcher(r)]
             if len(found) == 1:
                 return found[0]
             if len(found) > 1:
+                found.sort(key=lambda r: ((r.name or "").lower(), r.contact_id))
                 names = ", ".join(f"{r.name} ({r.contact_id[:8]})" for r in found)
-                raise UnknownContact(f"contact {ref!r} is ambiguous: {names}")
+                raise UnknownContact(
+                    f"contact {ref!r} is ambiguous: {names}; name one by its id or address"
+                )
         raise UnknownContact(f"no contact matches {ref!r} (try `outreach contacts list`)")
 
-    def add(self, new: NewContact, *, reach_out: bool = False) -> ContactRow:
+    def _merged_into(self, contact_id: str) -> str | None:
+        """The contact that `contact_id` was merged into (following merges of merges)."""
+        by_id = {r.contact_id: r for r in self.app.projector.rows(ContactRow)}
+        row, seen = by_id.get(contact_id), set()
+        while row is not None and row.merged_into and row.contact_id not in seen:
+            seen.add(row.contact_id)
+            row = by_id.get(row.merged_into)
+        return row.contact_id if row is not None and row.contact_id != contact_id else None
+
+    def add(self, new: NewContact, *, reach_out: bool = False, force: bool = False) -> ContactRow:
         added = self._validated(new, "contact")
         existing = self.all()
         self._refuse_duplicates([added], existing, lambda _c: "contact")
+        if not force:
+            same = [r for r in existing if same_name(r.name or "", added.name or "")]
+            if same:
+                known = ", ".join(
+                    f"{r.name} ({r.contact_id[:8]}, {', '.join(r.emails) or 'no address'})"
+                    for r in same
+                )
+                raise DuplicateContact(
+                    f"a contact named {added.name} already exists: {known}; "
+                    f"add --force to add another person of that name"
+                )
         entries = [Entry(added)]
         if reach_out:
+            require_profile(self.app.settings.profile)
             if not added.emails:
                 raise InvalidInput("--reach-out: the contact has no e-mail address to write to")
             entries.append(Entry(ReachOutRequested(contact_id=added.contact_id)))
@@ -95,38 +145,120 @@ class ContactBook:
         return self.resolve(added.contact_id)
 
     def reach_out(self, ref: str) -> ContactRow:
+        # Nothing is prepared in the name of "Your Name".
+        require_profile(self.app.settings.profile)
         row = self.resolve(ref)
         if not row.emails:
-            raise InvalidInput(f"{row.name}: no e-mail address to write to; add one first")
+            raise InvalidInput(
+                f"{row.name}: no e-mail address to write to; add one with "
+                f"`outreach contacts edit {row.contact_id[:8]} --email ADDRESS`"
+            )
+        if row.closed:
+            raise InvalidInput(f"{row.name}: closed; `outreach reopen` first")
         if row.stage != "identified":
             raise InvalidInput(f"{row.name}: already {row.stage.replace('_', ' ')}")
         self.app.journal.record(ReachOutRequested(contact_id=row.contact_id))
         return self.resolve(row.contact_id)
 
-    def import_csv(self, path: Path) -> ImportSummary:
-        parsed = read_contacts_csv(path)
-        events = [
-            ContactAdded(
-                contact_id=random_id(),
-                name=c.name,
-                emails=c.emails,
-                company=c.company,
-                role=c.role,
-                how_we_know=c.how_we_know,
-                url=c.url,
-                source="linkedin" if parsed.source == "linkedin" else "csv",
-            )
-            for c in parsed.contacts
+    # --- correcting -----------------------------------------------------------------
+
+    def edit(self, ref: str, changes: ContactChanges) -> tuple[ContactRow, list[EditedField]]:
+        """Record the fields that differ from what is known; returns the row and their names."""
+        row = self.resolve(ref)
+        where = "contacts edit"
+        new: dict[EditedField, str | list[str]] = {}
+        if changes.name is not None:
+            new["name"] = check_text(changes.name, f"{where}: --name", required=True)
+        if changes.emails is not None:
+            emails: list[str] = []
+            for raw in changes.emails:
+                address = check_address(raw, f"{where}: --email")
+                if address.lower() not in (e.lower() for e in emails):
+                    emails.append(address)
+            others = [r for r in self.all() if r.contact_id != row.contact_id]
+            probe = ContactAdded(contact_id=row.contact_id, name=row.name, emails=emails)
+            self._refuse_duplicates([probe], others, lambda _c: where)
+            new["emails"] = emails
+        for name, value, max_len in (
+            ("company", changes.company, 200),
+            ("role", changes.role, 200),
+            ("how_we_know", changes.how_we_know, 500),
+            ("url", changes.url, 500),
+        ):
+            if value is not None:
+                new[name] = check_text(value, f"{where}: {name}", max_len=max_len)  # type: ignore[index]
+        changed: dict[EditedField, str | list[str]] = {
+            k: v for k, v in new.items() if v != getattr(row, k)
+        }
+        if not new:
+            raise InvalidInput(f"{where}: nothing to change (give --name, --email, --company...)")
+        if changed:
+            self.app.journal.record(ContactUpdated(contact_id=row.contact_id, **changed))  # type: ignore[arg-type]
+        return self.resolve(row.contact_id), list(changed)
+
+    def merge(self, keep_ref: str, other_ref: str) -> ContactRow:
+        """`other` is the same person as `keep`: one contact from now on, with both
+        addresses, both histories, and the conversation that went further."""
+        keep, other = self.resolve(keep_ref), self.resolve(other_ref)
+        if keep.contact_id == other.contact_id:
+            raise InvalidInput(f"contacts merge: {keep_ref!r} and {other_ref!r} are one contact")
+        self.app.journal.record(ContactMerged(contact_id=other.contact_id, into=keep.contact_id))
+        return self.resolve(keep.contact_id)
+
+    def merged_ids(self, contact_id: str) -> list[str]:
+        """`contact_id` and every contact merged into it (directly or through another)."""
+        rows = self.app.projector.rows(ContactRow)
+        found = [contact_id]
+        for cid in found:
+            found += [
+                r.contact_id for r in rows if r.merged_into == cid and r.contact_id not in found
+            ]
+        return found
+
+    def history(self, row: ContactRow) -> list[Decoded]:
+        """The events of the contact and of everyone merged into them, in log order."""
+        entries = [
+            d
+            for cid in self.merged_ids(row.contact_id)
+            for d in self.app.journal.contact_history(cid)
         ]
-        lines = {e.contact_id: c.line for e, c in zip(events, parsed.contacts, strict=True)}
-        self._refuse_duplicates(events, self.all(), lambda c: f"{path}:{lines[c.contact_id]}")
-        # One transaction: a file either lands whole or not at all.
-        self.app.journal.record_all([Entry(e) for e in events])
-        return ImportSummary(
-            imported=len(events),
-            without_email=sum(1 for e in events if not e.emails),
-            source=parsed.source,
+        return sorted(entries, key=lambda d: d.stored.position)
+
+    # --- closing --------------------------------------------------------------------
+
+    def close(self, ref: str, outcome: CloseOutcome, note: str = "") -> ContactRow:
+        row = self.resolve(ref)
+        if row.closed:
+            raise InvalidInput(f"{row.name}: already closed ({row.closed.replace('_', ' ')})")
+        note = check_text(note, "close: --note", max_len=500)
+        self.app.journal.record(
+            ContactClosed(contact_id=row.contact_id, outcome=outcome, note=note)
         )
+        return self.resolve(row.contact_id)
+
+    def reopen(self, ref: str) -> ContactRow:
+        row = self.resolve(ref)
+        if not row.closed:
+            raise InvalidInput(f"{row.name}: not closed")
+        self.app.journal.record(ContactReopened(contact_id=row.contact_id))
+        return self.resolve(row.contact_id)
+
+    # --- importing ------------------------------------------------------------------
+
+    def import_file(self, path: Path) -> ImportSummary:
+        """Add the new people of an export and fill the empty fields of known ones; a row
+        that conflicts with what is known, or cannot be read, is reported and skipped."""
+        parsed = read_contacts(path)
+        plan = plan_import(parsed, self.all(), str(path))
+        if not plan.entries and plan.summary.skipped and not plan.summary.unchanged:
+            # Nothing in the file could be used: say why, as for any refused input.
+            raise InvalidInput(plan.summary.skipped[0])
+        self.app.journal.record_all(plan.entries)
+        return plan.summary
+
+    import_csv = import_file
+
+    # --- forgetting -----------------------------------------------------------------
 
     def forget(self, ref: str) -> ContactRow:
         """Shred the contact's personal data: destroy their key, then rebuild every view.
@@ -140,24 +272,27 @@ class ContactBook:
             if not done:
                 raise
             row = done[0]
+        # Whoever was merged into them is the same person: their keys go too.
+        ids = self.merged_ids(row.contact_id)
         pending = [
             d
             for d in self.app.projector.rows(DraftRow)
-            if d.contact_id == row.contact_id and d.status == "pending"
+            if d.contact_id in ids and d.status == "pending"
         ]
         entries = [
             Entry(
                 DraftDiscarded(
-                    contact_id=row.contact_id, draft_id=d.draft_id, reason="contact_forgotten"
+                    contact_id=d.contact_id, draft_id=d.draft_id, reason="contact_forgotten"
                 )
             )
             for d in pending
         ]
-        entries.append(Entry(ContactForgotten(contact_id=row.contact_id)))
+        entries += [Entry(ContactForgotten(contact_id=cid)) for cid in ids]
         # The key goes first: interrupted after it, the data is already unreadable and the
         # contact still listed, so the command can simply be run again. The other way round
         # the contact vanished from the views with their key intact, out of reach of a retry.
-        self.app.keyring.forget(row.contact_id)
+        for cid in ids:
+            self.app.keyring.forget(cid)
         if not row.forgotten:
             self.app.journal.record_all(entries)
         self.app.projector.rebuild()
@@ -218,7 +353,6 @@ class ContactBook:
                 seen[email.lower()] = f"{row.name} ({row.contact_id[:8]})"
             if row.url:
                 seen[row.url.lower()] = f"{row.name} ({row.contact_id[:8]})"
-        label = where if callable(where) else (lambda _c: str(where))
         for contact in new:
             keys = [e.lower() for e in contact.emails] + (
                 [contact.url.lower()] if contact.url else []
@@ -227,6 +361,6 @@ class ContactBook:
                 # Checked one by one so the same address given twice is caught as well.
                 if key in seen:
                     raise DuplicateContact(
-                        f"{label(contact)}: {key} already belongs to {seen[key]}"
+                        f"{where(contact)}: {key} already belongs to {seen[key]}"
                     )
-                seen[key] = f"{contact.name} ({label(contact)})"
+                seen[key] = f"{contact.name} ({where(contact)})"

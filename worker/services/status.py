@@ -12,10 +12,13 @@ from typing import Any
 
 from events.projections.accounts import AccountRow
 from events.projections.drafts import DraftRow
+from events.projections.pipeline import ContactRow
+from events.projections.referrals import ReferralRow
 from worker.domain.backoff import backing_off
 from worker.domain.policies.due import due_actions
 from worker.services import heartbeat
 from worker.services.app import App
+from worker.services.profile import RUN_INIT, profile_unset
 from worker.services.tick import load_snapshot
 
 #: How far ahead "coming up" looks, and how far back "recent failures" looks.
@@ -111,6 +114,30 @@ def drafts_waiting(app: App) -> list[dict[str, Any]]:
     ]
 
 
+def open_referrals(app: App) -> list[dict[str, Any]]:
+    """People named in notes without an address: the user asks the referrer for an
+    introduction, then completes them with `contacts edit --email`."""
+    app.projector.catch_up()
+    contacts = {c.contact_id: c for c in app.projector.rows(ContactRow)}
+    found = []
+    for r in app.projector.rows(ReferralRow):
+        c, by = contacts.get(r.contact_id), contacts.get(r.referrer_id)
+        if c is None or c.emails or c.forgotten or c.merged_into or c.closed:
+            continue
+        referrer = by.name if by is not None and not by.forgotten else "whoever named them"
+        found.append(
+            {
+                "contact_id": c.contact_id,
+                "name": c.name,
+                "referrer": referrer,
+                "since": r.referred_at,
+                "sentence": f"ask {referrer} to introduce you to {c.name}; then "
+                f"`outreach contacts edit {c.contact_id[:8]} --email ADDRESS`",
+            }
+        )
+    return sorted(found, key=lambda f: (f["since"], f["name"] or ""))
+
+
 def recent_failures(app: App, now: datetime) -> list[dict[str, Any]]:
     since = now - BEHIND
     found = []
@@ -140,5 +167,8 @@ def status(app: App, queued: int | None) -> dict[str, Any]:
         "queued": queued,
         "coming_up": coming_up(app, now),
         "drafts_waiting": drafts_waiting(app),
+        "open_referrals": open_referrals(app),
         "recent_failures": recent_failures(app, now),
+        # Until `outreach init`, no first message is prepared: say so first.
+        "profile": RUN_INIT if profile_unset(app.settings.profile) else None,
     }

@@ -24,7 +24,7 @@ def _local_day_start(now: datetime, zone: str) -> datetime:
 
 def wants_outreach(c: ContactRow) -> bool:
     """Chosen by the user, or introduced by a referral; never just imported."""
-    if c.forgotten or not c.emails or c.outreach_drafted_at or c.outreach_sent_at:
+    if c.forgotten or c.closed or not c.emails or c.outreach_drafted_at or c.outreach_sent_at:
         return False
     return c.stage == "to_write" or (c.stage == "identified" and c.source == "referral")
 
@@ -109,7 +109,9 @@ def nudge_due_at(c: ContactRow, number: int, policy: Policy) -> datetime | None:
 def due_nudges(snapshot: Snapshot, now: datetime, policy: Policy) -> list[Action]:
     actions: list[Action] = []
     for c in snapshot.contacts.values():
-        if c.forgotten or c.replied_at or c.bounced or c.stage not in ("sent", "nudged"):
+        if c.forgotten or c.closed or c.replied_at or c.bounced:
+            continue  # closed by the user: no nudge, no "no answer" either
+        if c.stage not in ("sent", "nudged"):
             continue
         pending = [d for d in snapshot.drafts_of(c.contact_id, "nudge") if d.status == "pending"]
         if pending:
@@ -153,7 +155,7 @@ def stale_nudge_drafts(snapshot: Snapshot, now: datetime) -> list[Action]:
         c = snapshot.contacts.get(d.contact_id)
         if c is None:
             continue
-        if c.replied_at or c.stage in ("declined", "scheduled", "confirmed", "met"):
+        if c.replied_at or c.closed or c.stage in ("declined", "scheduled", "confirmed", "met"):
             actions.append(
                 Action(
                     kind="delete_draft",

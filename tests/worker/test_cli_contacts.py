@@ -1,0 +1,222 @@
+"""Contacts that can be fixed, found, imported again and closed, as the user runs the
+commands: in-process, with the world's settings and a running sandbox mailbox."""
+
+# The fixtures imported below are parameters of the tests, hence "redefined".
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# The world (an app and a running sandbox) and the in-process command line, as the
+# drafts commands are tested.
+from tests.worker.test_cli_drafts import Cli, cli, world  # noqa: F401
+from tests.worker.world import World
+
+EXPORTS = Path(__file__).parent.parent / "data" / "exports"
+ADA = "ada@analytical.example"
+#: Both Outlook exports (UTF-8 and Windows-1252) hold these people.
+OUTLOOK = {
+    "Zoë Müller": ["zoe.mueller@fabrikam.example"],
+    "François Lefèvre": ["francois@contoso.example", "f.lefevre@mail.example"],
+    "Søren Kierkegaard": [],
+}
+
+
+def _json(cli: Cli, *args: str) -> Any:
+    return json.loads(cli.ok(*args, "--json").stdout)
+
+
+def test_show_and_edit_complete_a_contact(world: World, cli: Cli) -> None:
+    cli.ok("contacts", "add", "Raj Patel", "--company", "Tailspin")
+    [raj] = _json(cli, "pipeline")
+    assert raj["next_step"].startswith("add an e-mail address")
+
+    edited = _json(cli, "contacts", "edit", "raj", "--email", "raj@tailspin.example",
+                   "--role", "Staff Engineer")  # fmt: skip
+    assert edited["changed"] == ["emails", "role"]
+    shown = _json(cli, "contacts", "show", "raj@tailspin.example")
+    assert (shown["name"], shown["emails"], shown["role_line"]) == (
+        "Raj Patel",
+        ["raj@tailspin.example"],
+        "Staff Engineer, Tailspin",
+    )
+    text = cli.ok("contacts", "show", "Raj").stdout
+    assert "address: raj@tailspin.example" in text
+    [updated] = world.events("contact.updated")
+    assert updated["emails"] == ["raj@tailspin.example"]
+    # The same values again record nothing.
+    assert "nothing changed" in cli.ok("contacts", "edit", "raj", "--role", "Staff Engineer").stdout
+    assert len(world.events("contact.updated")) == 1
+    # An address that belongs to someone else is refused.
+    cli.ok("contacts", "add", "Ada Lovelace", "-e", ADA)
+    assert "already belongs to Ada Lovelace" in cli.refused(
+        "contacts", "edit", "raj", "--email", ADA
+    )
+
+
+def test_merge_keeps_one_person_with_both_histories(world: World, cli: Cli) -> None:
+    world.add("Ada Lovelace", ADA)  # chosen to write to: an outreach draft is prepared
+    world.perform("draft_outreach")
+    cli.ok("contacts", "add", "Ada King", "-e", "ada.king@mail.example", "--company", "Analytical")
+    [draft] = world.drafts()
+
+    merged = _json(cli, "contacts", "merge", "Ada King", ADA)
+
+    assert merged["name"] == "Ada King"
+    assert merged["emails"] == ["ada.king@mail.example", ADA]
+    assert merged["stage"] == "drafted"  # the conversation that went further
+    assert [r["name"] for r in _json(cli, "pipeline")] == ["Ada King"]
+    shown = _json(cli, "contacts", "show", "ada king")
+    assert [d["draft_id"] for d in shown["drafts_waiting"]] == [draft.draft_id]
+    assert world.drafts()[0].contact_id == merged["contact_id"]
+    history = _json(cli, "history", "Ada King")
+    assert [h["type"] for h in history] == [
+        "contact.added",
+        "outreach.requested",
+        "outreach.drafted",
+        "contact.added",
+        "contact.merged",
+    ]
+    # The merged-away contact's address and id find the one kept.
+    assert _json(cli, "contacts", "show", ADA)["contact_id"] == merged["contact_id"]
+    # A rebuilt view says the same.
+    cli.ok("projections", "rebuild")
+    assert [r["name"] for r in _json(cli, "pipeline")] == ["Ada King"]
+
+
+def test_add_refuses_a_known_name_unless_forced(world: World, cli: Cli) -> None:
+    cli.ok("contacts", "add", "José Álvarez", "-e", "jose@tailspin.example")
+    message = cli.refused("contacts", "add", "jose alvarez")
+    assert "a contact named jose alvarez already exists: José Álvarez" in message
+    assert "--force" in message
+    cli.ok("contacts", "add", "jose alvarez", "--force")
+    assert len(_json(cli, "contacts", "list")) == 2
+
+
+def test_finding_by_the_start_of_any_word_of_the_name(world: World, cli: Cli) -> None:
+    for name, email in (
+        ("José Álvarez", "jose@tailspin.example"),
+        ("Ana Lima", "ana@contoso.example"),
+        ("Aiko Tanaka", "aiko@fabrikam.example"),
+        ("Anabel Ortiz", "anabel@northwind.example"),
+    ):
+        cli.ok("contacts", "add", name, "-e", email)
+    assert _json(cli, "contacts", "show", "jose")["name"] == "José Álvarez"
+    assert _json(cli, "contacts", "show", "ALVA")["name"] == "José Álvarez"
+    assert _json(cli, "contacts", "show", "tan")["name"] == "Aiko Tanaka"
+    assert _json(cli, "contacts", "show", "ana lim")["name"] == "Ana Lima"
+    # "Ana" starts Ana and Anabel, never the middle of "Tanaka".
+    message = cli.refused("contacts", "show", "ana")
+    assert "'ana' is ambiguous: Ana Lima (" in message
+    assert "Anabel Ortiz (" in message
+    assert "Aiko" not in message
+
+
+def test_failure_under_json_is_json_on_stderr(world: World, cli: Cli) -> None:
+    result = cli("contacts", "show", "nobody", "--json")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    error = json.loads(result.stderr)
+    assert error["exit_code"] == 2
+    assert error["error"].startswith("no contact matches 'nobody'")
+    # Without --json, the same failure is a sentence.
+    assert cli.refused("contacts", "show", "nobody").startswith("error: no contact matches")
+
+
+@pytest.mark.parametrize(
+    ("export", "source", "expected"),
+    [
+        pytest.param(
+            "google_contacts.csv",
+            "google",
+            {
+                "Lena Fischer": ["lena@contoso.example", "lena.f@mail.example"],
+                "Priya Raman": ["priya@northwind.example", "p.raman@mail.example"],
+                "Tom Okafor": [],
+            },
+            id="google-current",
+        ),
+        pytest.param(
+            "google_legacy.csv",
+            "google",
+            {"Lena Fischer": ["lena@contoso.example"], "Raj Patel": ["raj@tailspin.example"]},
+            id="google-legacy",
+        ),
+        pytest.param(
+            "outlook_utf8.csv",
+            "outlook",
+            OUTLOOK,
+            id="outlook-utf8",
+        ),
+        pytest.param(
+            "outlook_windows1252.csv",
+            "outlook",
+            OUTLOOK,
+            id="outlook-windows-1252",
+        ),
+        pytest.param(
+            "excel_semicolon.csv",
+            "csv",
+            {"Marie Curie": ["marie@sorbonne.example"], "Kurt Gödel": ["kurt@ias.example"]},
+            id="excel-semicolon",
+        ),
+        pytest.param(
+            "contacts.vcf",
+            "vcard",
+            {
+                "Margaret Hamilton": ["margaret@mit.example", "mh@mail.example"],
+                "Nguyễn Văn An": ["an.nguyen@vng.example"],
+                "Brian Baker": [],
+            },
+            id="vcard",
+        ),
+    ],
+)
+def test_each_export_layout_imports_names_and_addresses(
+    world: World, cli: Cli, export: str, source: str, expected: dict[str, list[str]]
+) -> None:
+    summary = _json(cli, "contacts", "import", str(EXPORTS / export))
+    assert summary["source"] == source
+    assert (summary["new"], summary["without_email"]) == (
+        len(expected),
+        sum(1 for e in expected.values() if not e),
+    )
+    listed = {c["name"]: c["emails"] for c in _json(cli, "contacts", "list")}
+    assert listed == expected
+    # The same file again changes nothing.
+    again = _json(cli, "contacts", "import", str(EXPORTS / export))
+    assert (again["new"], again["updated"], again["unchanged"]) == (0, 0, len(expected))
+
+
+def test_outlook_titles_are_not_roles_and_vcard_keeps_org_and_title(world: World, cli: Cli) -> None:
+    cli.ok("contacts", "import", str(EXPORTS / "outlook_windows1252.csv"))
+    cli.ok("contacts", "import", str(EXPORTS / "contacts.vcf"))
+    rows = {c["name"]: c for c in _json(cli, "contacts", "list")}
+    assert (rows["Zoë Müller"]["role"], rows["Zoë Müller"]["company"]) == (
+        "Research Lead",
+        "Fabrikam",
+    )
+    assert rows["Margaret Hamilton"]["company"] == "MIT Instrumentation Lab"
+    assert rows["Margaret Hamilton"]["role"] == "Director of Software Engineering"
+
+
+def test_a_newer_export_adds_fills_and_reports_conflicts(world: World, cli: Cli) -> None:
+    first = cli.ok("contacts", "import", str(EXPORTS / "linkedin_Connections.csv")).stdout
+    assert "4 new, 0 updated, 0 unchanged, 3 without an address" in first
+
+    later = EXPORTS / "linkedin_Connections_later.csv"
+    out = cli.ok("contacts", "import", str(later)).stdout
+
+    assert "1 new, 1 updated, 3 unchanged, 2 without an address, 1 skipped" in out
+    assert f"skipped {later}:10: Ada Lovelace is Ada Lovelace (" in out
+    assert "ada.l@elsewhere.example is not their known address" in out
+    rows = {c["name"]: c for c in _json(cli, "contacts", "list")}
+    assert rows["Grace Hopper"]["emails"] == ["grace@navy.example"]
+    assert rows["Ada Lovelace"]["emails"] == [ADA]
+    assert "Aiko Tanaka" in rows
+    assert len(rows) == 5

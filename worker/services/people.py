@@ -1,0 +1,106 @@
+"""One contact as the user reads them (`contacts show`), and when a chosen contact's
+outreach draft will come; times in the user's zone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from events.projections.drafts import DraftRow
+from events.projections.meetings import MeetingRow
+from events.projections.pipeline import next_step, stage_words
+from worker.domain.policies.outreach_queue import outreach_day
+from worker.services.app import App
+from worker.services.contacts import ContactBook
+from worker.services.tick import load_snapshot
+
+DRAFT_WORDS = {
+    "outreach": "first message",
+    "nudge": "nudge",
+    "thank_you": "thank-you",
+    "referrer_thanks": "thanks to a referrer",
+    "keep_in_touch": "keep-in-touch note",
+}
+
+
+def local_time(iso: str | None, zone: str) -> str:
+    """ "Mon 2 Mar 2026 14:00 GMT": a moment as the user reads it, in their zone."""
+    if not iso:
+        return ""
+    moment = datetime.fromisoformat(iso).astimezone(ZoneInfo(zone))
+    return f"{moment:%a} {moment.day} {moment:%b %Y %H:%M %Z}"
+
+
+def contact_details(book: ContactBook, ref: str) -> dict[str, Any]:
+    row = book.resolve(ref)
+    app = book.app
+    zone = app.settings.policy.time_zone
+    ids = set(book.merged_ids(row.contact_id))
+    everyone = {r.contact_id: r for r in book.all()}
+    referrer = everyone.get(row.referred_by or "")
+    meetings = sorted(
+        (m for m in app.projector.rows(MeetingRow) if m.contact_id in ids), key=lambda m: m.start
+    )
+    drafts = [
+        d for d in app.projector.rows(DraftRow) if d.contact_id in ids and d.status == "pending"
+    ]
+    return {
+        "contact_id": row.contact_id,
+        "name": row.name,
+        "role_line": ", ".join(x for x in (row.role, row.company) if x),
+        "role": row.role,
+        "company": row.company,
+        "emails": row.emails,
+        "url": row.url,
+        "how_we_know": row.how_we_know,
+        "referred_by": referrer.name if referrer else None,
+        "source": row.source,
+        "stage": row.stage,
+        "stage_words": stage_words(row),
+        "closed": row.closed,
+        "next_step": next_step(row),
+        "added_at": row.added_at,
+        "merged_from": sorted(ids - {row.contact_id}),
+        "meetings": [
+            {"meeting_id": m.meeting_id, "when": local_time(m.start, zone), "status": m.status}
+            for m in meetings
+        ],
+        "drafts_waiting": [
+            {
+                "draft_id": d.draft_id,
+                "kind": d.kind,
+                "kind_words": DRAFT_WORDS.get(d.kind, d.kind),
+                "since": local_time(d.created_at, zone),
+                "subject": d.subject,
+            }
+            for d in drafts
+        ],
+        "referred": sorted(
+            r.name or "" for r in everyone.values() if r.referred_by == row.contact_id
+        ),
+    }
+
+
+def outreach_eta(app: App, contact_id: str) -> dict[str, Any]:
+    """When the outreach draft will be prepared, in a sentence that names the setting
+    holding it back when the day's cap is reached."""
+    policy = app.settings.policy
+    now = app.clock.now()
+    day = outreach_day(load_snapshot(app), contact_id, now, policy)
+    today = now.astimezone(ZoneInfo(policy.time_zone)).date()
+    setting = (
+        f"daily_outreach_cap = {policy.daily_outreach_cap} under [policy] in "
+        f"{app.settings.config_dir / 'config.toml'}"
+    )
+    if day is None:
+        sentence = f"no outreach draft will be prepared while {setting}"
+    elif day == today:
+        sentence = "an outreach draft will be prepared for your review by the running worker"
+    else:
+        sentence = (
+            f"today's {policy.daily_outreach_cap} outreach drafts are made: theirs will be "
+            f"prepared on {day:%A} {day.day} {day:%B} ({policy.time_zone}); "
+            f"{setting} sets how many a day"
+        )
+    return {"day": day.isoformat() if day else None, "today": day == today, "sentence": sentence}
