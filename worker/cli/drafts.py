@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,7 +17,7 @@ from worker.cli import app
 from worker.cli.common import console, fail, opened_app, print_json, print_table
 from worker.cli.editor import edit_text
 from worker.services.app import App
-from worker.services.drafts import BODY_NOTE, DraftReview, Outcome
+from worker.services.drafts import GONE_NOTE, DraftReview, Outcome
 from worker.services.rendering import Renderer
 
 drafts_app = typer.Typer(
@@ -86,6 +87,7 @@ def list_(as_json: JsonFlag = False) -> None:
                     "to": d.to,
                     "subject": d.subject,
                     "created_at": d.created_at,
+                    "findings": d.findings or [],
                 }
                 for d in rows
             ]
@@ -93,18 +95,34 @@ def list_(as_json: JsonFlag = False) -> None:
         return
     print_table(
         "Drafts waiting for review",
-        ["id", "kind", "to", "subject", "created (UTC)"],
+        ["id", "kind", "to", "subject", "created (UTC)", "check"],
         [
-            [d.draft_id[:8], d.kind, d.to, d.subject, d.created_at[:16].replace("T", " ")]
+            [
+                d.draft_id[:8],
+                d.kind,
+                d.to,
+                d.subject,
+                d.created_at[:16].replace("T", " "),
+                _flag(d.findings),
+            ]
             for d in rows
         ],
         empty="none",
     )
+    if any(d.findings for d in rows):
+        console.print(Text("A draft marked in 'check' needs a look: `outreach drafts show ID`."))
+
+
+def _flag(findings: list[str] | None) -> str:
+    """The list's check column: "ok", or how many things the etiquette check found."""
+    if not findings:
+        return "ok"
+    return "1 finding" if len(findings) == 1 else f"{len(findings)} findings"
 
 
 @drafts_app.command("show")
 def show(draft: DraftId, as_json: JsonFlag = False) -> None:
-    """One draft: what the log knows, and the text it was prepared with."""
+    """One draft: what the log knows, and its text as it is in your mailbox now."""
     with review() as r:
         details = r.details(r.resolve(draft))
     if as_json:
@@ -123,33 +141,62 @@ def show(draft: DraftId, as_json: JsonFlag = False) -> None:
         console.print(Text(f"{label + ':':15}{details[key] or '-'}"))
     if details["discard_reason"]:
         console.print(Text(f"{'discarded:':15}{details['discard_reason']}"))
-    console.print(Text(f"\nNote: {BODY_NOTE}."))
-    if details["prepared_text"]:
-        console.print(Text("As prepared (unless you changed it in your mail client):\n"))
-        console.print(Text(details["prepared_text"]))
-    elif details["edited"]:
-        console.print(Text("It was edited since it was prepared; read it in your mail client."))
+    if details["edited"]:
+        console.print(Text(f"{'edited:':15}yes, by you: nothing automatic will rewrite it"))
+    for finding in details.get("findings") or []:
+        console.print(Text(f"{'check:':15}{finding}"))
+    if details["status"] != "pending":
+        return
+    if not details["in_mailbox"]:
+        console.print(Text(f"\nNot shown: {GONE_NOTE}."))
+        return
+    console.print(Text("\nAs it is in your mailbox now:\n"))
+    console.print(Text(f"Subject: {details['current_subject']}\n\n{details['body'].strip()}"))
 
 
 @drafts_app.command("edit")
-def edit(draft: DraftId) -> None:
-    """Edit a draft's subject and body in $EDITOR, then update it in the mailbox."""
+def edit(
+    draft: DraftId,
+    text: Annotated[
+        str | None, typer.Option("--text", help="A new body (no editor; the subject stays).")
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="Read the new body from this file (no editor).")
+    ] = None,
+) -> None:
+    """Edit a draft as it is in your mailbox ($VISUAL, $EDITOR, sensible-editor, nano or
+    vi), then update it there; --text or --file replace the body without an editor."""
+    if text is not None and file is not None:
+        fail("drafts edit: give --text or --file, not both")
+    if file is not None:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"drafts edit: cannot read {file}: {exc.__class__.__name__}")
     with review() as r:
         row = r.resolve(draft)
-        start = r.starting_text(row)
-        text = edit_text(start, suffix=".eml")
-        if text.replace("\r\n", "\n").strip() == start.strip():
-            console.print(Text(f"draft {row.draft_id[:8]}: unchanged"))
-            return
-        outcome = r.edit(row, text)
+        if text is not None:
+            outcome = r.replace_body(row, text)
+        else:
+            start = r.starting_text(row)
+            edited = edit_text(start, suffix=".eml")
+            if edited.replace("\r\n", "\n").strip() == start.strip():
+                console.print(Text(f"draft {row.draft_id[:8]}: unchanged (nothing saved)"))
+                return
+            outcome = r.edit(row, edited)
     _say(outcome)
 
 
 @drafts_app.command("approve")
-def approve(draft: DraftId) -> None:
-    """Send a draft as it stands in the mailbox (never twice)."""
+def approve(
+    draft: DraftId,
+    anyway: Annotated[
+        bool, typer.Option("--anyway", help="Send even though the etiquette check found something.")
+    ] = False,
+) -> None:
+    """Send a draft as it stands in the mailbox (never twice; never with a template marker)."""
     with review() as r:
-        outcome = r.approve(r.resolve(draft))
+        outcome = r.approve(r.resolve(draft), anyway=anyway)
     _say(outcome)
 
 

@@ -1,5 +1,9 @@
 """Reviewing drafts: list, show, edit, approve (send) and discard what the worker prepared.
 
+The text shown and edited is the mailbox's own copy, read back through the provider: the
+user may have changed it in their mail client, and that change is theirs to keep (it is
+recorded, and no automatic re-render touches the draft afterwards).
+
 Each change goes to the mailbox first and is recorded after, with an id derived from
 the draft, so repeating a command (or running it after a crash between the two)
 changes nothing more: approving looks for the draft's Message-ID in the sent mail
@@ -19,26 +23,37 @@ from events.projections.accounts import AccountRow
 from events.projections.drafts import DraftRow
 from events.projections.pipeline import ContactRow
 from events.types import SENT_FOR_KIND, DraftDiscarded, DraftKind, DraftUpdated
-from integrations.protocol import Provider, SentRef
+from integrations.protocol import DraftText, Provider, SentRef
 from worker.domain.addresses import InvalidInput, check_text
+from worker.domain.draft_text import body_digest, changed_by_user
+from worker.domain.etiquette import check
+from worker.domain.markers import find_markers
 from worker.services.app import App
 from worker.services.effects import Effects
 from worker.services.rendering import Renderer
 
-# The editor text: a Subject line, a blank line, the body (the template file format).
+# The editor text: comment lines, a Subject line, a blank line, the body.
+_HEADER_COMMENT = re.compile(r"\A(?:[ \t]*#[^\n]*\n)+")
 _EDITED = re.compile(r"\A\s*Subject:[ \t]*(?P<subject>[^\n]*)\n[ \t]*\n(?P<body>.*)\Z", re.S | re.I)
 # Line breaks and tabs belong in a body; other control characters do not.
 _BODY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_BODY = 100_000
 
-BODY_NOTE = (
-    "the body lives in your mailbox's Drafts folder: the log keeps no message bodies and "
-    "the provider protocol has no way to read a draft back"
+HEADER = (
+    "# Edit this draft to {to}. The first line (Subject: ...) is the subject; the body\n"
+    "# follows the blank line. Lines starting with # up here are left out.\n"
+    "# Save and close to update the draft in your mailbox; close without saving to cancel.\n"
 )
+GONE_NOTE = "it is no longer in your Drafts folder (sent or deleted); the next sync records which"
 
 
 class UnknownDraft(UserError, LookupError):
     pass
+
+
+class NotSendable(UserError, ValueError):
+    """A draft still holding a template marker, or with etiquette findings not waved
+    through with --anyway: the message names the first and what to do."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +66,7 @@ class Outcome:
 
 def parse_edited(text: str) -> tuple[str, str]:
     """Subject and body from the editor's text; refuses anything that could inject headers."""
-    text = text.replace("\r\n", "\n")
+    text = _HEADER_COMMENT.sub("", text.replace("\r\n", "\n"), count=1)
     match = _EDITED.match(text)
     if match is None:
         raise InvalidInput("edited draft: must start with a 'Subject:' line and a blank line")
@@ -66,8 +81,11 @@ def parse_edited(text: str) -> tuple[str, str]:
     return subject, body + "\n"
 
 
-def editor_text(subject: str, body: str) -> str:
-    return f"Subject: {subject}\n\n{body.rstrip()}\n"
+def editor_text(subject: str, body: str, to: str | None = None) -> str:
+    """What the editor opens: the header comment (when `to` is given), the subject line,
+    a blank line and the body."""
+    header = HEADER.format(to=to) if to else ""
+    return f"{header}Subject: {subject}\n\n{body.strip()}\n"
 
 
 class DraftReview:
@@ -115,20 +133,39 @@ class DraftReview:
             None,
         )
 
+    def current(self, draft: DraftRow) -> DraftText | None:
+        """The draft as it is in the mailbox now (None: it left Drafts). A text that is
+        not what was last written is the user's edit in their mail client: recorded once,
+        so the draft counts as edited from then on."""
+        if draft.status != "pending":
+            return None
+        provider = self.provider_for(self._account(draft))
+        found = provider.read_draft(draft.provider_draft_id)
+        if (
+            found is not None
+            and not draft.edited
+            and changed_by_user(draft.body_digest, found.body)
+        ):
+            digest = body_digest(found.body)
+            self.app.journal.record(
+                DraftUpdated(
+                    contact_id=draft.contact_id,
+                    draft_id=draft.draft_id,
+                    provider_draft_id=draft.provider_draft_id,
+                    subject=found.subject,
+                    body_digest=digest,
+                    by="mailbox",
+                ),
+                # Seen twice (two `show`s), recorded once.
+                event_id=derive_id("draft-edited-in-mailbox", f"{draft.draft_id}:{digest}"),
+            )
+        return found
+
     def details(self, draft: DraftRow) -> dict[str, Any]:
-        """What the log knows of a draft, and how it was prepared when that can be shown."""
+        """What the log knows of a draft, and its text as it is in the mailbox now."""
         contact = self.contact(draft)
-        edited = any(
-            d.stored.type == "draft.updated" and d.event.fields().get("draft_id") == draft.draft_id
-            for d in self.app.journal.contact_history(draft.contact_id)
-        )
-        prepared: str | None = None
-        if draft.status == "pending" and not edited:
-            try:
-                rendered = self.effects.render_draft(draft)
-                prepared = editor_text(rendered.subject, rendered.body)
-            except (LookupError, ValueError):
-                prepared = None  # the facts it was rendered from are gone
+        current = self.current(draft)
+        row = self.resolve(draft.draft_id) if current is not None else draft
         return {
             "draft_id": draft.draft_id,
             "kind": draft.kind,
@@ -139,12 +176,14 @@ class DraftReview:
             "subject": draft.subject,
             "created_at": draft.created_at,
             "updated_at": draft.updated_at,
-            "edited": edited,
+            "edited": row.edited,
             "message_id": draft.message_id,
             "provider_draft_id": draft.provider_draft_id,
             "account_id": draft.account_id,
-            "prepared_text": prepared,
-            "body": BODY_NOTE,
+            "in_mailbox": current is not None,
+            "findings": self.findings(draft, current) if draft.status == "pending" else [],
+            "current_subject": current.subject if current else None,
+            "body": current.body if current else None,
         }
 
     # --- commands -------------------------------------------------------------------
@@ -166,10 +205,21 @@ class DraftReview:
             raise InvalidInput(f"draft {draft.draft_id[:8]} was already sent")
 
     def starting_text(self, draft: DraftRow) -> str:
-        """What the editor opens with: the text as prepared (see `render_draft`)."""
+        """What the editor opens with: the draft as it is in the mailbox now, with the
+        user's earlier edits (made here or in their mail client)."""
         self._pending(draft)
-        rendered = self.effects.render_draft(draft)
-        return editor_text(draft.subject or rendered.subject, rendered.body)
+        current = self.current(draft)
+        if current is None:
+            raise InvalidInput(f"draft {draft.draft_id[:8]}: {GONE_NOTE}")
+        return editor_text(current.subject, current.body, to=draft.to or "the contact")
+
+    def replace_body(self, draft: DraftRow, body: str) -> Outcome:
+        """`drafts edit --text/--file`: a new body under the draft's current subject."""
+        self._pending(draft)
+        current = self.current(draft)
+        if current is None:
+            raise InvalidInput(f"draft {draft.draft_id[:8]}: {GONE_NOTE}")
+        return self.edit(draft, editor_text(current.subject, body))
 
     def edit(self, draft: DraftRow, text: str) -> Outcome:
         self._pending(draft)
@@ -183,12 +233,43 @@ class DraftReview:
                 draft_id=draft.draft_id,
                 provider_draft_id=ref.provider_draft_id,
                 subject=subject,
+                body_digest=body_digest(body),
+                by="user",
+                findings=check(draft.kind, subject, body, user_name=self.app.settings.profile.name),
             ),
             event_id=new_id(),  # each edit is its own fact
         )
         return Outcome(self.resolve(draft.draft_id), "updated")
 
-    def approve(self, draft: DraftRow) -> Outcome:
+    def findings(self, draft: DraftRow, current: DraftText | None = None) -> list[str]:
+        """The etiquette check on a waiting draft's text as it is now (the mailbox's copy;
+        what was found when it was written if that cannot be read)."""
+        current = current if current is not None else self.current(draft)
+        if current is None:
+            return list(draft.findings or [])
+        name = self.app.settings.profile.name
+        return check(draft.kind, current.subject, current.body, user_name=name)
+
+    def _sendable(self, draft: DraftRow, anyway: bool) -> None:
+        """Refuse a text holding a template marker (always) or findings (unless --anyway)."""
+        current = self.current(draft)
+        short = draft.draft_id[:8]
+        if current is not None:
+            markers = find_markers(f"{current.subject}\n{current.body}")
+            if markers:
+                raise NotSendable(
+                    f"draft {short} still holds {markers[0]}: "
+                    f"fill it in or take it out (`outreach drafts edit {short}`)"
+                )
+        findings = self.findings(draft, current)
+        if findings and not anyway:
+            more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
+            raise NotSendable(
+                f"draft {short} {findings[0]}{more}: edit it (`outreach drafts edit {short}`) "
+                f"or send it as it is with `outreach drafts approve {short} --anyway`"
+            )
+
+    def approve(self, draft: DraftRow, *, anyway: bool = False) -> Outcome:
         if draft.status == "sent":
             return Outcome(draft, "already sent")
         self._pending(draft)
@@ -197,6 +278,7 @@ class DraftReview:
         sent = provider.find_sent(draft.message_id) if draft.message_id else None
         what = "already sent" if sent is not None else "sent"
         if sent is None:
+            self._sendable(draft, anyway)
             sent = provider.send_draft(draft.provider_draft_id)
         self._record_sent(draft, sent)
         return Outcome(self.resolve(draft.draft_id), what)
