@@ -66,6 +66,14 @@ def test_every_kind_the_policies_emit_is_performed_through_the_real_effects(
     ada = world.outreach_sent("Ada Lovelace", "ada@example.org")
     world.outreach_sent("Grace Hopper", "grace@example.org", referred_by=ada.contact_id)
     world.outreach_sent("Cleo Marsh", "cleo@example.org")
+    world.outreach_sent("Eve Adeyemi", "eve@example.org")
+    world.reply("eve@example.org", "Happy to talk! When suits you?")
+    settle()  # the reply offering three times is drafted
+    [offer] = [d for d in world.drafts() if d.to == "eve@example.org"]
+    world.user_sends(offer)
+    world.later(hours=2)
+    world.reply("eve@example.org", "The second one works for me.")
+    settle()  # her answer is read
     world.add("Dan Okafor", "dan@example.org")  # his outreach is drafted by the tick
     step(24 * 8)  # first nudges drafted for all three
     for draft in world.drafts():
