@@ -395,7 +395,7 @@ class Mail:
                 "$top": "50",
             },
         )
-        members = [m for m in listed.get("value") or [] if not m.get("isDraft")]
+        members: list[Json] = [m for m in listed.get("value") or [] if not m.get("isDraft")]
         if not members:
             return None
 

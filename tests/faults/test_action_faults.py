@@ -1,4 +1,5 @@
-"""Faults met by actions (a draft to create, the confirmation to send) rather than sync."""
+"""Faults met by actions (a draft to create, the confirmation to send) rather than sync,
+and a worker that dies between sending and recording the send."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from tests.faults.worlds import (
     MEETING_AT,
     FaultWorld,
+    Killed,
     Outcome,
     finish_the_story,
     outcome,
@@ -75,3 +77,28 @@ def test_a_failing_send_or_draft_burst_leaves_each_message_once(
     # once (on Outlook a send creates its message first, so one more create there).
     assert world.requests(world.draft_method) - drafts <= BURST + 2
     assert world.requests(world.send_method) - sends <= BURST + 1
+
+
+@pytest.mark.parametrize("world", ["google", "outlook"], indirect=True)
+@pytest.mark.parametrize("rewrite", [False, True], ids=["message-id-kept", "message-id-rewritten"])
+def test_a_death_between_sending_the_confirmation_and_recording_it_confirms_once(
+    world: FaultWorld, expected: Outcome, rewrite: bool
+) -> None:
+    """The worker finds the confirmation it sent before dying and records it instead of
+    sending it again, also when the provider gave the message its own Message-ID (whether
+    Gmail and Exchange keep ours is not documented): then by our marker."""
+    if rewrite:
+        world.rewrite_message_ids()
+    set_the_scene(world)
+    things_happen(world)
+    world.steps(minutes=5)
+    sent_before = len(world.sent_message_ids())
+    world.crash_after_next_send()
+    world.at(MEETING_AT - timedelta(days=1) - timedelta(minutes=5))
+    with pytest.raises(Killed):
+        world.steps(minutes=10)
+    assert len(world.sent_message_ids()) == sent_before + 1  # it went out
+    assert outcome(world).confirmations == 0  # and the log does not know
+    world.steps(minutes=30, every=5)
+    assert outcome(world) == expected
+    assert len(world.sent_message_ids()) == sent_before + 1

@@ -11,18 +11,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from typer.testing import CliRunner
 
 from events.ids import derive_id
 from events.projections.accounts import AccountRow
+from integrations.google.mime import MARKER as GMAIL_MARKER
 from integrations.google.provider import GmailProvider
 from integrations.microsoft import OutlookProvider
-from integrations.protocol import Provider
+from integrations.microsoft.mail import MARKER as GRAPH_MARKER
+from integrations.protocol import OutgoingMessage, Provider, SentRef
 from integrations.sandbox.http import Request, Response
-from integrations.sandbox.microsoft import MicrosoftEmulator
+from integrations.sandbox.microsoft import MicrosoftEmulator, extended
 from tests.worker.world import ZONE, World
 from worker.cli import _register as register_commands
 from worker.cli import app as cli
@@ -31,6 +33,34 @@ from worker.services.status import status
 
 #: When the contact's meeting starts: two days after the story begins, 10:00 London.
 MEETING_AT = datetime.fromisoformat("2026-03-04T10:00:00+00:00")
+
+
+class Killed(Exception):
+    """The worker process died: here, right after the provider accepted a send."""
+
+
+class _DiesAfterSending:
+    """A provider whose process dies right after its next send went through: the send
+    is done, nothing was recorded, and the next run starts with a fresh provider."""
+
+    def __init__(self, inner: Provider, world: FaultWorld) -> None:
+        self._inner = inner
+        self._world = world
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def send_message(self, message: OutgoingMessage) -> SentRef:
+        self._inner.send_message(message)
+        raise self._die()
+
+    def send_draft(self, provider_draft_id: str) -> SentRef:
+        self._inner.send_draft(provider_draft_id)
+        raise self._die()
+
+    def _die(self) -> Killed:
+        self._world.restart_provider()
+        return Killed("the worker died after sending, before recording it")
 
 
 class FaultWorld(World):
@@ -73,6 +103,21 @@ class FaultWorld(World):
             sleep=self.sleep,
             clock=self.sandbox.clock.now,
         )
+
+    def crash_after_next_send(self) -> None:
+        """The worker dies right after its next send went through, before the log has it."""
+        inner = self.build_provider()
+        self._opened.append(inner)
+        self._local.provider = cast(Provider, _DiesAfterSending(inner, self))
+
+    def restart_provider(self) -> None:
+        """A new process: the next call opens a new provider (no memory of the old one)."""
+        if hasattr(self._local, "provider"):
+            del self._local.provider
+
+    def rewrite_message_ids(self) -> None:
+        """From now on the provider gives what is sent a Message-ID of its own making."""
+        self.sandbox.google.rewrite_message_ids()
 
     def _count_token_requests(self) -> None:
         # The Google emulator leaves token requests out of its accounting: count them here.
@@ -151,8 +196,12 @@ class FaultWorld(World):
         )
 
     def sent_message_ids(self) -> list[str]:
-        """Message-IDs of everything in the mailbox's sent mail."""
-        return [m["headers"].get("Message-ID", "") for m in self.mail()["sent"]]
+        """Message-IDs we gave everything in the mailbox's sent mail (read from our marker
+        header when Gmail replaced the Message-ID)."""
+        return [
+            m["headers"].get(GMAIL_MARKER) or m["headers"].get("Message-ID", "")
+            for m in self.mail()["sent"]
+        ]
 
     def draft_message_ids(self) -> list[str]:
         return [m["headers"].get("Message-ID", "") for m in self.mail()["drafts"]]
@@ -264,8 +313,22 @@ class OutlookFaultWorld(FaultWorld):
     def contact_invites(self, email: str, start: datetime) -> None:
         self.emulator.invite(email, "Coffee chat", start, start + timedelta(minutes=30), ZONE)
 
+    def rewrite_message_ids(self) -> None:
+        self.emulator.rewrite_message_ids()
+
     def sent_message_ids(self) -> list[str]:
-        return [m["internetMessageId"] for m in self.emulator.state()["sent"]]
+        """Message-IDs we gave everything sent (our marker property, when Exchange gave
+        the message another internetMessageId)."""
+        marker = extended.key(GRAPH_MARKER)
+        assert marker is not None
+        mailbox = self.emulator.mailbox()
+        with mailbox.lock:
+            held = {i: m.extended.get(marker) for i, m in mailbox.messages.items()}
+        out = []
+        for record in self.emulator.state()["sent"]:
+            ours = held.get(record["id"])
+            out.append(ours[1] if ours else record["internetMessageId"])
+        return out
 
     def draft_message_ids(self) -> list[str]:
         return [m["internetMessageId"] for m in self.emulator.state()["drafts"]]

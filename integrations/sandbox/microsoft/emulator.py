@@ -22,7 +22,7 @@ from .graph import Graph, GraphSettings
 from .graph_delta import DeltaSettings, TokenCodec
 from .identity import Identity, IdentitySettings
 from .ports import PROVIDER, Accounting, Clock, Faults
-from .state import Mailbox, Message
+from .state import Mailbox, Message, Person
 from .tls import write_certificates
 
 log = logging.getLogger(__name__)
@@ -175,7 +175,7 @@ class MicrosoftEmulator:
                 scenarios.deliver(
                     mb,
                     now,
-                    scenarios.Person(sender, sender_name),
+                    Person(sender, sender_name),
                     subject,
                     body,
                     in_reply_to=in_reply_to,
