@@ -32,15 +32,19 @@ def test_demo_story_ends_with_the_right_mailbox(tmp_path: Path) -> None:
     ]
     assert set(confirmed.values()) == {1}
     assert [c["in_mailbox"] for c in outcome["confirmations"]] == [1, 1, 1, 1]
-    # The thank-you to the referrer is waiting for review, nothing else.
-    assert outcome["drafts_waiting"] == [
-        {
-            "kind": "referrer_thanks",
-            "to": "Ada Lovelace",
-            "subject": "Thank you for introducing me to Grace",
-        }
-    ]
-    assert len(said) == 11
+    # The thank-you to the referrer is waiting for review, nothing else: complete, in
+    # the user's words from their notes on Grace, nothing left to fill in.
+    [waiting] = outcome["drafts_waiting"]
+    assert (waiting["kind"], waiting["to"]) == ("referrer_thanks", "Ada Lovelace")
+    assert "Grace Hopper" in waiting["text"]
+    assert "I came away with a reading list." in waiting["text"]
+    assert "[" not in waiting["text"]
+    # Notes first: Ada's thank-you quoted them and named the person she suggested.
+    thanks = {t["to"]: t["text"] for t in outcome["thanks_sent"]}
+    assert "made my own switch feel possible." in thanks["Ada Lovelace"]
+    assert "I will write to Alan and mention you" in thanks["Ada Lovelace"]
+    assert "write code people can read" in thanks["Grace Hopper"]
+    assert len(said) == 12
 
 
 def test_demo_is_deterministic(tmp_path: Path) -> None:

@@ -50,4 +50,12 @@ def demo(
         ["kind", "to", "subject"],
         [[d["kind"], d["to"], d["subject"]] for d in outcome["drafts_waiting"]],
     )
+    for t in outcome.get("thanks_sent", []):
+        console.print(f"\n[bold]Thank-you sent to {t['to']}[/] (from your notes):")
+        console.print(t["text"].rstrip(), markup=False, highlight=False)
+    for d in outcome["drafts_waiting"]:
+        console.print(f"\n[bold]Waiting for your review[/]: {d['kind']} to {d['to']}")
+        console.print(
+            f"Subject: {d['subject']}\n\n{d['text'].rstrip()}", markup=False, highlight=False
+        )
     console.print(f"{outcome['events']} events in the log; {outcome['seconds']} s")

@@ -27,7 +27,7 @@ from worker.domain.settings import Profile
 from worker.runner import composition
 from worker.services.app import App, open_app
 from worker.services.contacts import ContactBook, NewContact
-from worker.services.notes import record_notes
+from worker.services.notes import Notes, record_notes
 from worker.services.settings import Settings, load_settings, with_policy
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday morning in London
@@ -78,6 +78,7 @@ class Story:
             Step(d(3, 15), "Barbara declines the meeting", self.barbara_declines),
             Step(d(3, 17), "you write notes after meeting Ada", self.notes_on_ada),
             Step(d(7, 18), "Grace moves the meeting to Wednesday 11:00", self.grace_moves),
+            Step(d(9, 12), "you write notes after meeting Grace", self.notes_on_grace),
         ]
 
     # --- the steps ------------------------------------------------------------------
@@ -177,10 +178,30 @@ class Story:
         )
 
     def notes_on_ada(self) -> None:
+        """Written within two hours of the meeting: the thank-you is prepared from them."""
         record_notes(
             self.book,
             "ada@analytical.example",
-            "Loved the path from maths to engines. Talk to Alan Turing <alan@bletchley.example>.",
+            Notes(
+                takeaway=(
+                    "Hearing how you moved from mathematics into engineering made my own "
+                    "switch feel possible"
+                ),
+                text="Loved the path from maths to engines. "
+                "Talk to Alan Turing <alan@bletchley.example>.",
+                keep_in_touch=True,
+            ),
+        )
+
+    def notes_on_grace(self) -> None:
+        """Grace was Ada's introduction: Ada's update says how it went, in these words."""
+        record_notes(
+            self.book,
+            "grace@navy.example",
+            Notes(
+                takeaway="Your advice to write code people can read stayed with me",
+                went="Grace was generous with her time, and I came away with a reading list",
+            ),
         )
 
     # --- the user at their mail client -----------------------------------------------
@@ -293,6 +314,10 @@ def run_demo(data_dir: Path, progress: Callable[[str], None], days: int = DAYS) 
         app.close()
 
 
+def _text(message: dict[str, Any]) -> str:
+    return str(message.get("text", "")).replace("\r\n", "\n")
+
+
 def summary(app: App, sandbox: Sandbox) -> dict[str, Any]:
     from events.projections.pipeline import next_step
 
@@ -312,15 +337,30 @@ def summary(app: App, sandbox: Sandbox) -> dict[str, Any]:
         }
         for e in app.store.read_all(types={"meeting.confirmed"})
     ]
+    mailbox = sandbox.google.mail_state()
+    in_drafts = {m.get("draftId"): _text(m) for m in mailbox.get("drafts", [])}
     drafts = [
-        {"kind": d.kind, "to": names.get(d.contact_id), "subject": d.subject}
+        {
+            "kind": d.kind,
+            "to": names.get(d.contact_id),
+            "subject": d.subject,
+            "text": in_drafts.get(d.provider_draft_id, ""),
+        }
         for d in app.projector.rows(DraftRow)
         if d.status == "pending"
+    ]
+    # The notes-first flow as it reached people: the thank-yous that went out.
+    ours = {d.message_id: d for d in app.projector.rows(DraftRow) if d.kind == "thank_you"}
+    thanks = [
+        {"to": names.get(ours[m["messageId"]].contact_id), "text": _text(m)}
+        for m in mailbox.get("sent", [])
+        if m.get("messageId") in ours
     ]
     return {
         "pipeline": [{"name": c.name, "stage": c.stage, "next": next_step(c)} for c in contacts],
         "confirmations": confirmations,
         "drafts_waiting": drafts,
+        "thanks_sent": sorted(thanks, key=lambda t: str(t["to"])),
         "events": app.store.head(),
         "accounts": [a.email for a in app.projector.rows(AccountRow)],
     }
