@@ -38,9 +38,13 @@ def _microsoft(
 
 
 def _sandbox(
-    _settings: Settings, account: AccountRow, env: Mapping[str, str], _options: dict[str, Any]
+    settings: Settings, account: AccountRow, env: Mapping[str, str], options: dict[str, Any]
 ) -> Provider:
-    return sandbox_provider(sandbox_endpoints(env, account.email), account.account_id)
+    endpoints = sandbox_endpoints(env)
+    if sandbox_outlook(endpoints, account.email):
+        options.setdefault("time_zone", settings.policy.time_zone)
+        return sandbox_outlook_provider(endpoints, account.account_id, **options)
+    return sandbox_provider(endpoints, account.account_id)
 
 
 def sandbox_provider(endpoints: Mapping[str, Any], account_id: str) -> Provider:
@@ -48,6 +52,26 @@ def sandbox_provider(endpoints: Mapping[str, Any], account_id: str) -> Provider:
     from integrations.google.provider import GmailProvider
 
     return GmailProvider.from_sandbox(dict(endpoints), account_id=account_id)
+
+
+def sandbox_outlook(endpoints: Mapping[str, Any], email: str) -> bool:
+    """Whether `email` is the sandbox's Outlook account (the Microsoft emulator's user):
+    a sandbox account is Gmail or Outlook by the address it was connected with."""
+    microsoft = endpoints.get("microsoft") or {}
+    return str(microsoft.get("email", "")).lower() == email.lower()
+
+
+def sandbox_outlook_provider(
+    endpoints: Mapping[str, Any], account_id: str, **options: Any
+) -> Provider:
+    """The sandbox's Microsoft Graph emulator as a provider, signed in through MSAL; its
+    identity server's TLS certificate is signed by the CA file the endpoints name."""
+    from types import SimpleNamespace
+
+    from integrations.microsoft import OutlookProvider
+
+    ca = SimpleNamespace(ca_cert_path=endpoints["microsoft"].get("ca_cert"))
+    return OutlookProvider.from_sandbox(dict(endpoints), ca, account_id=account_id, **options)
 
 
 BUILDERS: Final[dict[ProviderName, Builder]] = {

@@ -58,12 +58,15 @@ class ProviderFactory:
 
     def _build(self, account: AccountRow) -> Provider:
         options: dict[str, Any] = {}
-        if account.provider == "microsoft":
+        # A sandbox account may be the Microsoft emulator's (the Gmail one ignores these).
+        if account.provider in ("microsoft", "sandbox"):
             with self._lock:
                 limiter = self._limiters.setdefault(
                     account.account_id, threading.BoundedSemaphore(MAX_CONCURRENT)
                 )
             options["limiter"] = limiter
+            # The calendar window and the Outbox grace are reckoned from the app's clock.
+            options["clock"] = self._app.clock.now
         try:
             return provider_for(self._app, account, self._env, **options)
         except ProviderUnavailable as exc:
