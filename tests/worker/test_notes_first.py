@@ -13,6 +13,7 @@ import pytest
 from events.projections.pipeline import ContactRow
 from tests.worker.world import World
 from worker.services.notes import Notes, record_advice_outcome, record_notes
+from worker.services.status import status
 
 PRIYA = "priya@tailspin.example"
 DANIEL = "daniel@fabrikam.example"
@@ -70,12 +71,16 @@ def kinds(done: list[tuple[str, str]]) -> list[str]:
 def test_notes_then_a_thank_you_quoting_them_and_naming_the_referrals(world: World) -> None:
     priya = meet(world, PRIYA, "Priya Raman")
     assert world.due("draft_thank_you") == []  # waiting for the notes
+    [asked] = status(world.app, None)["notes_to_write"]
+    assert asked["contact"] == "Priya Raman"
+    assert "outreach notes" in asked["sentence"]
     record_notes(
         world.book,
         PRIYA,
         Notes(takeaway=TAKEAWAY, text=f"Talk to Daniel Ortiz <{DANIEL}> about onboarding."),
     )
     assert "draft_thank_you" in kinds(settle(world))
+    assert status(world.app, None)["notes_to_write"] == []
     text = drafted_text(world, PRIYA, "thank_you")
     assert TAKEAWAY in text
     assert "Daniel Ortiz" in text

@@ -112,6 +112,8 @@ def _print(report: dict[str, Any]) -> None:
         [[d["kind"], d["to"], d["subject"], d["created_at"]] for d in report["drafts_waiting"]],
         empty="none",
     )
+    for n in report.get("notes_to_write", []):
+        console.print(Text(n["sentence"]), soft_wrap=True)
     print_table(
         "Failures (7 days)",
         ["at", "type", "what", "why"],

@@ -12,6 +12,7 @@ from typing import Any
 
 from events.projections.accounts import AccountRow
 from events.projections.drafts import DraftRow
+from events.projections.meetings import MeetingRow
 from events.projections.pipeline import ContactRow
 from events.projections.referrals import ReferralRow
 from worker.domain.backoff import backing_off
@@ -106,12 +107,39 @@ def coming_up(
     return sorted(first.values(), key=lambda a: (a["due_at"], a["kind"], a["contact"]))
 
 
+#: How long after a meeting status reminds the user to write notes on it.
+NOTES_WITHIN = timedelta(days=14)
+
+
 def drafts_waiting(app: App) -> list[dict[str, Any]]:
     return [
         {"kind": d.kind, "to": d.to, "subject": d.subject, "created_at": d.created_at}
         for d in app.projector.rows(DraftRow)
         if d.status == "pending"
     ]
+
+
+def notes_to_write(app: App, now: datetime) -> list[dict[str, Any]]:
+    """Meetings held in the last two weeks without notes yet: the thank-you waits for them
+    until the evening (and is prepared again from notes written later, while nobody has
+    touched it)."""
+    contacts = {c.contact_id: c for c in app.projector.rows(ContactRow)}
+    found = []
+    for m in app.projector.rows(MeetingRow):
+        c = contacts.get(m.contact_id)
+        if m.status != "met" or m.notes_at or c is None or c.forgotten or c.merged_into:
+            continue
+        if datetime.fromisoformat(m.start) < now - NOTES_WITHIN:
+            continue
+        found.append(
+            {
+                "contact": c.name,
+                "met": m.start,
+                "sentence": f"notes to write on {c.name}: "
+                f"`outreach notes {c.contact_id[:8]}` (your thank-you quotes them)",
+            }
+        )
+    return sorted(found, key=lambda f: f["met"])
 
 
 def open_referrals(app: App) -> list[dict[str, Any]]:
@@ -167,6 +195,7 @@ def status(app: App, queued: int | None) -> dict[str, Any]:
         "queued": queued,
         "coming_up": coming_up(app, now),
         "drafts_waiting": drafts_waiting(app),
+        "notes_to_write": notes_to_write(app, now),
         "open_referrals": open_referrals(app),
         "recent_failures": recent_failures(app, now),
         # Until `outreach init`, no first message is prepared: say so first.
