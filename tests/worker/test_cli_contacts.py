@@ -220,3 +220,42 @@ def test_a_newer_export_adds_fills_and_reports_conflicts(world: World, cli: Cli)
     assert rows["Ada Lovelace"]["emails"] == [ADA]
     assert "Aiko Tanaka" in rows
     assert len(rows) == 5
+
+
+def test_notes_find_referrals_in_any_form_and_open_ones_wait_for_an_address(
+    world: World, cli: Cli
+) -> None:
+    cli.ok("contacts", "add", "Priya Raman", "-e", "priya@northwind.example")
+    notes = (
+        "Great chat. Lena Fischer (lena@contoso.example) runs the platform team.\n"
+        "Raj at Tailspin, no email yet.\n"
+        "Also hr@contoso.example, and raj@tailspin (a typo?)."
+    )
+    out = cli.ok("notes", "priya", "--text", notes).stdout
+    assert "referral added: Lena Fischer <lena@contoso.example> (introduced by Priya" in out
+    assert "open referral added: Raj at Tailspin has no address yet; ask Priya Raman" in out
+    assert "could not read: line 3: hr@contoso.example has no name beside it" in out
+    assert "could not read: line 3: 'raj@tailspin' is not a valid e-mail address" in out
+
+    pipeline = cli.ok("pipeline").stdout
+    assert "open referral: ask Priya Raman to introduce you to Raj;" in pipeline
+    status = cli.ok("status", "--json").stdout
+    [open_one] = json.loads(status)["open_referrals"]
+    assert (open_one["name"], open_one["referrer"]) == ("Raj", "Priya Raman")
+
+    # Completed with the address: an outreach draft comes, introduced by Priya.
+    cli.ok("contacts", "edit", "Raj", "--name", "Raj Patel", "--email", "raj@tailspin.example")
+    assert json.loads(cli.ok("status", "--json").stdout)["open_referrals"] == []
+    [due] = [a for a in world.due("draft_outreach") if a.contact_id == open_one["contact_id"]]
+    assert due.about_contact_id == _json(cli, "contacts", "show", "priya")["contact_id"]
+    raj = _json(cli, "contacts", "show", "raj")
+    assert (raj["company"], raj["referred_by"]) == ("Tailspin", "Priya Raman")
+
+
+def test_notes_under_json(world: World, cli: Cli) -> None:
+    cli.ok("contacts", "add", "Priya Raman", "-e", "priya@northwind.example")
+    report = _json(cli, "notes", "priya", "--text", "Talk to Joan Clarke <joan@example.org>")
+    assert report["referrals"] == [
+        {"name": "Joan Clarke", "email": "joan@example.org", "company": None, "state": "added"}
+    ]
+    assert report["unread"] == []

@@ -259,7 +259,10 @@ def test_notes_from_text_and_editor(world: World, cli: Cli, tmp_path: Path) -> N
     out = cli.ok(
         "notes", "Ada", "--text", "Great talk. Talk to Alan Turing <alan@bletchley.example>."
     )
-    assert "referral added: Alan Turing (introduced by Ada Lovelace)" in out.stdout
+    assert (
+        "referral added: Alan Turing <alan@bletchley.example> (introduced by Ada Lovelace)"
+        in out.stdout
+    )
     alan = world.contact("alan@bletchley.example")
     assert alan.referred_by == world.contact(ADA).contact_id
 
@@ -278,7 +281,10 @@ def test_met_and_notes_refusals(world: World, cli: Cli, tmp_path: Path) -> None:
     assert "no contact matches" in cli.refused("met", "nobody@example.org")
     assert "empty" in cli.refused("notes", "Linus", "--text", "  ")
     assert "exited with 1" in cli.refused("notes", "Linus", EDITOR=_editor(tmp_path, "x", 1))
-    assert "notes line 1" in cli.refused("notes", "Linus", "--text", "Talk to Alan <alan@@x>")
+    # A mistyped address is said, not taken, and not a reason to lose the notes.
+    out = cli.ok("notes", "Linus", "--text", "Talk to Alan <alan@@x>").stdout
+    assert "could not read: line 1: 'alan@@x' is not a valid e-mail address" in out
+    assert "referral added" not in out
 
 
 def test_prep_briefing(world: World, cli: Cli) -> None:

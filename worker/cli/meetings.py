@@ -21,6 +21,7 @@ from worker.services.notes import (
     record_notes,
     yes_no,
 )
+from worker.services.referral_report import referral_report
 
 ContactRef = Annotated[str, typer.Argument(help="Id, e-mail or name.")]
 
@@ -84,12 +85,14 @@ def notes(
         str | None,
         typer.Option("--outcome", help="Something you did thanks to their advice."),
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Write notes after a meeting (in your editor, or with the options): your thank-you
     quotes the takeaway and names the people suggested; --outcome records what their
     advice led to, for your next note to them."""
     given = (takeaway, text, went, keep_in_touch, how, every)
-    with opened_app() as a:
+    written_text: str | None = None
+    with opened_app(as_json=as_json) as a:
         book = ContactBook(a)
         row = book.resolve(contact)
         name = row.name or "them"
@@ -109,11 +112,17 @@ def notes(
             else:
                 written = _notes_from_editor(name)
             added = record_notes(book, row.contact_id, written)
-            console.print(Text(f"notes on {name} recorded"))
+            written_text = written.text
+    report = referral_report(written_text or "", name, added)
+    if as_json:
+        print_json({"contact": name, "outcome_recorded": outcome is not None, **report})
+        return
+    if written_text is not None:
+        console.print(Text(f"notes on {name} recorded"))
     if outcome is not None:
         console.print(Text(f"outcome recorded: your next note to {name} will mention it"))
-    for each in added:
-        console.print(Text(f"referral added: {each} (introduced by {name})"))
+    for line in report["lines"]:
+        console.print(Text(line), soft_wrap=True)
 
 
 def _print_briefing(b: dict[str, Any]) -> None:
@@ -128,7 +137,8 @@ def _print_briefing(b: dict[str, Any]) -> None:
         line(f"  {b['url']}")
     if b["referred_by"]:
         line(f"How you know them: introduced by {b['referred_by']}")
-    if b["how_we_know"]:
+    # A referral's "how we know" says "introduced by X" too: one line is enough.
+    if b["how_we_know"] and b["how_we_know"] != f"introduced by {b['referred_by']}":
         line(f"How you know them: {b['how_we_know']}")
     line()
     m = b["meeting"]

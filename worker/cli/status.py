@@ -116,6 +116,8 @@ def _print(report: dict[str, Any]) -> None:
         console.print(Text(n["sentence"]), soft_wrap=True)
     print_table(
         "Failures (7 days)",
+    for r in report.get("open_referrals", []):
+        console.print(Text(f"open referral: {r['sentence']}"), soft_wrap=True)
         ["at", "type", "what", "why"],
         [[f["at"], f["type"], f["what"], f["why"]] for f in report["recent_failures"]],
         empty="none",

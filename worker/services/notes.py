@@ -12,37 +12,18 @@ from events.entry import Entry
 from events.ids import random_id
 from events.projections.meetings import MeetingRow
 from events.types import ContactAdded, NotesRecorded, OutcomeRecorded
-from worker.domain.addresses import InvalidInput, check_address, check_text
+from worker.domain.addresses import InvalidInput, check_text
+from worker.domain.names import fold
+from worker.domain.referral_text import read_referrals
 from worker.services.app import App
 from worker.services.contacts import ContactBook
 
 MAX_SENTENCE = 600  # a takeaway or an update is a sentence or two, quoted in a message
 
-# A name is the last few words before "<address>", after any sentence punctuation:
-# "Loved it. Talk to Alan Turing <alan@x.org>" names Alan Turing, not the sentence.
-_REFERRAL = re.compile(
-    r"(?P<name>(?:[^\W\d_][\w'’.-]*\s+){0,3}[^\W\d_][\w'’.-]*)\s*<(?P<email>[^<>\s]+)>"
-)
-_LEAD_WORDS = {"talk", "to", "with", "ask", "contact", "meet", "email", "write", "and", "also"}
-
 
 def referrals_in(text: str) -> list[tuple[str, str]]:
-    """Every "Name <email>" in the text, validated (line and column named on error)."""
-    found = []
-    for match in _REFERRAL.finditer(text):
-        line = text.count("\n", 0, match.start()) + 1
-        where = f"notes line {line}"
-        words = match["name"].split()
-        # A word closing a sentence ("engines.") ends the text before the name; an
-        # initial ("M.") does not.
-        ends = [i for i, w in enumerate(words[:-1]) if w[-1] in ".!?" and len(w) > 2]
-        if ends:
-            words = words[ends[-1] + 1 :]
-        while len(words) > 1 and words[0].lower() in _LEAD_WORDS:
-            words = words[1:]
-        name = check_text(" ".join(words), f"{where}: name", required=True)
-        found.append((name, check_address(match["email"], f"{where}: email")))
-    return found
+    """Every person named with an address in the text (worker.domain.referral_text)."""
+    return [(r.name, r.email) for r in read_referrals(text).found if r.email]
 
 
 @dataclass(frozen=True)
@@ -86,8 +67,13 @@ def record_notes(book: ContactBook, ref: str, notes: Notes | str) -> list[str]:
     notes = (Notes(text=notes) if isinstance(notes, str) else notes).checked()
     text = notes.text
     contact = book.resolve(ref)
-    referrals = referrals_in(text)
+    # Named with an address, or without one yet (an open referral: `contacts edit` adds it).
+    referrals = [
+        (r.name, r.email, r.company)
+        for r in read_referrals(text, not_them=[contact.name or ""]).found
+    ]
     known = {e.lower() for c in book.all() for e in c.emails}
+    known_names = {fold(c.name or "") for c in book.all()}
     meetings = [
         m for m in book.app.projector.rows(MeetingRow) if m.contact_id == contact.contact_id
     ]
@@ -98,7 +84,7 @@ def record_notes(book: ContactBook, ref: str, notes: Notes | str) -> list[str]:
                 contact_id=contact.contact_id,
                 meeting_id=meeting_id,
                 text=text,
-                referrals=[{"name": n, "email": e} for n, e in referrals],
+                referrals=[{"name": n, "email": e} for n, e, _ in referrals],
                 takeaway=notes.takeaway,
                 went=notes.went,
                 keep_in_touch=notes.keep_in_touch,
@@ -108,17 +94,19 @@ def record_notes(book: ContactBook, ref: str, notes: Notes | str) -> list[str]:
         )
     ]
     added = []
-    for name, email in referrals:
-        if email.lower() in known:
+    for name, email, company in referrals:
+        if (email.lower() in known) if email else (fold(name) in known_names):
             continue
-        known.add(email.lower())
+        known.add((email or "").lower())
+        known_names.add(fold(name))
         added.append(name)
         entries.append(
             Entry(
                 ContactAdded(
                     contact_id=random_id(),
                     name=name,
-                    emails=[email],
+                    emails=[email] if email else [],
+                    company=company,
                     how_we_know=f"introduced by {contact.name}",
                     referred_by=contact.contact_id,
                     source="referral",
