@@ -259,3 +259,48 @@ def test_notes_under_json(world: World, cli: Cli) -> None:
         {"name": "Joan Clarke", "email": "joan@example.org", "company": None, "state": "added"}
     ]
     assert report["unread"] == []
+
+
+def test_a_closed_contact_gets_no_nudge_until_reopened(world: World, cli: Cli) -> None:
+    world.outreach_sent("Ada Lovelace", ADA)
+    cli.ok("contacts", "add", "Grace Hopper", "-e", "grace@navy.example")
+    world.later(days=8)
+    assert [a.contact_id for a in world.due("draft_nudge")] == [world.contact(ADA).contact_id]
+
+    closed = _json(cli, "close", "ada", "--declined", "--note", "No time this spring")
+    assert (closed["closed"], closed["next_step"]) == (
+        "declined",
+        "nothing: closed (outreach reopen to pick it up again)",
+    )
+    assert world.due("draft_nudge") == []
+    world.later(days=30)
+    assert world.due("draft_nudge") == []
+    assert world.due("record_no_response") == []
+    [event] = world.events("contact.closed")
+    assert (event["outcome"], event["note"]) == ("declined", "No time this spring")
+    assert [r["name"] for r in _json(cli, "pipeline", "--closed")] == ["Ada Lovelace"]
+    assert [r["name"] for r in _json(cli, "pipeline", "--active")] == ["Grace Hopper"]
+    assert [r["name"] for r in _json(cli, "pipeline", "--stage", "sent")] == ["Ada Lovelace"]
+    assert "closed (declined)" in cli.ok("pipeline", "--closed").stdout
+    assert "already closed" in cli.refused("close", "ada", "--not-now")
+    assert "exactly one of" in cli.refused("close", "grace", "--done", "--not-now")
+    assert "no stage 'nope'" in cli.refused("pipeline", "--stage", "nope")
+
+    cli.ok("reopen", "ada")
+    assert [a.contact_id for a in world.due("draft_nudge")] == [world.contact(ADA).contact_id]
+    history = cli.ok("history", "ada").stdout
+    assert "you closed this contact: they declined — No time this spring" in history
+    assert "you reopened this contact" in history
+
+
+def test_a_waiting_nudge_is_dropped_when_the_contact_is_closed(world: World, cli: Cli) -> None:
+    world.outreach_sent("Ada Lovelace", ADA)
+    world.later(days=8)
+    world.perform("draft_nudge")
+    assert _json(cli, "contacts", "show", "ada")["next_step"] == (
+        "your nudge draft waits for review"
+    )
+    cli.ok("close", "ada", "--not-now")
+    world.perform("delete_draft")
+    assert world.drafts() == []
+    assert world.mail()["drafts"] == []
