@@ -17,15 +17,26 @@ from worker.services.settings import Settings, load_settings
 worker_env = lockstep_env
 
 
+def _profiled(tmp_path: Path, db_url: str) -> dict[str, str]:
+    """The test environment, with a profile: nothing is prepared in the name of the
+    default "Your Name" (`outreach init` writes this for a user)."""
+    env = worker_env(tmp_path, db_url)
+    config = Path(env["OUTREACH_CONFIG_DIR"]) / "config.toml"
+    if not config.exists():
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text('[profile]\nname = "Sam Rivera"\n')
+    return env
+
+
 def open_test_app(db_url: str, tmp_path: Path, clock: ManualClock) -> App:
     """Open the app on `db_url` with settings read from a test environment."""
-    return open_app(load_settings(worker_env(tmp_path, db_url)), clock)
+    return open_app(load_settings(_profiled(tmp_path, db_url)), clock)
 
 
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
     """Settings for `db_url` (each backend), with a fixed secret and temporary directories."""
-    return load_settings(worker_env(tmp_path, db_url))
+    return load_settings(_profiled(tmp_path, db_url))
 
 
 @pytest.fixture

@@ -110,6 +110,12 @@ def cli(db_url: str, tmp_path: Path) -> Cli:
         "OUTREACH_DATABASE_URL": db_url,
         "COLUMNS": "200",
     }
+    # Who the user is (`outreach init` writes this; see test_init_*): nothing is prepared
+    # in the name of the default "Your Name".
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.toml").write_text(
+        '[profile]\nname = "Sam Rivera"\nheadline = "I am moving into research"\n'
+    )
     return Cli(env, db_url, tmp_path / "data")
 
 

@@ -46,8 +46,10 @@ def init(
     except SettingsError as exc:
         fail(str(exc).splitlines()[0])
     current, policy = settings.profile, settings.policy
-    # Ask only for what was not given, and only on a terminal and without --json.
-    ask = not as_json
+    # Questions only when nothing was given: options (or --json) mean a script is calling,
+    # and what it left out keeps its current value.
+    given = (name, introduction, signature, time_zone, send_window)
+    ask = not as_json and all(value is None for value in given)
     defaults = {
         "name": None if profile_unset(current) else current.name,
         "introduction": None if current.headline == Profile().headline else current.headline,

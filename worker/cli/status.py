@@ -58,6 +58,8 @@ def _print(report: dict[str, Any]) -> None:
     # Four short columns fit an 80-column terminal; what an account needs from the user
     # (a command to run, an error to read) goes on lines of its own below the table, where
     # nothing cuts it short. `--json` has every field.
+    if report.get("profile"):
+        console.print(f"[bold red]profile:[/] {report['profile']}", highlight=False)
     print_table(
         "Accounts",
         ["email", "provider", "state", "synced"],
