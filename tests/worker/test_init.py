@@ -43,7 +43,9 @@ def test_defaults_refuse_reach_out_until_init(cli: Cli, tmp_path: Path) -> None:
         9,
     )
     assert cli.ok("status", "--json").json()["profile"] is None
-    cli.ok("reach-out", "Ana Lima")
+    warned = cli.ok("reach-out", "Ana Lima").out
+    # Nothing says how the user knows Ana: the draft will be flagged, and they hear it now.
+    assert "warning: nothing says how you know Ana Lima; the draft will be flagged" in warned
 
 
 def test_init_asks_and_refuses_bad_answers(cli: Cli, tmp_path: Path) -> None:  # noqa: F811

@@ -14,6 +14,7 @@ from worker.cli import app
 from worker.cli.common import console, opened_app, print_json, print_table, say, short
 from worker.services.contacts import ContactBook, ContactChanges, NewContact, UnknownContact
 from worker.services.people import contact_details, outreach_eta
+from worker.services.profile import how_we_know_warning
 
 contacts_app = typer.Typer(
     help="Add, import, show, correct, merge, list and forget contacts.", no_args_is_help=True
@@ -233,10 +234,15 @@ def reach_out(contact: ContactRef, as_json: JsonFlag = False) -> None:
     with opened_app(as_json=as_json) as a:
         row = ContactBook(a).reach_out(contact)
         eta = outreach_eta(a, row.contact_id)
+    # A first message must say how the user knows the person; without it the draft is
+    # flagged at review, and the user hears it now, while it is still easy to add.
+    warning = how_we_know_warning(row)
     if as_json:
-        print_json({**_row_json(row), "draft_expected": eta})
+        print_json({**_row_json(row), "draft_expected": eta, "warning": warning})
         return
     say(f"{row.name}: {eta['sentence']}")
+    if warning:
+        say(warning)
 
 
 _OUTCOMES: dict[str, CloseOutcome] = {"declined": "declined", "not_now": "not_now", "done": "done"}
