@@ -16,6 +16,7 @@ from integrations.microsoft.errors import (
     from_transport,
     reconnect,
 )
+from integrations.protocol import TransientProviderError
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,8 @@ class TokenSource:
                 result = self.app.acquire_token_by_refresh_token(refresh_token, self.scopes)
             except TRANSPORT_ERRORS as error:
                 raise from_transport(error, "microsoft.token") from None
+            except msal.exceptions.MsalServiceError as error:
+                raise _server_failed(error) from None
             finally:
                 self._persist()
             if "access_token" not in result:
@@ -161,6 +164,8 @@ class TokenSource:
             )
         except TRANSPORT_ERRORS as error:
             raise from_transport(error, "microsoft.token") from None
+        except msal.exceptions.MsalServiceError as error:
+            raise _server_failed(error) from None
         finally:
             self._persist()
         if result is None:
@@ -176,3 +181,10 @@ class TokenSource:
         self.cache.has_state_changed = False
         self.save(serialized)
         log.debug("token cache for %r saved", self.email)
+
+
+def _server_failed(error: msal.exceptions.MsalServiceError) -> TransientProviderError:
+    """MSAL raises instead of answering when the token endpoint says 5xx (and replays
+    that answer for its Retry-After, 5 s without one): the endpoint will recover, so
+    this is a pause like any other provider failure, not a crash of the action."""
+    return TransientProviderError(f"microsoft.token: token refresh failed temporarily ({error})")
