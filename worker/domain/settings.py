@@ -39,6 +39,8 @@ class Policy:
     #: notes may set a contact's own cadence.
     keep_in_touch_weeks: int = 8
     meeting_minutes: int = 30
+    summary: bool = True  # a daily summary of what waits, to the user's own address
+    summary_hour: int = 8  # when it comes, user's zone
     # Offering times (issue 18): when the user takes meetings, in their zone.
     meeting_hours_start: str = "09:00"
     meeting_hours_end: str = "17:00"

@@ -124,6 +124,8 @@ class Effects:
                 return self._read_times_answer
             case "skip":
                 return self._skip_action
+            case "send_summary":
+                return self._send_summary
             case _:
                 assert_never(kind)
 
@@ -179,6 +181,12 @@ class Effects:
         return f"skipped: {reason}"
 
     # --- effects --------------------------------------------------------------------
+
+    def _send_summary(self, action: Action, eid: str) -> str:
+        from worker.services.summary import send_summary  # it reads the whole snapshot
+
+        account = self._account(None)
+        return send_summary(self.app, account, self.provider_for(account), action, eid)
 
     def _skip_action(self, action: Action, eid: str) -> str:
         return self._skip(

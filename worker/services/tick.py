@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from events.projections.accounts import AccountRow
 from events.projections.drafts import DraftRow
 from events.projections.meetings import MeetingRow
 from events.projections.pipeline import ContactRow
@@ -27,6 +28,7 @@ def load_snapshot(app: App) -> Snapshot:
         meetings = {r.meeting_id: r for r in app.projector.rows(MeetingRow, conn)}
         drafts = {r.draft_id: r for r in app.projector.rows(DraftRow, conn)}
         referrals = {r.contact_id: r for r in app.projector.rows(ReferralRow, conn)}
+        accounts = {r.account_id: r for r in app.projector.rows(AccountRow, conn)}
     skipped = frozenset(
         str(e.payload.get("key", "")) for e in app.store.read_all(types={"action.skipped"})
     )
@@ -37,6 +39,10 @@ def load_snapshot(app: App) -> Snapshot:
         referrals=referrals,
         skipped=skipped,
         times=load_times_view(app),
+        accounts=accounts,
+        summaries=frozenset(
+            str(e.payload.get("day", "")) for e in app.store.read_all(types={"summary.sent"})
+        ),
     )
 
 

@@ -20,6 +20,7 @@ ActionKind = Literal[
     "draft_times",
     "read_times_answer",
     "skip",
+    "send_summary",
 ]
 
 

@@ -9,6 +9,7 @@ from worker.domain.policies.after_meeting import due_keep_in_touch, due_met, due
 from worker.domain.policies.confirmations import due_confirmations
 from worker.domain.policies.outreach import due_nudges, due_outreach, stale_nudge_drafts
 from worker.domain.policies.snapshot import Snapshot
+from worker.domain.policies.summary import due_summary
 from worker.domain.policies.times import due_times
 from worker.domain.settings import Policy
 
@@ -24,5 +25,6 @@ def due_actions(snapshot: Snapshot, now: datetime, policy: Policy) -> list[Actio
         *due_nudges(snapshot, now, policy),
         *due_keep_in_touch(snapshot, now, policy),
         *due_times(snapshot, now, policy),
+        *due_summary(snapshot, now, policy),
     ]
     return sorted(actions, key=lambda a: (a.due_at, a.key))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from events.projections.accounts import AccountRow
 from events.projections.drafts import DraftRow
 from events.projections.meetings import MeetingRow
 from events.projections.pipeline import ContactRow
@@ -21,6 +22,9 @@ class Snapshot:
     skipped: frozenset[str] = frozenset()
     #: Offered times, latest replies and answers read (the times policy's state).
     times: TimesView = field(default_factory=TimesView)
+    #: The connected accounts, and the local days whose summary was sent.
+    accounts: dict[str, AccountRow] = field(default_factory=dict)
+    summaries: frozenset[str] = frozenset()
 
     def drafts_of(self, contact_id: str, kind: str) -> list[DraftRow]:
         return [d for d in self.drafts.values() if d.contact_id == contact_id and d.kind == kind]
