@@ -85,8 +85,10 @@ def cli(world: World, tmp_path: Path) -> Cli:
 
 
 def _two_outreach_drafts(w: World) -> None:
-    w.add("Ada Lovelace", ADA, company="Analytical Engines")
-    w.add("Grace Hopper", GRACE)
+    # Each says how the user knows them: a first message without it is flagged (and
+    # approving it asks for --anyway, see test_drafts_etiquette).
+    w.add("Ada Lovelace", ADA, company="Analytical Engines", how_we_know="met at PyCon")
+    w.add("Grace Hopper", GRACE, how_we_know="the Navy alumni network")
     for action in w.due("draft_outreach"):
         assert w.runtime.perform(action.to_message()) == "done"
 
@@ -353,7 +355,10 @@ def test_approve_in_a_subprocess_against_outreach_sandbox(tmp_path: Path) -> Non
                     time_zone="Europe/London",
                 )
             )
-            ContactBook(app).add(NewContact(name="Ada Lovelace", emails=[ADA]), reach_out=True)
+            ContactBook(app).add(
+                NewContact(name="Ada Lovelace", emails=[ADA], how_we_know="met at PyCon"),
+                reach_out=True,
+            )
             runtime = Runtime(app, lambda _a: provider, Renderer(tmp_path / "none"))
             actions: list[Any] = []
             tick(app, actions.append)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ import pytest
 
 from events.projections.meetings import MeetingRow
 from events.projections.pipeline import ContactRow
+from worker.domain import meeting_time
 from worker.domain.etiquette import CheckedKind, check
 from worker.domain.markers import find_markers
 from worker.domain.settings import Policy, Profile
@@ -103,12 +104,12 @@ SOURCES: dict[str, tuple[ContactRow, ContactRow | None]] = {
 }
 # Without any "how we know", the draft is flagged, never sent silently vague.
 FLAGGED = {"csv-no-how", "manual-bare"}
-NO_HOW = "does not say how you know of them: add how you know them, then rewrite"
+NO_HOW = "does not say how you know of them"
 
 
 @dataclass
 class Case:
-    kind: CheckedKind
+    kind: CheckedKind | str
     contact: ContactRow
     referrer: ContactRow | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -223,6 +224,24 @@ def _cases() -> dict[str, Case]:
         meeting=_meeting("Asia/Kolkata", link="https://teams.microsoft.com/l/meetup-join/19%3a1"),
         policy=Policy(time_zone="Europe/London"),
     )
+    for name, zone, place, hour in (
+        ("us", "America/Los_Angeles", "Blue Bottle Coffee, 300 Webster Street, Oakland", 18),
+        ("india", "Asia/Kolkata", "", 13),  # 8:00 AM in New York, 6:30 PM in Kolkata
+    ):
+        start = datetime(2026, 12, 4, hour, 0, tzinfo=ZoneInfo("UTC"))
+        offered = [start + timedelta(days=n, hours=n) for n in range(3)]
+        cases[f"propose-times-{name}"] = Case(
+            "propose_times",
+            ana,
+            extra={
+                "times": {
+                    "offered": [meeting_time.when(t, zone, "America/New_York") for t in offered],
+                    "minutes": 30,
+                    "place": place,
+                    "note": zone == "Asia/Kolkata",
+                }
+            },
+        )
     return cases
 
 

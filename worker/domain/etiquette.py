@@ -117,7 +117,7 @@ def _first_contact(body: str, user_name: str) -> list[str]:
     if not (named and _INTRODUCES_SELF.search(body)):
         found.append("does not say who you are (your name and a line about you)")
     if not _HOW_WE_KNOW.search(body):
-        found.append("does not say how you know of them: add how you know them, then rewrite")
+        found.append("does not say how you know of them")
     if not (_ASK_TIME.search(body) and _ASK_PATH.search(body)):
         found.append("does not ask for 15 to 30 minutes to hear about their path")
     return found

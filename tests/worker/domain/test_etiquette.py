@@ -45,7 +45,7 @@ def test_a_resume_sent_unasked_is_found() -> None:
 def test_a_first_contact_missing_who_how_and_ask_says_each() -> None:
     assert check("outreach", "Hi", "Dear Ana,\n\nHello.\n", user_name="Sam Rivera") == [
         "does not say who you are (your name and a line about you)",
-        "does not say how you know of them: add how you know them, then rewrite",
+        "does not say how you know of them",
         "does not ask for 15 to 30 minutes to hear about their path",
     ]
 
