@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import requests
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
@@ -47,6 +48,13 @@ class PageWorld(World):
         self.served: Served = serve(
             self.app, "127.0.0.1", 0, fixed_port=True, providers=self.page_provider
         ).start()
+        self._sessions: list[requests.Session] = []
+
+    def http(self) -> requests.Session:
+        """An HTTP client for the page, closed with the world."""
+        session = requests.Session()
+        self._sessions.append(session)
+        return session
 
     def page_provider(self, _account: AccountRow) -> Provider:
         return GmailProvider.from_sandbox(self.endpoints, account_id=ACCOUNT)
@@ -56,6 +64,8 @@ class PageWorld(World):
         return self.served.url
 
     def close(self) -> None:
+        for session in self._sessions:
+            session.close()
         self.served.stop()
         super().close()
 

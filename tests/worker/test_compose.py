@@ -46,3 +46,13 @@ def test_the_database_matches_postgres_service() -> None:
     assert url.endswith(
         f"{pg['POSTGRES_USER']}:{pg['POSTGRES_PASSWORD']}@postgres:5432/{pg['POSTGRES_DB']}"
     )
+
+
+def test_the_web_page_is_one_more_process_on_loopback() -> None:
+    web = services()["web"]
+    assert web["command"][:2] == ["outreach", "ui"]
+    assert "--no-browser" in web["command"]
+    assert web["environment"] == services()["worker"]["environment"]  # the same log
+    # Published on the host's loopback only: nobody else on the network reaches it.
+    assert all(p.startswith("127.0.0.1:") for p in web["ports"])
+    assert set(web["volumes"]) == {"config:/config", "data:/data"}  # the page secret lives in data

@@ -89,13 +89,23 @@ def run(
     tick_interval: TickInterval = 30.0,
     threads: Annotated[int, typer.Option(help="Actor threads.", min=1)] = 2,
     lockstep: Lockstep = False,
+    no_ui: Annotated[bool, typer.Option("--no-ui", help="Do not serve the web page.")] = False,
+    ui_port: Annotated[
+        int, typer.Option(help="The web page's port (the next free one if taken).", min=0)
+    ] = 8765,
 ) -> None:
-    """Run everything in this process (the default): sync, tick, act. Stop with Ctrl-C."""
+    """Run everything in this process (the default): sync, tick, act, and serve the web
+    page on 127.0.0.1. Stop with Ctrl-C."""
     from worker.runner import composition
     from worker.runner.loop import Loop
 
     _logging()
-    with _opened() as (settings, application), composition.providers(application) as providers:
+    with (
+        _opened() as (settings, application),
+        composition.providers(application) as providers,
+        # A lockstep run is a test or demo driving the clock: no page for it.
+        _page(application, ui_port, enabled=not (no_ui or lockstep)),
+    ):
         embedded = composition.embedded(application, providers, threads)
         loop = Loop(
             name="run",
@@ -114,6 +124,24 @@ def run(
             loop.stopped()
         finally:
             embedded.stop()
+
+
+@contextmanager
+def _page(application: App, port: int, *, enabled: bool) -> Iterator[None]:
+    """Serve the web page beside the worker, printing where; stopped with it."""
+    if not enabled:
+        yield
+        return
+    from worker.cli.ui import say_address
+    from worker.web.server import quiet_waitress, serve
+
+    quiet_waitress()
+    served = serve(application, port=port).start()
+    say_address(served.url)
+    try:
+        yield
+    finally:
+        served.stop()
 
 
 @app.command()

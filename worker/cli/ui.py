@@ -28,14 +28,17 @@ NoBrowser = Annotated[
 
 
 def say_address(url: str) -> None:
-    console.print(Text(f"The web page is at {url} (open it with `outreach ui`)."))
+    console.print(Text(f"The web page is at {url} (open it with `outreach ui`)."), soft_wrap=True)
 
 
 def open_signed_in(link: str, no_browser: bool) -> None:
     """Open the one-time link in the browser, or hand it to the user at the terminal only
     (never to a log): it is spent on first use and expires in five minutes."""
     if no_browser or not webbrowser.open(link):
-        console.print(Text(f"Open this link once to sign in (valid 5 minutes): {link}"))
+        # soft_wrap: a link cut at the terminal's width would not open.
+        console.print(
+            Text(f"Open this link once to sign in (valid 5 minutes): {link}"), soft_wrap=True
+        )
 
 
 @app.command()

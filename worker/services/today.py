@@ -13,7 +13,7 @@ from events.projections.pipeline import ContactRow
 from events.projections.referrals import ReferralRow
 from integrations.protocol import ProviderError
 from worker.services.app import App
-from worker.services.drafts import DraftReview, Outcome, editor_text, parse_edited
+from worker.services.drafts import DraftReview, Outcome, editor_text
 from worker.services.timeline import local_time
 
 AHEAD = timedelta(days=7)
@@ -33,9 +33,11 @@ KIND_WORDS = {
 class DraftText:
     subject: str
     body: str
-    #: "mailbox": read back now; "prepared": the text it was prepared with (the mailbox
-    #: could not be read); "gone": it left the Drafts folder (sent or deleted there).
+    #: "mailbox": read back now; "gone": it left the Drafts folder (sent or deleted
+    #: there); "unreadable": the mailbox did not answer.
     source: str
+    #: What the etiquette check finds in the text as it is now.
+    findings: list[str]
 
 
 @dataclass(frozen=True)
@@ -78,53 +80,44 @@ def _account(app: App, account_id: str) -> AccountRow | None:
 
 
 def draft_text(review: DraftReview, draft: DraftRow) -> DraftText:
-    """The draft as the mailbox holds it now (the user may have changed it there); the
-    prepared text when the mailbox cannot be asked."""
-    account = _account(review.app, draft.account_id)
+    """The draft as the mailbox holds it now (the user may have changed it there)."""
     try:
-        if account is None:
-            raise ProviderError("account unknown")
-        current = review.provider_for(account).read_draft(draft.provider_draft_id)
+        current = review.current(draft)
     except ProviderError:
-        current = None
-        source = "prepared"
-    else:
-        if current is None:
-            return DraftText(draft.subject or "", "", "gone")
-        return DraftText(current.subject, current.body, "mailbox")
-    subject, body = parse_edited(review.starting_text(draft))
-    return DraftText(subject, body, source)
+        return DraftText(draft.subject or "", "", "unreadable", [])
+    if current is None:
+        return DraftText(draft.subject or "", "", "gone", [])
+    findings = review.findings(draft, current)
+    return DraftText(current.subject, current.body, "mailbox", findings)
 
 
-def send_as_shown(review: DraftReview, draft: DraftRow, subject: str, body: str) -> Outcome:
-    """Approve from the page: what the user saw and maybe changed there is what is sent.
+def _changed(current: DraftText, subject: str, body: str) -> bool:
+    # A form sends a textarea's line ends as CRLF, and mail may store them so too.
+    def text(s: str, b: str) -> str:
+        return editor_text(s, b).replace("\r\n", "\n").strip()
 
-    A text changed on the page is saved to the mailbox first, then the draft is sent."""
-    current = draft_text(review, draft)
-    wanted = editor_text(subject, body)
-    if wanted.strip() != editor_text(current.subject, current.body).strip():
-        review.edit(draft, wanted)
+    return text(subject, body) != text(current.subject, current.body)
+
+
+def send_as_shown(
+    review: DraftReview, draft: DraftRow, subject: str, body: str, *, anyway: bool = False
+) -> Outcome:
+    """Send from the page: what the user saw, and maybe changed there, is what is sent.
+
+    A text changed on the page is saved to the mailbox first, then the draft is sent
+    (refused, as `drafts approve` refuses, while the etiquette check finds something and
+    the user did not choose to send it anyway)."""
+    if _changed(draft_text(review, draft), subject, body):
+        review.edit(draft, editor_text(subject, body))
         draft = review.resolve(draft.draft_id)
-    return review.approve(draft)
+    return review.approve(draft, anyway=anyway)
 
 
 def save_as_shown(review: DraftReview, draft: DraftRow, subject: str, body: str) -> Outcome:
     """Save the page's text to the mailbox draft (nothing when it is unchanged)."""
-    current = draft_text(review, draft)
-    wanted = editor_text(subject, body)
-    if wanted.strip() == editor_text(current.subject, current.body).strip():
+    if not _changed(draft_text(review, draft), subject, body):
         return Outcome(draft, "unchanged")
-    return review.edit(draft, wanted)
-
-
-def notes_text(takeaway: str, people: str, keep_in_touch: bool) -> str:
-    """The notes form's three answers as the notes text `record_notes` reads (people
-    suggested as "Name <email>" become referrals)."""
-    parts = [takeaway.strip()]
-    if people.strip():
-        parts.append(f"People suggested:\n{people.strip()}")
-    parts.append("They are happy to keep in touch." if keep_in_touch else "")
-    return "\n\n".join(p for p in parts if p)
+    return review.edit(draft, editor_text(subject, body))
 
 
 def today(review: DraftReview) -> Today:

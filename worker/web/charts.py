@@ -23,12 +23,12 @@ def funnel_chart(steps: list[Step], width: int = 560) -> Markup:
     row, label_w, gap = 34, 150, 8
     height = row * len(steps) + gap
     top = max((s.count for s in steps), default=0) or 1
+    said = escape(
+        "From people added to referrals gained: " + ", ".join(f"{s.label} {s.count}" for s in steps)
+    )
     parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-labelledby="funnel-title" xmlns="http://www.w3.org/2000/svg">',
-        '<title id="funnel-title">From people added to referrals gained: '
-        + escape(", ".join(f"{s.label} {s.count}" for s in steps))
-        + "</title>",
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{said}" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{said}</title>',
     ]
     for i, s in enumerate(steps):
         y = gap + i * row
@@ -51,14 +51,16 @@ def weekly_chart(weeks: list[Week], width: int = 560, height: int = 200) -> Mark
     top = max((max(w.written, w.replies, w.meetings) for w in weeks), default=0) or 1
     slot = (width - left) / max(len(weeks), 1)
     bar = max(slot / 4, 2)
-    summary = "; ".join(
-        f"week of {w.starts}: {w.written} written, {w.replies} replies, {w.meetings} meetings"
-        for w in weeks
+    said = escape(
+        "Weekly activity: "
+        + "; ".join(
+            f"week of {w.starts}: {w.written} written, {w.replies} replies, {w.meetings} meetings"
+            for w in weeks
+        )
     )
     parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-labelledby="weekly-title" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="weekly-title">Weekly activity: {escape(summary)}</title>',
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{said}" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{said}</title>',
         f'<line x1="{left}" y1="{base}" x2="{width}" y2="{base}" stroke="{INK}"></line>',
         f'<text x="0" y="14" fill="{INK}" font-size="12">{top}</text>',
         f'<text x="0" y="{base}" fill="{INK}" font-size="12">0</text>',

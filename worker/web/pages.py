@@ -15,10 +15,10 @@ from worker.domain.addresses import InvalidInput
 from worker.services.board import board
 from worker.services.contacts import ContactBook, ContactChanges, NewContact
 from worker.services.drafts import DraftReview
-from worker.services.notes import record_notes
+from worker.services.notes import Notes, record_notes
 from worker.services.person import person
 from worker.services.progress import progress
-from worker.services.today import notes_text, save_as_shown, send_as_shown, today
+from worker.services.today import save_as_shown, send_as_shown, today
 from worker.web.app import context, request_provider, safe_back
 from worker.web.charts import funnel_chart, weekly_chart
 from worker.web.security import COOKIE, SESSION_TTL_S
@@ -95,7 +95,13 @@ def today_page() -> str:
 def send_draft(draft_id: str) -> Response:
     review = _review()
     draft = review.resolve(draft_id)
-    outcome = send_as_shown(review, draft, _form("subject"), request.form.get("body") or "")
+    outcome = send_as_shown(
+        review,
+        draft,
+        _form("subject"),
+        request.form.get("body") or "",
+        anyway=bool(request.form.get("anyway")),
+    )
     return _done(f"Sent to {outcome.draft.to}." if outcome.what == "sent" else "Already sent.")
 
 
@@ -117,10 +123,12 @@ def discard_draft(draft_id: str) -> Response:
 @pages.post("/people/<contact_id>/notes")
 def notes(contact_id: str) -> Response:
     book = _book()
-    text = notes_text(_form("takeaway"), _form("people"), bool(request.form.get("keep_in_touch")))
-    if not text:
-        raise InvalidInput("notes: write what stayed with you first")
-    added = record_notes(book, contact_id, text)
+    notes = Notes(
+        text=_form("people"),
+        takeaway=_form("takeaway"),
+        keep_in_touch=True if request.form.get("keep_in_touch") else None,
+    )
+    added = record_notes(book, contact_id, notes)
     name = book.resolve(contact_id).name
     also = f" Added {', '.join(added)} as introduced by {name}." if added else ""
     return _done(f"Notes on {name} recorded.{also}")
