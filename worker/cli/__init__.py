@@ -16,6 +16,11 @@ app = typer.Typer(
     add_completion=False,
 )
 
+# Imported at once (it is small): every --help, of any command, goes through it.
+from worker.cli.help_types import use_plain_help_types  # noqa: E402
+
+use_plain_help_types()
+
 
 def _print_version(value: bool) -> None:
     if value:
@@ -36,7 +41,11 @@ def _outreach(
 ) -> None:
     # A callback keeps `outreach` a group of commands when only one command module is
     # imported: Typer runs an app of a single command as that command, without its name.
-    pass
+    from worker.cli.common import json_errors
+
+    # Each command says for itself whether its failures are JSON (its --json): a setting
+    # left by an earlier command in the same process must not leak into this one.
+    json_errors(_json_run)
 
 
 # The module defining each top-level command, so that a call imports only its own
@@ -70,6 +79,10 @@ COMMANDS: dict[str, str] = {
 }
 
 
+#: Whether this process was started with --json (set by `main`, read by every command).
+_json_run = False
+
+
 def _register(argv: list[str] | None = None) -> None:
     """Import the command modules `argv` needs: the named command's, or all of them
     (for `--help`, no command, or a name that is no command, so Typer can list them)."""
@@ -86,11 +99,13 @@ def _register(argv: list[str] | None = None) -> None:
 def main() -> None:
     """Console-script entry point: a user's mistake is one line and exit 2; a bug is one
     line, exit 1, and its traceback in the log file the line names."""
+    global _json_run
     _register()
     if "--json" in sys.argv[1:]:
         from worker.cli.common import json_errors
 
         # Before parsing: a usage error under --json is JSON as well.
+        _json_run = True
         json_errors()
     try:
         if "--json" in sys.argv[1:]:
@@ -113,18 +128,19 @@ def main() -> None:
 def _run_for_json() -> None:
     """Run the app with Click's own error printing off, so that a usage error (an unknown
     option, a missing argument) reaches `fail` and is JSON like every other failure."""
-    import click
-
     from worker.cli.common import fail
 
     try:
         code = app(standalone_mode=False)
-    except click.exceptions.Abort:
+    except typer.Abort:
         fail("aborted", 1)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
-    except click.ClickException as exc:
-        fail(exc.format_message(), exc.exit_code)
+    except typer.TyperException as exc:
+        # Typer's own copy of Click's ClickException (usage errors): a message and a code.
+        told = exc
+        message = getattr(told, "format_message", lambda: str(told))()
+        fail(str(message), int(getattr(told, "exit_code", 2)))
     # Without standalone mode Click returns the code of an `Exit` instead of exiting.
     if isinstance(code, int) and code:
         raise SystemExit(code)

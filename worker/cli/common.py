@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any, NoReturn
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -124,12 +125,16 @@ def print_table(
     if not rows:
         console.print(Text(f"{title}: {empty}"))
         return
-    table = Table(title=Text(title), title_justify="left")
-    for col in columns:
+    # Lines under the header only: side borders cost six columns of an 80-column terminal.
+    table = Table(title=Text(title), title_justify="left", box=box.SIMPLE_HEAD)
+    for i, col in enumerate(columns):
         if wide:
             table.add_column(col, overflow="fold")
         else:
-            table.add_column(col, overflow="ellipsis", no_wrap=True)
+            # A long name (the first column) gives way before the stage and what comes next.
+            table.add_column(
+                col, overflow="ellipsis", no_wrap=True, max_width=26 if i == 0 else None
+            )
     for row in rows:
         table.add_row(*(Text("" if v is None else str(v)) for v in row))
     console.print(table)

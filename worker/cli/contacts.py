@@ -258,8 +258,9 @@ def close(
     as_json: JsonFlag = False,
 ) -> None:
     """Close a contact: no more nudges or keep-in-touch drafts until `outreach reopen`."""
-    from worker.cli.common import fail
+    from worker.cli.common import fail, json_errors
 
+    json_errors(as_json)
     chosen = [k for k, on in (("declined", declined), ("not_now", not_now), ("done", done)) if on]
     if len(chosen) != 1:
         fail("close: give exactly one of --declined, --not-now, --done")

@@ -21,6 +21,7 @@ from worker.services.notes import (
     record_notes,
     yes_no,
 )
+from worker.services.people import local_time
 from worker.services.referral_report import referral_report
 
 ContactRef = Annotated[str, typer.Argument(help="Id, e-mail or name.")]
@@ -32,12 +33,25 @@ def met(
     no_show: Annotated[
         bool, typer.Option("--no-show", help="They did not come (corrects a 'met').")
     ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Record that the latest meeting with a contact took place (or that they did not come)."""
-    with opened_app() as a:
+    with opened_app(as_json=as_json) as a:
         outcome = record_outcome(ContactBook(a), contact, no_show=no_show)
+        when = local_time(outcome.meeting.start, a.settings.policy.time_zone)
     name = outcome.contact.name
-    console.print(Text(f"{name}: meeting of {outcome.meeting.start[:16]} UTC {outcome.what}"))
+    if as_json:
+        print_json(
+            {
+                "contact": name,
+                "meeting_id": outcome.meeting.meeting_id,
+                "start": outcome.meeting.start,
+                "what": outcome.what,
+                "drafts_waiting": [d.draft_id for d in outcome.drafts_waiting],
+            }
+        )
+        return
+    console.print(Text(f"{name}: meeting of {when} {outcome.what}"))
     if no_show:
         for d in outcome.drafts_waiting:
             console.print(

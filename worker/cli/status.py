@@ -116,10 +116,10 @@ def _print(report: dict[str, Any]) -> None:
     )
     for n in report.get("notes_to_write", []):
         console.print(Text(n["sentence"]), soft_wrap=True)
-    print_table(
-        "Failures (7 days)",
     for r in report.get("open_referrals", []):
         console.print(Text(f"open referral: {r['sentence']}"), soft_wrap=True)
+    print_table(
+        "Failures (7 days)",
         ["at", "type", "what", "why"],
         [[f["at"], f["type"], f["what"], f["why"]] for f in report["recent_failures"]],
         empty="none",

@@ -9,7 +9,16 @@ import typer
 
 from events.projections.pipeline import STAGES, ContactRow, next_step, stage_words
 from worker.cli import app
-from worker.cli.common import console, fail, opened_app, print_json, print_table, say, short
+from worker.cli.common import (
+    console,
+    fail,
+    json_errors,
+    opened_app,
+    print_json,
+    print_table,
+    say,
+    short,
+)
 from worker.services.contacts import ContactBook
 from worker.services.history import sentences
 from worker.services.people import local_time
@@ -40,6 +49,7 @@ def pipeline(
     wide: WideFlag = False,
 ) -> None:
     """Each contact, where they stand and what happens next."""
+    json_errors(as_json)
     if active and closed:
         fail("pipeline: --active and --closed exclude each other")
     if stage is not None and stage not in STAGES:
