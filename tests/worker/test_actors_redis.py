@@ -168,6 +168,7 @@ def test_mark_met_and_thank_you_happen_once(on_redis: Redis) -> None:
     _one_event(w, "meeting.met")
     assert w.contact(ADA).stage == "met"
 
+    w.later(hours=2, minutes=15)  # no notes by 18:00: a thank-you without a takeaway
     on_redis.deliver_three_times(w.one_due("draft_thank_you"))
     _one_event(w, "thank_you.drafted")
     assert len(w.mail()["drafts"]) == 1

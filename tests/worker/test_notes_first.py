@@ -30,10 +30,13 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 
 def settle(w: World) -> list[tuple[str, str]]:
-    """Do everything due now; what was done, as (kind, outcome)."""
+    """Do everything due now; what was done about contacts, as (kind, outcome) (the
+    user's daily summary to themselves is done too, and left out)."""
     done: list[tuple[str, str]] = []
     for action in w.due():
-        done.append((action.kind, w.runtime.perform(action.to_message())))
+        outcome = w.runtime.perform(action.to_message())
+        if action.contact_id:
+            done.append((action.kind, outcome))
     return done
 
 
