@@ -15,7 +15,13 @@ from typing import Any, ClassVar, Literal
 Source = Literal["manual", "csv", "linkedin", "google", "outlook", "vcard", "referral"]
 ReplyKind = Literal["reply", "out_of_office", "auto_reply", "bounce"]
 DraftKind = Literal[
-    "outreach", "nudge", "thank_you", "referrer_thanks", "keep_in_touch", "propose_times"
+    "outreach",
+    "nudge",
+    "thank_you",
+    "referrer_thanks",
+    "keep_in_touch",
+    "propose_times",
+    "confirmation_ask",
 ]
 Provider = Literal["google", "microsoft", "sandbox"]
 
@@ -284,6 +290,21 @@ class TimesOfferSent(SentEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ConfirmationAskDrafted(DraftEvent):
+    """A meeting with neither a place nor a call link is not confirmed blind: this draft,
+    for review, confirms the time and asks where (or offers a call)."""
+
+    TYPE = "confirmation_ask.drafted"
+    meeting_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmationAskSent(SentEvent):
+    TYPE = "confirmation_ask.sent"
+    meeting_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class TimesAnswered(ContactEvent):
     """What the contact's answer to offered times was read as: `chosen` (the `choice`-th
     time, 1-based), `taken` (one the user has booked since), `unclear`, or `declined`."""
@@ -543,6 +564,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ReplyReceived,
         TimesOffered,
         TimesOfferSent,
+        ConfirmationAskDrafted,
+        ConfirmationAskSent,
         TimesAnswered,
         NoResponse,
         MeetingScheduled,
@@ -575,6 +598,7 @@ DRAFT_KINDS: dict[str, DraftKind] = {
     ReferrerThanksDrafted.TYPE: "referrer_thanks",
     KeepInTouchDrafted.TYPE: "keep_in_touch",
     TimesOffered.TYPE: "propose_times",
+    ConfirmationAskDrafted.TYPE: "confirmation_ask",
 }
 SENT_FOR_KIND: dict[DraftKind, type[SentEvent]] = {
     "outreach": OutreachSent,
@@ -583,4 +607,5 @@ SENT_FOR_KIND: dict[DraftKind, type[SentEvent]] = {
     "referrer_thanks": ReferrerThanked,
     "keep_in_touch": KeptInTouch,
     "propose_times": TimesOfferSent,
+    "confirmation_ask": ConfirmationAskSent,
 }

@@ -154,6 +154,9 @@ class CalendarEventSeen:
     attendees: dict[str, str]  # address -> needsAction | accepted | declined | tentative
     location: str = ""
     summary: str = ""
+    #: The video call's join link (Google hangoutLink / conferenceData, Graph
+    #: onlineMeeting.joinUrl): a confirmation says where, a link counts as where.
+    link: str = ""
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ SENT_TYPES = frozenset(
         "referrer.thanked",
         "kept_in_touch",
         "times.sent",
+        "confirmation_ask.sent",
     }
 )
 

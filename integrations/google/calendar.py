@@ -266,4 +266,19 @@ def seen(item: dict[str, Any], calendar_zone: str) -> CalendarEventSeen:
         },
         location=str(item.get("location") or ""),
         summary=str(item.get("summary") or ""),
+        link=_join_link(item),
     )
+
+
+def _join_link(item: dict[str, Any]) -> str:
+    """The video link: `hangoutLink`, else the conference's "video" entry point ("The
+    type of the conference entry point. Possible values are: video, phone, more, sip";
+    Events resource, developers.google.com/calendar/api/v3/reference/events)."""
+    if isinstance(item.get("hangoutLink"), str) and item["hangoutLink"]:
+        return str(item["hangoutLink"])
+    conference = item.get("conferenceData")
+    points = conference.get("entryPoints") if isinstance(conference, dict) else None
+    for point in points if isinstance(points, list) else []:
+        if isinstance(point, dict) and point.get("entryPointType") == "video":
+            return str(point.get("uri") or "")
+    return ""

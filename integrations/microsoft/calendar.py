@@ -209,6 +209,10 @@ class Events:
             attendees=attendees,
             location=str((item.get("location") or {}).get("displayName", "")),
             summary=str(item.get("subject", "")),
+            # "onlineMeeting: Details for an attendee to join the meeting online" and
+            # onlineMeetingInfo.joinUrl "The external link that launches the online
+            # meeting" (Graph event resource, learn.microsoft.com/graph/api/resources/event).
+            link=str((item.get("onlineMeeting") or {}).get("joinUrl") or ""),
         )
 
 

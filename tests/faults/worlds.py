@@ -186,13 +186,18 @@ class FaultWorld(World):
 
     def contact_invites(self, email: str, start: datetime) -> None:
         # With the invitation mail, as on Outlook: both face the same mailbox.
-        self.sandbox.google.send_invite(
+        ev = self.sandbox.google.send_invite(
             organizer=email,
             summary="Coffee chat",
             start=start,
             end=start + timedelta(minutes=30),
             time_zone=ZONE,
             mail=True,
+            location="Blue Bottle Coffee, 300 Webster Street, Oakland",
+        )
+        # Accepted by the user: a contact's invitation is confirmed only once accepted.
+        self.sandbox.google.respond_to_event(
+            str(ev["id"]), attendee=self.sandbox.google.calendar().email, response="accepted"
         )
 
     def sent_message_ids(self) -> list[str]:

@@ -67,6 +67,7 @@ def test_every_kind_the_policies_emit_is_performed_through_the_real_effects(
     world.outreach_sent("Grace Hopper", "grace@example.org", referred_by=ada.contact_id)
     world.outreach_sent("Cleo Marsh", "cleo@example.org")
     world.outreach_sent("Eve Adeyemi", "eve@example.org")
+    world.outreach_sent("Fay Nakamura", "fay@example.org")
     world.reply("eve@example.org", "Happy to talk! When suits you?")
     settle()  # the reply offering three times is drafted
     [offer] = [d for d in world.drafts() if d.to == "eve@example.org"]
@@ -84,6 +85,9 @@ def test_every_kind_the_policies_emit_is_performed_through_the_real_effects(
     settle()
     world.reply("grace@example.org")
     world.invite("grace@example.org", world.clock.now() + timedelta(days=3))
+    world.reply("fay@example.org")
+    # Neither a place nor a link: not confirmed blind, a draft asks where.
+    world.invite("fay@example.org", world.clock.now() + timedelta(days=4), place="")
     step(24 * 8)  # confirmation, met, thank-yous by the evening; Cleo's second nudge
     # Notes written late: the waiting, untouched thank-you is prepared again from them.
     record_notes(world.book, "grace@example.org", Notes(takeaway="Start with the users."))

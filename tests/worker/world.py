@@ -157,16 +157,37 @@ class World:
         self.sandbox.google.deliver_reply(to_message=last, body=body)
         self.sync()
 
-    def invite(self, email: str, start: datetime, minutes: int = 30) -> str:
+    def invite(
+        self,
+        email: str,
+        start: datetime,
+        minutes: int = 30,
+        *,
+        place: str = "Blue Bottle Coffee, 300 Webster Street, Oakland",
+        meet: bool = False,
+        accept: bool = True,
+    ) -> str:
+        """The contact invites the user (to `place`, or a Meet call), and the user accepts
+        in their calendar unless `accept` is False (nothing is confirmed until then)."""
         ev = self.sandbox.google.send_invite(
             organizer=email,
             summary="Coffee chat",
             start=start,
             end=start + timedelta(minutes=minutes),
             time_zone=ZONE,
+            location=place,
+            meet=meet,
         )
+        if accept:
+            self.accept(str(ev["id"]))
         self.sync()
         return str(ev["id"])
+
+    def accept(self, event_id: str) -> None:
+        """The user accepts an invitation in their calendar."""
+        self.sandbox.google.respond_to_event(
+            event_id, attendee=self.account_email(), response="accepted"
+        )
 
     def outreach_sent(self, name: str, email: str, **extra: Any) -> ContactRow:
         """A contact written to: outreach drafted, then sent by the user."""

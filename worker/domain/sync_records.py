@@ -20,6 +20,7 @@ from events.types import (
     DraftDiscarded,
     MeetingCancelled,
     MeetingDeclined,
+    MeetingDetailsChanged,
     MeetingRescheduled,
     MeetingScheduled,
     OutreachSent,
@@ -278,6 +279,9 @@ def _calendar(
         ]
     if event.start is None or event.end is None:
         return []
+    # The user's own answer: a contact's invitation stays "needsAction" until the user
+    # accepts it (an event of the user's own lists nobody for them: theirs, accepted).
+    mine = _lower(event.attendees).get(account.email.lower(), "accepted")
     if known is None or known.status in ("cancelled", "declined"):
         return [
             Entry(
@@ -290,6 +294,8 @@ def _calendar(
                     end=event.end,
                     time_zone=event.time_zone or account.time_zone,
                     place=event.location,
+                    link=event.link,
+                    user_response=mine,
                 ),
                 derive_id(*base, "scheduled", event.start.isoformat()),
             )
@@ -307,8 +313,26 @@ def _calendar(
                     end=event.end,
                     time_zone=event.time_zone or known.time_zone,
                     place=event.location,
+                    link=event.link,
+                    user_response=mine,
                 ),
                 derive_id(*base, "rescheduled", event.start.isoformat(), event.end.isoformat()),
+            )
+        ]
+    details = (event.location, event.link, mine)
+    if details != (known.place or "", known.link or "", known.user_response):
+        # Same time, new place, link or answer (an invitation accepted): what the
+        # confirmation says, or whether one goes at all.
+        return [
+            Entry(
+                MeetingDetailsChanged(
+                    contact_id=cid,
+                    meeting_id=mid,
+                    place=event.location,
+                    link=event.link,
+                    user_response=mine,
+                ),
+                derive_id(*base, "details", known.start, *details),
             )
         ]
     return []

@@ -149,6 +149,11 @@ class Story:
             start=start,
             end=start + timedelta(minutes=30),
             time_zone=ZONE,
+            meet=True,
+        )
+        # The user accepts it in their calendar: only then is it confirmed in their name.
+        self.google.respond_to_event(
+            str(ev["id"]), attendee=self.google.calendar().email, response="accepted"
         )
         self.events[who] = ev["id"]
 

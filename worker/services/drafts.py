@@ -311,7 +311,7 @@ class DraftReview:
         }
         if kind == "nudge":
             fields["nudge_number"] = draft.nudge_number or 1
-        if kind == "thank_you":
+        if kind in ("thank_you", "confirmation_ask"):
             fields["meeting_id"] = draft.meeting_id or ""
         if kind == "referrer_thanks":
             fields["about_contact_id"] = draft.about_contact_id or ""

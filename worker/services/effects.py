@@ -21,8 +21,9 @@ from events.projections.meetings import MeetingRow
 from events.projections.pipeline import ContactRow
 from events.types import (
     ActionSkipped,
-    DraftKind,
+    ConfirmationAskDrafted,
     DraftDiscarded,
+    DraftKind,
     DraftUpdated,
     Event,
     KeepInTouchDrafted,
@@ -58,6 +59,7 @@ _DRAFT_EVENTS: dict[ActionKind, tuple[DraftKind, type[Event]]] = {
     "draft_thank_you": ("thank_you", ThankYouDrafted),
     "draft_referrer_thanks": ("referrer_thanks", ReferrerThanksDrafted),
     "draft_keep_in_touch": ("keep_in_touch", KeepInTouchDrafted),
+    "draft_confirmation_ask": ("confirmation_ask", ConfirmationAskDrafted),
 }
 
 
@@ -106,7 +108,7 @@ class Effects:
         match kind:
             case "draft_outreach" | "draft_nudge" | "draft_thank_you":
                 return self._draft
-            case "draft_referrer_thanks" | "draft_keep_in_touch":
+            case "draft_referrer_thanks" | "draft_keep_in_touch" | "draft_confirmation_ask":
                 return self._draft
             case "rerender_draft":
                 return self._rerender_draft
@@ -279,6 +281,10 @@ class Effects:
         if kind == "nudge" and (c.replied_at or c.stage not in ("sent", "nudged")):
             # A reply arrived between the tick and now: a nudge would be rude.
             return self._skip(action, eid, "they replied")
+        if kind == "confirmation_ask":
+            asked = self._meeting(action.meeting_id)
+            if asked is None or asked.status != "scheduled":
+                return self._skip(action, eid, "the meeting is no longer scheduled")
         account = self._account(c.account_id)
         provider = self.provider_for(account)
         rendered = self._render_draft(
@@ -306,7 +312,7 @@ class Effects:
         }
         if kind == "nudge":
             fields["nudge_number"] = action.nudge_number or 1
-        if kind == "thank_you":
+        if kind in ("thank_you", "confirmation_ask"):
             fields["meeting_id"] = action.meeting_id or ""
         if kind == "referrer_thanks":
             fields["about_contact_id"] = action.about_contact_id or ""

@@ -42,8 +42,12 @@ class CalendarStory:
         time_zone: str | None = None,
         email: str | None = None,
         mail: bool = False,
+        location: str = "",
+        meet: bool = False,
     ) -> dict[str, Any]:
         """A contact invites the user: the event appears with the user as needsAction.
+        `location` is the event's place; `meet` gives it a Google Meet link, as the
+        organizer's calendar does when they add a conference.
 
         `mail`: the invitation mail lands in the inbox too, as the organizer's calendar
         sends it. Off unless asked: stories written before it expect an inbox of
@@ -63,7 +67,11 @@ class CalendarStory:
                 {"email": cal.email, "responseStatus": "needsAction"},
             ],
         }
-        return calendar.store_event(cal, body, self.clock.now(), organizer)
+        if location:
+            body["location"] = location
+        if meet:
+            body["conferenceData"] = {"createRequest": {"requestId": f"invite-{summary}"}}
+        return calendar.store_event(cal, body, self.clock.now(), organizer, conference=meet)
 
     def user_adds_event(
         self,

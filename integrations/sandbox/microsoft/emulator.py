@@ -222,11 +222,24 @@ class MicrosoftEmulator:
         end: datetime,
         time_zone: str = "UTC",
         email: str | None = None,
+        *,
+        location: str = "",
+        join_url: str = "",
     ) -> dict[str, Any]:
         """A contact invites the user; returns {"id", "iCalUId", "subject"}."""
         event = self._with(
             email,
-            lambda mb, now: scenarios.invite(mb, now, organizer, subject, start, end, time_zone),
+            lambda mb, now: scenarios.invite(
+                mb,
+                now,
+                organizer,
+                subject,
+                start,
+                end,
+                time_zone,
+                location=location,
+                join_url=join_url,
+            ),
         )
         return {"id": event.id, "iCalUId": event.ical_uid, "subject": event.subject}
 

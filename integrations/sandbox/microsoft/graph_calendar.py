@@ -65,7 +65,7 @@ def render_event(event: Event, call: Call, fields: tuple[str, ...] | None = None
         "type": "singleInstance",
         "webLink": f"https://outlook.office365.com/owa/?itemid={event.id}&path=/calendar/item",
         "onlineMeetingUrl": None,
-        "isOnlineMeeting": False,
+        "isOnlineMeeting": bool(event.join_url),
         "allowNewTimeProposals": True,
         "responseStatus": {
             "response": event.response,
@@ -95,7 +95,11 @@ def render_event(event: Event, call: Call, fields: tuple[str, ...] | None = None
             for a in event.attendees
         ],
         "organizer": event.organizer.graph(),
-        "onlineMeeting": None,
+        # "The default is null ... After you set the isOnlineMeeting and
+        # onlineMeetingProvider properties to enable a meeting online, Microsoft Graph
+        # initializes onlineMeeting" (event resource, learn.microsoft.com/graph/api/
+        # resources/event); onlineMeetingInfo carries the joinUrl.
+        "onlineMeeting": {"joinUrl": event.join_url} if event.join_url else None,
     }
     out: dict[str, Any] = {"@odata.etag": f'W/"{change_key}"'}
     if fields is None:

@@ -248,8 +248,10 @@ def invite(
     time_zone: str = "UTC",
     name: str = "",
     location: str = "",
+    join_url: str = "",
 ) -> Event:
-    """A contact invites the user: the event lands in the calendar plus a request mail."""
+    """A contact invites the user: the event lands in the calendar plus a request mail;
+    `join_url` makes it an online meeting (Teams) with that link."""
     event = Event(
         id=mailbox.new_id("event"),
         subject=subject,
@@ -259,6 +261,7 @@ def invite(
         is_organizer=False,
         original_time_zone=time_zone,
         location=location,
+        join_url=join_url,
         attendees=[Attendee(Person(mailbox.email, mailbox.display_name))],
         response="notResponded",
         show_as="tentative",

@@ -123,6 +123,8 @@ class Event:
     last_modified: datetime | None = None
     deleted: bool = False
     version: int = 0
+    #: The Teams join link of an online meeting ("" when the event is not one).
+    join_url: str = ""
 
 
 @dataclass

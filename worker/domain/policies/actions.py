@@ -11,6 +11,7 @@ ActionKind = Literal[
     "draft_nudge",
     "delete_draft",
     "send_confirmation",
+    "draft_confirmation_ask",
     "mark_met",
     "draft_thank_you",
     "draft_referrer_thanks",

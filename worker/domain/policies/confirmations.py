@@ -5,9 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from events.projections.meetings import MeetingRow
+from worker.domain.meeting_time import where
 from worker.domain.policies.actions import Action
 from worker.domain.policies.snapshot import Snapshot
-from worker.domain.policies.windows import earliest_in_window_after, latest_in_window_before
+from worker.domain.policies.windows import (
+    earliest_in_window_after,
+    latest_in_window_before,
+    windows_overlap,
+)
 from worker.domain.settings import Policy
 
 
@@ -37,6 +42,17 @@ def confirmation_time(meeting: MeetingRow, policy: Policy) -> datetime | None:
     return at
 
 
+def needs_acceptance(meeting: MeetingRow) -> bool:
+    """A contact's invitation the user has not accepted: nothing confirms it in their name
+    (status says "accept it in your calendar"); it is confirmed once accepted."""
+    return meeting.user_response not in ("accepted", "")
+
+
+def needs_place(meeting: MeetingRow) -> bool:
+    """No place and no call link: a confirmation could not say where, so a draft asks."""
+    return not where(meeting.place or "", meeting.link or "")
+
+
 def due_confirmations(snapshot: Snapshot, now: datetime, policy: Policy) -> list[Action]:
     actions: list[Action] = []
     for m in snapshot.meetings.values():
@@ -45,7 +61,10 @@ def due_confirmations(snapshot: Snapshot, now: datetime, policy: Policy) -> list
         start = datetime.fromisoformat(m.start)
         if m.confirmed_for_start and datetime.fromisoformat(m.confirmed_for_start) == start:
             continue
-        if start <= now:
+        if start <= now or needs_acceptance(m):
+            continue
+        if needs_place(m):
+            actions += _ask_where(snapshot, m, start, now)
             continue
         key = confirmation_key(m.meeting_id, start)
         at = confirmation_time(m, policy)
@@ -81,10 +100,39 @@ def due_confirmations(snapshot: Snapshot, now: datetime, policy: Policy) -> list
     return actions
 
 
+def _ask_where(snapshot: Snapshot, m: MeetingRow, start: datetime, now: datetime) -> list[Action]:
+    """A draft confirming the time and asking where, once per start time (a reschedule
+    asks again); the user reviews it like any draft."""
+    asked = any(
+        d.kind == "confirmation_ask"
+        and d.meeting_id == m.meeting_id
+        and d.created_at >= m.status_at
+        for d in snapshot.drafts.values()
+    )
+    if asked:
+        return []
+    return [
+        Action(
+            kind="draft_confirmation_ask",
+            key=f"confirm-ask:{m.meeting_id}:{start.isoformat()}",
+            contact_id=m.contact_id,
+            due_at=now,
+            meeting_id=m.meeting_id,
+            for_start=start,
+        )
+    ]
+
+
 def _zones(meeting: MeetingRow, policy: Policy) -> list[str]:
+    """The zones the send window must hold in: the user's and the reader's, or, when the
+    two windows never overlap (New York and Singapore), the reader's alone: their night
+    is never broken, and the user's window gives way (the message sends itself)."""
     zones = [policy.time_zone]
     if meeting.time_zone and meeting.time_zone not in zones:
         zones.append(meeting.time_zone)
+        start = datetime.fromisoformat(meeting.start)
+        if not windows_overlap(zones, *_window(policy), around=start):
+            return [meeting.time_zone]
     return zones
 
 

@@ -59,3 +59,16 @@ def earliest_in_window_after(
             return candidate
         candidate += STEP
     return None
+
+
+def windows_overlap(
+    zones: Sequence[str], start_hour: int, end_hour: int, *, around: datetime
+) -> bool:
+    """Whether the send window holds in every zone at once at some moment of the two days
+    before `around` (zones 12 hours apart with an 8-20 window never share one)."""
+    candidate = around.replace(minute=0, second=0, microsecond=0) - timedelta(days=2)
+    while candidate <= around:
+        if in_window(candidate, zones, start_hour, end_hour):
+            return True
+        candidate += STEP
+    return False
