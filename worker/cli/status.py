@@ -116,6 +116,8 @@ def _print(report: dict[str, Any]) -> None:
     )
     for n in report.get("notes_to_write", []):
         console.print(Text(n["sentence"]), soft_wrap=True)
+    for m in report.get("meetings_to_settle", []):
+        console.print(Text(f"meeting: {m['sentence']}"), soft_wrap=True)
     for r in report.get("open_referrals", []):
         console.print(Text(f"open referral: {r['sentence']}"), soft_wrap=True)
     print_table(

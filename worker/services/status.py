@@ -16,6 +16,7 @@ from events.projections.meetings import MeetingRow
 from events.projections.pipeline import ContactRow
 from events.projections.referrals import ReferralRow
 from worker.domain.backoff import backing_off
+from worker.domain.policies.confirmations import needs_acceptance, needs_place
 from worker.domain.policies.due import due_actions
 from worker.services import heartbeat
 from worker.services.app import App
@@ -142,6 +143,28 @@ def notes_to_write(app: App, now: datetime) -> list[dict[str, Any]]:
     return sorted(found, key=lambda f: f["met"])
 
 
+def meetings_to_settle(app: App, now: datetime) -> list[dict[str, Any]]:
+    """Coming meetings nothing will confirm yet: an invitation the user has not accepted
+    ("accept it in your calendar"), or one without a place or link (a draft asks where)."""
+    contacts = {c.contact_id: c for c in app.projector.rows(ContactRow)}
+    found = []
+    for m in app.projector.rows(MeetingRow):
+        c = contacts.get(m.contact_id)
+        if m.status != "scheduled" or c is None or datetime.fromisoformat(m.start) <= now:
+            continue
+        if needs_acceptance(m):
+            why = f"{c.name} invited you: accept it in your calendar, then it is confirmed"
+        elif needs_place(m):
+            why = (
+                f"the meeting with {c.name} has no place or call link: a draft asks where "
+                "(or add the place to the calendar event)"
+            )
+        else:
+            continue
+        found.append({"contact": c.name, "start": m.start, "sentence": why})
+    return sorted(found, key=lambda f: f["start"])
+
+
 def open_referrals(app: App) -> list[dict[str, Any]]:
     """People named in notes without an address: the user asks the referrer for an
     introduction, then completes them with `contacts edit --email`."""
@@ -200,4 +223,5 @@ def status(app: App, queued: int | None) -> dict[str, Any]:
         "recent_failures": recent_failures(app, now),
         # Until `outreach init`, no first message is prepared: say so first.
         "profile": RUN_INIT if profile_unset(app.settings.profile) else None,
+        "meetings_to_settle": meetings_to_settle(app, now),
     }

@@ -128,6 +128,11 @@ class CalendarStory:
         changes = {"start": _when(start, time_zone), "end": _when(end, time_zone)}
         return calendar.change_event(self.calendar(email), event_id, changes, self.clock.now())
 
+    def set_place(self, event_id: str, location: str, email: str | None = None) -> dict[str, Any]:
+        """The organizer writes where the meeting is into the event."""
+        changes = {"location": location}
+        return calendar.change_event(self.calendar(email), event_id, changes, self.clock.now())
+
     def cancel_event(self, event_id: str, email: str | None = None) -> None:
         """The organizer cancels: the event becomes a cancelled tombstone."""
         calendar.cancel_event(self.calendar(email), event_id, self.clock.now())

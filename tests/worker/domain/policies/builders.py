@@ -27,6 +27,8 @@ def contact(cid: str = "c1", **kw: Any) -> ContactRow:
 def meeting(mid: str, start: datetime, end: datetime, booked: datetime, **kw: Any) -> MeetingRow:
     kw.setdefault("contact_id", "c1")
     kw.setdefault("time_zone", "Europe/Berlin")
+    # A place to meet: without one (or a link) a draft asks where instead of confirming.
+    kw.setdefault("place", "Café Einstein, Kurfürstenstraße 58")
     return MeetingRow(
         meeting_id=mid,
         start=iso(start),
