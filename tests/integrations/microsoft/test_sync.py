@@ -257,3 +257,14 @@ def test_sent_copies_carry_no_internet_headers_and_nothing_needs_them(env: Outlo
     assert mine.sent_by_user
     assert reply_id  # the reply was received with its headers: in the first batch
     assert [m.in_reply_to for m in batch.messages if not m.sent_by_user] == [first.message_id]
+
+
+def test_an_online_meeting_reports_its_join_link_and_the_users_answer(env: OutlookEnv) -> None:
+    """onlineMeeting.joinUrl is the link a confirmation gives; the user's own
+    responseStatus says whether they accepted the invitation yet."""
+    start = env.now + timedelta(days=2)
+    join = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc%40thread.v2/0"
+    env.emulator.invite(CONTACT, "Call", start, start + timedelta(minutes=30), "UTC", join_url=join)
+    [seen] = sync_all(env.provider, {}, {CONTACT}).events
+    assert seen.link == join
+    assert seen.attendees[env.provider.email.lower()] == "needsAction"
