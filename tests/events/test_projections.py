@@ -31,6 +31,7 @@ from events.types import (
     AccountNeedsReconnect,
     AccountRemoved,
     AccountSyncFailed,
+    ConfirmationAskDrafted,
     ContactAdded,
     ContactForgotten,
     ContactUpdated,
@@ -55,6 +56,7 @@ from events.types import (
     ReplyReceived,
     SyncCursorAdvanced,
     ThankYouDrafted,
+    TimesOffered,
 )
 
 MASTER = bytes(range(32))
@@ -64,6 +66,8 @@ DRAFT_CLASSES = {
     "thank_you": ThankYouDrafted,
     "referrer_thanks": ReferrerThanksDrafted,
     "keep_in_touch": KeepInTouchDrafted,
+    "propose_times": TimesOffered,
+    "confirmation_ask": ConfirmationAskDrafted,
 }
 assert set(DRAFT_CLASSES) == set(DRAFT_KINDS.values())
 
@@ -245,6 +249,9 @@ class History:
             extra["nudge_number"] = min(self.nudges.get(cid, 0) + 1, 2)
         if kind == "referrer_thanks":
             return self._referrer_thanks(cid, j)
+        if kind == "propose_times":
+            extra["expires_at"] = datetime(2026, 3, 20, tzinfo=UTC)
+            extra["starts"] = ["2026-03-10T14:00:00+00:00"]
         self.drafts.append((did, cid, kind))
         return [
             DRAFT_CLASSES[kind](
