@@ -166,7 +166,8 @@ class Story:
                 end=start + timedelta(minutes=30),
                 time_zone=ZONE,
                 attendees=["barbara@mit.example"],
-                location="Video call",
+                # A call link, as the user pastes it: a confirmation says where to join.
+                location="https://meet.google.com/ynb-qpkx-rmd",
                 request_id=derive_id("demo", "barbara"),
             )
         )
