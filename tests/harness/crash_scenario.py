@@ -5,23 +5,26 @@ sandbox's own record of what happened.
 `run_scenario` plays a seeded crowd of contacts (replies, out-of-office answers, bounces,
 silence that leads to nudges, meetings booked by either side and then moved, declined or
 cancelled, notes naming referrals) hour by hour against real `outreach` processes in
-lockstep with a simulated clock (`worker/lockstep.py`):
+lockstep with a simulated clock (`tests/harness/lockstep.py`):
 
 - embedded: `outreach run` on SQLite with the in-process broker;
 - scaled: two `outreach worker` processes and an `outreach scheduler` on PostgreSQL +
   Redis, whose database is flushed (and its clients disconnected) mid-run.
 
+The account is the Gmail emulator's or the Microsoft Graph emulator's (`far_ends.py`).
 Meanwhile a fault plan fails a share of provider requests (429, 500/503, dropped
-connections) and the worker processes are killed at seeded moments: some at a random
-instant of a step, some exactly while the sandbox is serving one of their changes
-(creating a draft, sending, deleting) so the change lands and the process never hears
-of it. Afterwards the faults stop, the worker converges, and `check` compares the
-mailbox, the calendar and the log. `bench/crash_restart.py` runs the long version;
+connections), the token endpoint's included, and processes are killed at seeded moments:
+the workers (and, when asked, the scheduler) at a random instant of a step, the workers
+also exactly while the sandbox is serving one of their changes (creating a draft,
+sending, deleting) so the change lands and the process never hears of it. Afterwards
+the faults stop, the worker converges, and `check` compares the mailbox, the calendar
+and the log. `bench/crash_restart.py` runs the long version;
 `tests/reliability/test_crash_restart.py` a short one.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import threading
@@ -31,19 +34,19 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from events.projections.drafts import DraftRow
 from events.projections.meetings import MeetingRow
 from events.projections.pipeline import ContactRow
-from integrations.sandbox import Sandbox
+from events.types import EVENT_TYPES, DraftEvent, MeetingConfirmed, SummarySent
 from integrations.sandbox.faults import Fault
-from integrations.sandbox.google import calendar as gcal
-from integrations.sandbox.google.errors import GoogleError
+from tests.harness.far_ends import FarEnd, ProviderName, far_end
 from tests.harness.lockstep import LockstepDriver
 from worker.domain.policies.due import due_actions
 from worker.domain.sync_records import meeting_id_for
+from worker.runner.runtime import sync_key
 from worker.services import heartbeat
 from worker.services.contacts import ContactBook, NewContact
 from worker.services.notes import record_notes
@@ -52,37 +55,17 @@ from worker.services.tick import load_snapshot
 START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # a Monday morning in London
 USER_ZONE = "Europe/London"
 ZONES = ("Europe/London", "Europe/Berlin", "America/New_York", "Asia/Tokyo")
-ACCOUNT = "sandbox-google"
 #: The share of the run over which the chosen contacts arrive.
 ARRIVALS = 0.4
-#: Provider calls that change the mailbox or calendar: a kill armed for "mid-action"
-#: fires while the sandbox serves one of these, so the change lands but the worker dies
-#: before it can record it.
-MUTATING = frozenset(
-    {
-        "gmail.users.drafts.create",
-        "gmail.users.drafts.delete",
-        "gmail.users.drafts.send",
-        "gmail.users.messages.send",
-        "calendar.events.insert",
-    }
-)
-#: The calls faults hit: every API call, not the token endpoint, whose failures
-#: google-auth retries after a real second (a refresh every simulated hour).
-APIS = ("gmail.*", "calendar.*")
 #: The Retry-After of injected 429s and 503s, in seconds.
 RETRY_AFTER_S = 0.05
-#: Calls never made inside a batch: the only ones a dropped connection can hit (a batch
-#: part cannot drop its connection; the others get a 503 instead).
-STANDALONE = (
-    "gmail.users.history.list",
-    "gmail.users.drafts.*",
-    "gmail.users.messages.send",
-    "gmail.users.messages.list",
-    "calendar.events.*",
-    "gmail.batch",
-)
-IN_BATCHES = ("gmail.users.messages.get", "gmail.users.threads.get", "gmail.users.getProfile")
+#: What a kill may hit: the processes that run actions, or the one that schedules them.
+KillTarget = Literal["workers", "scheduler"]
+KILL_TARGETS: tuple[KillTarget, ...] = ("workers", "scheduler")
+#: The scaled scheduler's leader lock and the claims of what it queued, in Redis
+#: (worker/runner/scaled.py).
+LEADER_KEY = "outreach:leader:scheduler"
+CLAIMS = "outreach:inflight:"
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -149,16 +132,21 @@ class Options:
 
     Parameters:
       mode: "embedded" (`outreach run`) or "scaled" (two workers and a scheduler).
+      provider: whose emulator the account is: "google" (Gmail) or "microsoft" (Outlook).
+      kill: what the random-instant kills hit: "workers", "scheduler" or both (scaled;
+        embedded, `outreach run` is both). Mid-action kills always hit the workers.
       contacts: people added and chosen by the user (referrals come on top).
       weeks: simulated weeks of story.
       kills: SIGKILL moments (at least); half at random instants of a step, half while
         the sandbox serves a change the process made.
       seed: decides the story, the faults and the kill moments.
-      fault_rate: share of provider requests that fail.
+      fault_rate: share of provider requests that fail, token requests included.
       step_minutes: simulated minutes per lockstep step.
     """
 
     mode: str = "embedded"
+    provider: ProviderName = "google"
+    kill: tuple[KillTarget, ...] = KILL_TARGETS
     contacts: int = 200
     weeks: int = 8
     kills: int = 50
@@ -243,14 +231,16 @@ class CrowdStory:
 
     Parameters:
       driver: the lockstep driver (the app, the sandbox).
+      far: the account's provider, as the contacts and the user's mail client see it.
       people: the generated crowd.
       end: the last moment of the story; no meeting is booked that would end after it.
     """
 
-    def __init__(self, driver: LockstepDriver, people: list[Person], end: datetime) -> None:
+    def __init__(
+        self, driver: LockstepDriver, far: FarEnd, people: list[Person], end: datetime
+    ) -> None:
         self.app = driver.app
-        self.sandbox: Sandbox = driver.sandbox
-        self.google = driver.sandbox.google
+        self.far = far
         self.book = ContactBook(driver.app)
         self.people = people
         self.by_email = {p.email: p for p in people}
@@ -268,6 +258,9 @@ class CrowdStory:
                 self.added.add(p.index)
         for p in self.people:
             self._react(p, now)
+        # Nothing confirms an invitation the user has not accepted: they accept from
+        # their phone within the hour, night or day.
+        self.far.accept_invitations(now)
         if 8 <= now.astimezone(ZoneInfo(USER_ZONE)).hour < 20:
             self._review(now)
 
@@ -278,7 +271,7 @@ class CrowdStory:
             return
         since = now - p.sent_at
         if p.fate == "bounce" and not p.bounced and since >= timedelta(hours=1):
-            self.google.deliver_bounce(to_message=p.sent_id)
+            self.far.bounce(p.sent_id)
             p.bounced = True
         if (
             p.fate.startswith("away")
@@ -286,13 +279,11 @@ class CrowdStory:
             and since >= timedelta(hours=p.away_after_h)
         ):
             back = (now + timedelta(days=p.away_days)).date()
-            self.google.deliver_auto_reply(to_message=p.sent_id, return_date=back)
+            self.far.auto_reply(p.sent_id, back)
             p.away_sent = True
         replies = p.fate in ("reply", "away_then_reply")
         if replies and p.replied_at is None and since >= timedelta(hours=p.reply_after_h):
-            self.google.deliver_reply(
-                to_message=p.sent_id, body=f"Happy to talk, {p.name.split()[0]} here."
-            )
+            self.far.reply(p.sent_id, f"Happy to talk, {p.name.split()[0]} here.")
             p.replied_at = now
         booking = p.replied_at is not None and p.meeting != "none" and p.event_id is None
         if booking and now - p.replied_at >= timedelta(hours=p.invite_after_h):  # type: ignore[operator]
@@ -311,24 +302,10 @@ class CrowdStory:
             return
         end = start + timedelta(minutes=30)
         if p.meeting == "they_invite":
-            ev = self.google.send_invite(
-                organizer=p.email,
-                summary=f"Chat with {p.name}",
-                start=start,
-                end=end,
-                time_zone=p.zone,
-            )
+            event_id = self.far.they_invite(p.email, f"Chat with {p.name}", start, end, p.zone)
         else:
-            cal = self.google.calendar()
-            body = {
-                "summary": "Informational interview",
-                "location": "Video call",
-                "start": {"dateTime": start.isoformat(), "timeZone": p.zone},
-                "end": {"dateTime": end.isoformat(), "timeZone": p.zone},
-                "attendees": [{"email": p.email}],
-            }
-            ev = gcal.store_event(cal, body, now, cal.email)
-        p.event_id, p.booked_at, p.start = ev["id"], now, start
+            event_id = self.far.we_invite(p.email, now, start, end, p.zone)
+        p.event_id, p.booked_at, p.start = event_id, now, start
 
     def _twist(self, p: Person, now: datetime) -> None:
         assert p.event_id is not None
@@ -344,14 +321,12 @@ class CrowdStory:
         p.twisted_at = now
         if p.twist == "moved":
             start = p.start + timedelta(days=p.move_by_days)
-            self.google.move_event(
-                p.event_id, start=start, end=start + timedelta(minutes=30), time_zone=p.zone
-            )
+            self.far.move(p.event_id, now, start, start + timedelta(minutes=30), p.zone)
             p.start = start
         elif p.twist == "cancelled":
-            self.google.cancel_event(p.event_id)
+            self.far.cancel(p.event_id, now, organised_by_us=p.meeting == "we_invite")
         else:
-            self.google.respond_to_event(p.event_id, attendee=p.email, response="declined")
+            self.far.decline(p.event_id, p.email)
 
     def _notes(self, p: Person, now: datetime) -> None:
         assert p.start is not None
@@ -388,13 +363,12 @@ class CrowdStory:
                 continue
             if d.kind == "nudge" and (p.replied_at is not None or p.bounced):
                 continue
-            try:
-                sent = self.google.user_sends_draft(d.provider_draft_id)
-            except GoogleError:
+            sent = self.far.user_sends(d.provider_draft_id)
+            if sent is None:
                 continue  # deleted by the worker a moment ago (a reply superseded it)
             self.sent_drafts.add(d.provider_draft_id)
             if d.kind == "outreach":
-                p.sent_id, p.sent_at = sent["id"], now
+                p.sent_id, p.sent_at = sent, now
 
 
 # --- faults and kills ---------------------------------------------------------------------
@@ -405,15 +379,25 @@ class Figures:
     """What a run did and found."""
 
     mode: str
+    provider: str = "google"
     contacts: int = 0
     weeks: int = 0
     hours: int = 0
     kills: int = 0
     kills_mid_action: int = 0
     processes_killed: int = 0
+    #: Processes killed, by what they were: "worker", "scheduler" or "run".
+    killed: dict[str, int] = field(default_factory=dict)
     redis_flushes: int = 0
+    #: Claims the killed scheduler left on work it had not queued yet (freed at once).
+    claims_freed: int = 0
     requests: int = 0
     faults: int = 0
+    token_requests: int = 0
+    token_faults: int = 0
+    #: Faults injected, by kind ("rate_limit", "unavailable", "server_error", "drop"),
+    #: the token endpoint's as "token <kind>".
+    fault_kinds: dict[str, int] = field(default_factory=dict)
     events: int = 0
     sends: int = 0
     drafts: int = 0
@@ -427,8 +411,17 @@ class Figures:
     wall_s: float = 0.0
     problems: list[str] = field(default_factory=list)
 
+    @property
+    def label(self) -> str:
+        return f"{self.mode} {'Outlook' if self.provider == 'microsoft' else 'Gmail'}"
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _what(name: str) -> str:
+    """worker-1 and worker-2 are workers; run and scheduler are themselves."""
+    return name.split("-", 1)[0]
 
 
 class Chaos:
@@ -436,16 +429,26 @@ class Chaos:
 
     Parameters:
       driver: whose processes are killed and whose sandbox fails requests.
-      targets: the processes a kill may hit.
+      far: the account's provider: which requests are its API, token and changes.
+      targets: the processes a random-instant kill may hit.
+      workers: the processes a mid-action kill hits (those that call the provider).
       rng: decides the kill moments and delays.
       figures: counts what happened.
     """
 
     def __init__(
-        self, driver: LockstepDriver, targets: list[str], rng: random.Random, figures: Figures
+        self,
+        driver: LockstepDriver,
+        far: FarEnd,
+        targets: list[str],
+        workers: list[str],
+        rng: random.Random,
+        figures: Figures,
     ) -> None:
         self.driver = driver
+        self.far = far
         self.targets = targets
+        self.workers = workers
         self.rng = rng
         self.figures = figures
         self.armed = 0  # mid-action kills waiting for a change to be served
@@ -457,17 +460,26 @@ class Chaos:
 
         def counting_take(provider: str, method: str, kinds: Any = None) -> Fault | None:
             # Every API request the emulators serve asks the plan once (a batch and each
-            # of its parts): the count of provider requests.
+            # of its parts): the count of provider requests. Token requests apart.
             fault = take(provider, method, kinds)
-            if method.startswith(("gmail.", "calendar.")):
+            token = method == far.token_method
+            if provider == far.provider and (token or far.is_api(method)):
                 with self._lock:
-                    self.figures.requests += 1
-                    self.figures.faults += fault is not None
+                    if token:
+                        self.figures.token_requests += 1
+                        self.figures.token_faults += fault is not None
+                    else:
+                        self.figures.requests += 1
+                        self.figures.faults += fault is not None
+                    if fault is not None:
+                        kind = f"token {fault.kind}" if token else fault.kind
+                        kinds_seen = self.figures.fault_kinds
+                        kinds_seen[kind] = kinds_seen.get(kind, 0) + 1
             return fault
 
         def killing_record(provider: str, account: str, method: str) -> None:
             record(provider, account, method)
-            if method in MUTATING:
+            if method in far.mutating:
                 self._fire()
 
         # Wrapped on the instances the emulators already hold: the sandbox builds them.
@@ -478,22 +490,28 @@ class Chaos:
         """Fail `rate` of provider requests, in these shares: 429s and 503s saying
         Retry-After (briefly: simulated weeks pass in real minutes), 500s and dropped
         connections (the client's own backoff: real seconds). A batch part cannot drop
-        its connection: it gets another 429 instead."""
+        its connection: it gets another 429 instead.
+
+        The token endpoint fails as often, in the same shares: Google's token URI
+        (google-auth retries a 429 or 5xx itself, after a real second) and Entra ID's
+        /token (MSAL holds back a refresh that got a 5xx for its Retry-After, 5 s
+        without one)."""
         plan = self.driver.sandbox.faults
+        who = self.far.provider
         shares = [("rate_limit", 0.4), ("unavailable", 0.3), ("server_error", 0.15)]
         taken = 0.0
         for kind, share in shares:
             # Rules are tried in turn: each fires on its share of what the earlier left.
             probability = rate * share / (1 - taken)
             after = RETRY_AFTER_S if kind != "server_error" else None
-            for api in APIS:
-                plan.add("google", api, kind, probability=probability, retry_after=after)
+            for api in (*self.far.apis, self.far.token_method):
+                plan.add(who, api, kind, probability=probability, retry_after=after)
             taken += rate * share
         last = rate * 0.15 / (1 - taken)
-        for method in STANDALONE:
-            plan.add("google", method, "drop", probability=last)
-        for method in IN_BATCHES:
-            plan.add("google", method, "rate_limit", probability=last, retry_after=RETRY_AFTER_S)
+        for method in (*self.far.droppable, self.far.token_method):
+            plan.add(who, method, "drop", probability=last)
+        for method in self.far.batched:
+            plan.add(who, method, "rate_limit", probability=last, retry_after=RETRY_AFTER_S)
 
     def faults_off(self) -> None:
         self.driver.sandbox.faults.clear()
@@ -513,8 +531,7 @@ class Chaos:
                 return
             self.armed -= 1
         # Scaled out, the sandbox cannot tell which worker called: kill both.
-        names = [t for t in self.targets if t != "scheduler"]
-        if self.kill(names):
+        if self.kill(self.workers):
             with self._lock:
                 self.figures.kills_mid_action += 1
 
@@ -524,6 +541,9 @@ class Chaos:
             with self._lock:
                 self.figures.kills += 1
                 self.figures.processes_killed += len(hit)
+                for name in hit:
+                    killed = self.figures.killed
+                    killed[_what(name)] = killed.get(_what(name), 0) + 1
                 self.last_kill = time.monotonic()
         return bool(hit)
 
@@ -572,6 +592,27 @@ class Maintenance:
         for queue in ("default", "default.DQ"):
             self.broker.do_qsize(queue)
 
+    def scheduler_died(self) -> int:
+        """Free at once what the dead scheduler held, as expiry would 15 s (its leader
+        lock) and 300 s (its claims) later: the restarted scheduler would otherwise wait
+        out the lock, and an action claimed but never queued (killed between the two)
+        would wait out its claim, each many simulated hours in lockstep. Only claims with
+        no message queued, delayed or being run are freed: the others are a worker's.
+        Returns how many claims were freed."""
+        client = self.broker.client
+        client.delete(LEADER_KEY)
+        queued: set[str] = set()
+        for messages in ("dramatiq:default.msgs", "dramatiq:default.DQ.msgs"):
+            for raw in client.hvals(messages):
+                message = json.loads(raw)
+                [arg] = message["args"]
+                queued.add(str(arg["key"]) if isinstance(arg, dict) else sync_key(str(arg)))
+        freed = 0
+        for claim in client.scan_iter(match=CLAIMS + "*"):
+            if claim.decode()[len(CLAIMS) :] not in queued:
+                freed += client.delete(claim)
+        return freed
+
     def close(self) -> None:
         self.broker.close()
 
@@ -605,30 +646,51 @@ def run_scenario(
         raise ValueError(f"mode must be embedded or scaled, not {options.mode!r}")
     if options.mode == "scaled" and not redis_url:
         raise ValueError("the scaled mode needs a Redis URL")
+    if not options.kill or set(options.kill) - set(KILL_TARGETS):
+        raise ValueError(f"kill must name some of {', '.join(KILL_TARGETS)}, not {options.kill}")
     began = time.monotonic()
     people = generate(options)
-    figures = Figures(mode=options.mode, contacts=len(people), weeks=options.weeks)
+    figures = Figures(
+        mode=options.mode, provider=options.provider, contacts=len(people), weeks=options.weeks
+    )
     rng = random.Random(options.seed * 7919 + 1)
     step = timedelta(minutes=options.step_minutes)
     steps = int(timedelta(weeks=options.weeks) / step)
     end = START + step * steps
     broker = redis_url if options.mode == "scaled" else None
     driver = LockstepDriver(
-        workdir, db_url, broker, config=config_for(options), seed=options.seed, start=START
+        workdir,
+        db_url,
+        broker,
+        config=config_for(options),
+        seed=options.seed,
+        start=START,
+        account=options.provider,
     )
     maintenance = Maintenance(redis_url) if broker and redis_url else None
     with driver:
+        far = far_end(options.provider, driver.sandbox)
         if options.mode == "embedded":
-            loop, targets = "run", ["run"]
+            loop, workers, targets = "run", ["run"], ["run"]
             driver.procs.start("run", "run", "--lockstep")
         else:
-            loop, targets = "scheduler", ["worker-1", "worker-2"]
-            for name in targets:
+            loop, workers = "scheduler", ["worker-1", "worker-2"]
+            targets = [*(workers if "workers" in options.kill else [])]
+            targets += ["scheduler"] if "scheduler" in options.kill else []
+            for name in workers:
                 driver.procs.start(name, "worker", "--threads", "2", "--idle-poll-ms", "20")
             driver.procs.start("scheduler", "scheduler", "--lockstep")
-        chaos = Chaos(driver, targets, rng, figures)
+        if maintenance is not None:
+            cleaner = maintenance
+
+            def buried(name: str) -> None:
+                if name == "scheduler":
+                    figures.claims_freed += cleaner.scheduler_died()
+
+            driver.procs.on_dead = buried
+        chaos = Chaos(driver, far, targets, workers, rng, figures)
         chaos.faults_on(options.fault_rate)
-        story = CrowdStory(driver, people, end - timedelta(hours=2))
+        story = CrowdStory(driver, far, people, end - timedelta(hours=2))
         # Kill moments: never in the first day; the last one in the story's last step.
         # A tenth more than asked: a kill armed for mid-action may find no change to
         # interrupt before the story ends, and one may land while its target restarts.
@@ -652,9 +714,11 @@ def run_scenario(
             driver.clocks(now)
             story.play(now)
             during: Callable[[datetime], None] = _nothing
-            if plan.get(n):
+            if plan.get(n) and "workers" in options.kill:
                 chaos.arm()
             elif n in plan:
+                # A quarter of the moments hit every target at once (both workers, or the
+                # workers and the scheduler together).
                 victims = targets if rng.random() < 0.25 else [rng.choice(targets)]
                 during = chaos.timed_kill(rng.uniform(0.0, 0.15), victims)
             if n in flushes and redis_url:
@@ -691,7 +755,7 @@ def run_scenario(
         if maintenance is not None:
             maintenance.close()
         figures.hours = int((end - START).total_seconds() // 3600)
-        check(driver, story, now, figures)
+        check(driver, story, far, now, figures)
     figures.wall_s = round(time.monotonic() - began, 1)
     return figures
 
@@ -699,34 +763,41 @@ def run_scenario(
 # --- the checks ----------------------------------------------------------------------------
 
 
-def check(driver: LockstepDriver, story: CrowdStory, now: datetime, figures: Figures) -> None:
+def check(
+    driver: LockstepDriver, story: CrowdStory, far: FarEnd, now: datetime, figures: Figures
+) -> None:
     """Compare the sandbox's record, the log and the views; count duplicates and misses."""
-    app, google = driver.app, driver.sandbox.google
+    app = driver.app
     app.projector.catch_up()
     dup: list[str] = []
     miss: list[str] = []
-    mail = google.mail_state()
-    ours = mail["sent"] + mail["drafts"]  # the story only ever writes from the contacts' side
+    # The story only ever writes from the contacts' side: whatever the account wrote is ours.
+    record = far.record({w.event_id: w.email for w in story.people if w.event_id is not None})
     events = list(app.store.read_all())
     figures.events = len(events)
-    figures.sends = len(mail["sent"])
+    figures.sends = len(record.sent)
     by_type: dict[str, list[dict[str, Any]]] = {}
     for e in events:
         by_type.setdefault(e.type, []).append(e.payload)
+    # Every kind of draft the worker writes (outreach, nudges, thanks, offered times...).
     drafted = [
         p
-        for t in ("outreach", "nudge", "thank_you", "referrer_thanks", "keep_in_touch")
-        for p in by_type.get(f"{t}.drafted", [])
+        for t, cls in EVENT_TYPES.items()
+        if issubclass(cls, DraftEvent)
+        for p in by_type.get(t, [])
     ]
     figures.drafts = len(drafted)
 
     # No message twice: each Message-ID once in the mailbox, each known to the log.
-    copies = Counter(m["messageId"] for m in ours)
+    copies = Counter(record.ours)
     for mid, n in copies.items():
         if n > 1:
             dup.append(f"{n} messages in the mailbox carry {mid}")
+    # What the worker writes: drafts, confirmations it sends, the user's daily summary.
     known = {p["message_id"] for p in drafted} | {
-        p["message_id"] for p in by_type.get("meeting.confirmed", [])
+        p["message_id"]
+        for t in (MeetingConfirmed.TYPE, SummarySent.TYPE)
+        for p in by_type.get(t, [])
     }
     for mid in copies:
         if mid not in known:
@@ -741,9 +812,7 @@ def check(driver: LockstepDriver, story: CrowdStory, now: datetime, figures: Fig
         if n > 1:
             dup.append(f"{n} confirmations for meeting {key[0]} at {key[1]}")
     for p in by_type.get("meeting.confirmed", []):
-        if copies.get(p["message_id"], 0) != 1 or p["message_id"] not in {
-            m["messageId"] for m in mail["sent"]
-        }:
+        if copies.get(p["message_id"], 0) != 1 or p["message_id"] not in record.sent:
             miss.append(f"confirmation {p['message_id']} is not in the sent mail once")
     meetings = {m.meeting_id: m for m in app.projector.rows(MeetingRow)}
     figures.meetings = len(meetings)
@@ -757,21 +826,15 @@ def check(driver: LockstepDriver, story: CrowdStory, now: datetime, figures: Fig
     )
     contacts = {c.contact_id: c for c in app.projector.rows(ContactRow)}
     by_email = {c.emails[0]: c for c in contacts.values() if c.emails}
-    calendar = {e["id"]: e for e in google.calendar_state()["events"]}
     for who in story.people:
         if who.event_id is None or who.start is None:
             continue
-        mid = meeting_id_for(ACCOUNT, who.event_id)
+        mid = meeting_id_for(far.account_id, who.event_id)
         row = meetings.get(mid)
-        ev = calendar[who.event_id]
         if row is None:
             miss.append(f"{who.name}: the meeting {who.event_id} is not in the log")
             continue
-        declined = any(
-            a["email"] == who.email and a.get("responseStatus") == "declined"
-            for a in ev.get("attendees", [])
-        )
-        want = "cancelled" if ev["status"] == "cancelled" else "declined" if declined else None
+        want = record.events[who.event_id]
         if want is not None and row.status != want:
             miss.append(f"{who.name}: the calendar says {want}, the log {row.status}")
         if want is None:
@@ -801,17 +864,18 @@ def check(driver: LockstepDriver, story: CrowdStory, now: datetime, figures: Fig
     # Every message from a contact is in the log.
     replies = {p["message_id"] for p in by_type.get("reply.received", [])}
     figures.replies = len(replies)
-    for m in mail["inbox"]:
-        if m["messageId"] not in replies:
-            miss.append(f"a message in the inbox the log does not have: {m['messageId']}")
+    for message_id in record.received:
+        # The daily summary reaches the user's own inbox: no contact wrote it.
+        if message_id not in replies and message_id not in known:
+            miss.append(f"a message in the inbox the log does not have: {message_id}")
 
     # No nudge waits for (or was drafted after the answer of) someone who replied.
     nudges = {p["message_id"]: p for p in by_type.get("nudge.drafted", [])}
     drafts = {d.message_id: d for d in app.projector.rows(DraftRow)}
-    for m in mail["drafts"]:
-        d = drafts.get(m["messageId"])
+    for message_id in set(record.ours) - set(record.sent):
+        d = drafts.get(message_id)
         c = contacts.get(d.contact_id) if d else None
-        if m["messageId"] in nudges and c is not None and c.replied_at:
+        if message_id in nudges and c is not None and c.replied_at:
             dup.append(f"a nudge waits in the mailbox for {c.name}, who replied")
     for who in story.people:
         c = by_email.get(who.email)

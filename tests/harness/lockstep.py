@@ -4,7 +4,7 @@ A `LockstepDriver` plays a story in its own process against `outreach run`, `out
 worker` and `outreach scheduler` subprocesses that all read one simulated clock
 (OUTREACH_CLOCK_URL, a ClockServer here) and step once per new reading of it, so the
 driver knows when an hour is done: the heartbeat names the reading. Used by the
-scaled-out tests and by the crash-and-restart harness (`worker/crash_scenario.py`).
+scaled-out tests and by the crash-and-restart harness (`tests/harness/crash_scenario.py`).
 This is a test and benchmark facility, never part of a real deployment.
 """
 
@@ -26,9 +26,11 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from events.clock import ManualClock
+from events.ids import derive_id
 from integrations.google.provider import GmailProvider
 from integrations.sandbox import Sandbox
 from tests.harness.clock_server import ClockServer
+from tests.harness.far_ends import ProviderName, far_end
 from worker.runner.demo import START, Story, connect_sandbox_account
 from worker.services import heartbeat
 from worker.services.app import App, open_app
@@ -117,6 +119,9 @@ class Processes:
         self.args: dict[str, tuple[str, ...]] = {}
         self.killed: set[str] = set()
         self.started: dict[str, float] = {}
+        #: Called with a killed process's name once it is gone, before it starts again
+        #: (the crash harness frees what only the dead process held).
+        self.on_dead: Callable[[str], None] = lambda _name: None
         self._lock = threading.RLock()
 
     def start(self, name: str, *args: str) -> None:
@@ -154,6 +159,7 @@ class Processes:
             names = sorted(self.killed)
             for name in names:
                 self.running[name].wait()
+                self.on_dead(name)
                 self.start(name, *self.args[name])
             return names
 
@@ -196,6 +202,8 @@ class LockstepDriver:
       config: config.toml for every process (the profile and the policy).
       seed: the sandbox's seed (ids and probabilistic faults).
       start: the story's first simulated moment.
+      account: the sandbox account connected: the Gmail emulator's ("google") or the
+        Microsoft Graph emulator's ("microsoft").
     """
 
     def __init__(
@@ -207,8 +215,10 @@ class LockstepDriver:
         config: str = CONFIG,
         seed: int = 7,
         start: datetime = START,
+        account: ProviderName = "google",
     ) -> None:
         self.tmp_path = tmp_path
+        self.account: ProviderName = account
         self.local = ManualClock(start)  # this process: the story's own writes
         self.served = ManualClock(start)  # the workers: moved once an hour's story is played
         self.sandbox = Sandbox(seed=seed, start=start)
@@ -236,7 +246,12 @@ class LockstepDriver:
         self.env["OUTREACH_CLOCK_URL"] = self.clock_server.url
         endpoints = self.sandbox.endpoints()
         self.endpoints_file.write_text(json.dumps(endpoints) + "\n")
-        connect_sandbox_account(self.app, endpoints)
+        if self.account == "google":
+            connect_sandbox_account(self.app, endpoints)
+        else:
+            far_end(self.account, self.sandbox).connect(
+                self.app, derive_id("lockstep", "account", self.account)
+            )
         return self
 
     def __exit__(self, *exc: object) -> None:

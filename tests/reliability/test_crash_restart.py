@@ -1,7 +1,9 @@
 """The crash-and-restart harness, short: two simulated weeks of twenty-odd contacts with
-10 % of provider requests failing and five SIGKILL moments, on the embedded default and
-on PostgreSQL + Redis with two workers (Redis flushed twice). The long run is
-`bench/crash_restart.py`; both call `worker/crash_scenario.py`.
+10 % of provider requests failing (the token endpoint's too) and five SIGKILL moments, on
+the sandbox's Gmail account and on its Outlook account (the Microsoft Graph emulator,
+signed in through MSAL): on the embedded default, and on PostgreSQL + Redis with two
+workers and the scheduler killed (Redis flushed twice). The long run is
+`bench/crash_restart.py`; both call `tests/harness/crash_scenario.py`.
 """
 
 from __future__ import annotations
@@ -16,16 +18,19 @@ import pytest
 import redis
 
 from integrations.google.provider import GmailProvider
-from integrations.protocol import OutgoingMessage
+from integrations.microsoft import OutlookProvider
+from integrations.protocol import OutgoingMessage, TransientProviderError
 from integrations.sandbox import Sandbox
 from tests.harness.crash_scenario import START, Figures, Options, run_scenario
+from tests.harness.far_ends import ProviderName
 from tests.harness.lockstep import redis_database
 from tests.worker.world import World
 from worker.runner.runtime import Runtime
 from worker.runner.scaled import action_locks
 
 # Three-hour steps: a third of the steps of hourly ones, so each mode stays under a minute.
-FAST = {"contacts": 20, "weeks": 2, "kills": 5, "seed": 3, "step_minutes": 180}
+FAST: dict[str, Any] = {"contacts": 20, "weeks": 2, "kills": 5, "seed": 3, "step_minutes": 180}
+PROVIDERS: list[ProviderName] = ["google", "microsoft"]
 
 
 def passed(figures: Figures) -> None:
@@ -33,9 +38,11 @@ def passed(figures: Figures) -> None:
     assert (figures.duplicates, figures.misses) == (0, 0)
     assert figures.converged
     assert figures.kills >= FAST["kills"]
-    # The run exercised what it claims to: faults, kills while a change was served,
-    # confirmations, meetings and replies.
+    # The run exercised what it claims to: faults (at the token endpoint too), kills
+    # while a change was served, confirmations, meetings and replies.
     assert 0.05 < figures.faults / figures.requests < 0.15
+    assert figures.token_faults >= 1
+    assert any(kind.startswith("token ") for kind in figures.fault_kinds)
     assert figures.kills_mid_action >= 1
     assert figures.confirmations >= 1
     assert figures.meetings >= 1
@@ -51,24 +58,34 @@ def own_redis_url(redis_url: str) -> Iterator[str]:
 
 
 @pytest.mark.timeout(240)
+@pytest.mark.parametrize("provider", PROVIDERS)
 def test_embedded_run_killed_and_faulted_sends_nothing_twice_and_misses_nothing(
-    tmp_path: Path,
+    tmp_path: Path, provider: ProviderName
 ) -> None:
     figures = run_scenario(
-        Options(mode="embedded", **FAST), tmp_path, f"sqlite:///{tmp_path / 'run.sqlite'}"
+        Options(mode="embedded", provider=provider, **FAST),
+        tmp_path,
+        f"sqlite:///{tmp_path / 'run.sqlite'}",
     )
     passed(figures)
+    assert figures.provider == provider
 
 
 @pytest.mark.timeout(240)
-def test_two_workers_killed_and_redis_flushed_send_nothing_twice_and_miss_nothing(
-    tmp_path: Path, postgres_schema_url: str, own_redis_url: str
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_workers_and_scheduler_killed_and_redis_flushed_send_nothing_twice_and_miss_nothing(
+    tmp_path: Path, postgres_schema_url: str, own_redis_url: str, provider: ProviderName
 ) -> None:
     figures = run_scenario(
-        Options(mode="scaled", **FAST), tmp_path, postgres_schema_url, own_redis_url
+        Options(mode="scaled", provider=provider, kill=("workers", "scheduler"), **FAST),
+        tmp_path,
+        postgres_schema_url,
+        own_redis_url,
     )
     passed(figures)
     assert figures.redis_flushes == 2
+    assert figures.killed.get("worker", 0) >= 2
+    assert figures.killed.get("scheduler", 0) >= 1
 
 
 def test_a_draft_made_just_before_a_crash_is_found_instead_of_made_again() -> None:
@@ -89,6 +106,21 @@ def test_a_draft_made_just_before_a_crash_is_found_instead_of_made_again() -> No
         drafts = sandbox.google.mail_state()["drafts"]
     assert again == first
     assert [d["messageId"] for d in drafts] == [message.message_id]
+
+
+@pytest.mark.parametrize("kind", ["server_error", "unavailable"])
+def test_a_token_endpoint_failing_on_outlook_is_a_pause_not_a_crash(kind: str) -> None:
+    """Regression: Entra ID's /token answering 500 or 503 made MSAL raise its own
+    MsalServiceError, which escaped the adapter as an unhandled exception: the action
+    crashed instead of pausing the account, and Dramatiq's retries (seconds apart) held
+    up a scaled-out run (found by the harness's token faults on Outlook)."""
+    with (
+        Sandbox(seed=1, start=START) as sandbox,
+        OutlookProvider.from_sandbox(sandbox.endpoints(), sandbox) as provider,
+    ):
+        sandbox.faults.add("microsoft", "identity.token", kind, times=1)
+        with pytest.raises(TransientProviderError, match="token refresh failed"):
+            provider.tokens.access_token(force_refresh=True)
 
 
 class Hesitant:
