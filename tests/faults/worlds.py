@@ -316,7 +316,16 @@ class OutlookFaultWorld(FaultWorld):
         self.emulator.deliver_reply(last, "Happy to talk!")
 
     def contact_invites(self, email: str, start: datetime) -> None:
-        self.emulator.invite(email, "Coffee chat", start, start + timedelta(minutes=30), ZONE)
+        event = self.emulator.invite(
+            email,
+            "Coffee chat",
+            start,
+            start + timedelta(minutes=30),
+            ZONE,
+            location="Blue Bottle Coffee, 300 Webster Street, Oakland",
+        )
+        # Accepted by the user: a contact's invitation is confirmed only once accepted.
+        self.emulator.user_accepts(str(event["id"]))
 
     def rewrite_message_ids(self) -> None:
         self.emulator.rewrite_message_ids()

@@ -260,6 +260,10 @@ class MicrosoftEmulator:
         )
         return {"id": event.id}
 
+    def user_accepts(self, event_id: str, email: str | None = None) -> None:
+        """The user accepts a contact's invitation in their calendar."""
+        self._with(email, lambda mb, now: scenarios.user_accepts(mb, now, event_id))
+
     def respond(
         self, event_id: str, attendee: str, response: str, email: str | None = None
     ) -> None:

@@ -288,6 +288,18 @@ def _event(mailbox: Mailbox, event_id: str) -> Event:
     return event
 
 
+def user_accepts(mailbox: Mailbox, now: datetime, event_id: str) -> Event:
+    """The user accepts an invitation in Outlook: the event's own responseStatus becomes
+    accepted ("responseStatus: Indicates the type of response sent in response to an event
+    message", event resource, learn.microsoft.com/graph/api/resources/event)."""
+    event = _event(mailbox, event_id)
+    event.response = "accepted"
+    event.response_time = now
+    event.show_as = "busy"
+    mailbox.touch_event(event, now)
+    return event
+
+
 def respond(mailbox: Mailbox, now: datetime, event_id: str, attendee: str, response: str) -> Event:
     """An attendee answers the user's invitation (accepted, tentativelyAccepted, declined)."""
     if response not in ("accepted", "tentativelyAccepted", "declined"):
