@@ -82,8 +82,12 @@ def test_packaged_templates_still_render() -> None:
         | {"length": "30 minutes", "minutes": 30, "place": "", "link": "", "where": ""},
         "about": _person("Grace Hopper"),
         "referrer": _person("Grace Hopper"),
-        "times": {"offered": ["Thursday 5 March at 15:00 UTC"], "minutes": 30, "place": ""}
-        | {"note": ""},
+        "times": {
+            "offered": ["Thursday 5 March at 15:00 UTC"],
+            "minutes": 30,
+            "place": "",
+            "note": "",
+        },
     }
     for kind in KINDS:
         tried("template")

@@ -27,7 +27,7 @@ from worker.domain.etiquette import CheckedKind, check
 from worker.domain.markers import find_markers
 from worker.domain.settings import Policy, Profile
 from worker.services import message_context
-from worker.services.rendering import Renderer
+from worker.services.rendering import KINDS, Renderer, TemplateProblem
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 PROFILE = Profile(
@@ -262,8 +262,58 @@ def test_message_reads_as_approved(name: str) -> None:
 
 def test_every_template_and_source_is_covered() -> None:
     """Each kind of message is among the golden cases, and every source reaches one."""
-    from worker.services.rendering import KINDS
-
     assert {c.kind for c in CASES.values()} == set(KINDS)
     assert {c.contact.source for c in CASES.values()} == {"linkedin", "csv", "manual", "referral"}
     assert len(list(GOLDEN.glob("*.txt"))) == len(CASES)
+
+
+_EVERY_KIND_EXTRA: dict[str, dict[str, Any]] = {
+    "nudge": {"nudge_number": 2},
+    "thank_you": {"takeaway": "Start with five small interviews", "referrals": ["Dan Ortiz"]},
+    "keep_in_touch": {"outcome": "read Just Enough Research"},
+    "propose_times": {
+        "times": {
+            "offered": ["Friday, December 4 at 10:00 AM PT"],
+            "minutes": 30,
+            "place": "",
+            "note": "",
+        }
+    },
+}
+
+
+@pytest.mark.parametrize("source", sorted(SOURCES))
+@pytest.mark.parametrize("kind", sorted(set(KINDS) - {"outreach"}))
+def test_every_template_reads_well_for_every_source(kind: str, source: str) -> None:
+    """Beyond the golden texts: each kind, for a contact from each path, is English
+    without a marker or a finding (the first contact is covered above, flags and all)."""
+    contact, referrer = SOURCES[source]
+    place = "Blue Bottle Coffee, 300 Webster Street, Oakland"
+    meeting = _meeting("America/Los_Angeles", place="" if kind == "confirmation_ask" else place)
+    case = Case(
+        kind,
+        contact,
+        referrer=referrer or MAYA,
+        meeting=meeting,
+        policy=Policy(time_zone="America/New_York"),
+        extra=_EVERY_KIND_EXTRA.get(kind, {}),
+    )
+    text, findings = _render(case)
+    assert find_markers(text) == []
+    assert findings == []
+    assert ".." not in text.replace("...", "")
+    assert "  " not in text
+
+
+def test_a_template_holding_a_marker_is_refused_at_render(tmp_path: Path) -> None:
+    (tmp_path / "thank_you.txt.j2").write_text(
+        "Subject: Thanks\n\nDear {{ contact.first_name }},\n\n[What stayed with you.]\n"
+    )
+    ana, _ = SOURCES["linkedin"]
+    context = message_context.base(PROFILE, "sam@example.org", ana, "Hello")
+    with pytest.raises(TemplateProblem) as refused:
+        Renderer(tmp_path).render("thank_you", context)
+    assert str(refused.value) == (
+        "template thank_you.txt.j2: the message still holds a bracketed reminder: "
+        '"[What stayed with you.]"'
+    )
