@@ -40,6 +40,7 @@ from worker.domain.backoff import backing_off
 from worker.domain.draft_text import body_digest, changed_by_user
 from worker.domain.etiquette import check
 from worker.domain.policies.actions import Action, ActionKind
+from worker.domain.policies.confirmations import needs_acceptance, needs_place
 from worker.services import message_context, times_effects
 from worker.services.app import App
 from worker.services.connected_accounts import NoAccount
@@ -246,6 +247,10 @@ class Effects:
             return self._skip(action, eid, "the meeting is no longer scheduled")
         if action.for_start is None or datetime.fromisoformat(m.start) != action.for_start:
             return self._skip(action, eid, "the meeting moved; a new confirmation is due")
+        if needs_acceptance(m) or needs_place(m):
+            # Changed since the tick (an acceptance withdrawn, the place removed): never a
+            # confirmation that cannot say where, or one for an invitation not accepted.
+            return self._skip(action, eid, "the meeting is not accepted or has no place")
         if not c.emails:
             return self._skip(action, eid, "the contact has no e-mail address")
         account = self._account(m.account_id or c.account_id)
