@@ -70,6 +70,9 @@ def add(
         print_json(_row_json(row))
     else:
         say(f"added {row.name} ({short(row.contact_id)}): {stage_words(row)}")
+        warning = how_we_know_warning(row) if reach_out else None
+        if warning:
+            say(warning)
 
 
 @contacts_app.command("import")
