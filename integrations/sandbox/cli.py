@@ -6,13 +6,16 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from types import FrameType
+from typing import Any
 
 from integrations.sandbox import Sandbox
 
 
-def serve_forever(seed: int = 0) -> None:
-    """Start a Sandbox, print one JSON line with its endpoints, serve until interrupted."""
+def serve_forever(seed: int = 0, announce: Callable[[dict[str, Any]], None] | None = None) -> None:
+    """Start a Sandbox, print one JSON line with its endpoints (then whatever `announce`
+    prints), serve until interrupted."""
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -24,6 +27,8 @@ def serve_forever(seed: int = 0) -> None:
     try:
         with Sandbox(seed=seed) as sandbox:
             sys.stdout.write(json.dumps(sandbox.endpoints()) + "\n")
+            if announce is not None:
+                announce(sandbox.endpoints())
             sys.stdout.flush()
             while not stop.wait(0.5):
                 pass

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.text import Text
 
 from worker.accounts.google_connect import ConnectError, connect, read_client_secrets, sign_in
 from worker.cli import app
-from worker.cli.common import console, fail, opened_app, short
+from worker.cli.common import console, fail, opened_app, print_json, short
 from worker.services.settings import SettingsError, load_settings
 
 connect_app = typer.Typer(help="Connect a mail and calendar account.", no_args_is_help=True)
@@ -118,3 +119,29 @@ def connect_microsoft(
             f"calendar times in {done.time_zone}"
         )
     )
+
+
+@connect_app.command("sandbox")
+def connect_sandbox_account(
+    provider: Annotated[
+        str, typer.Option("--provider", help="google (Gmail emulator) or microsoft (Outlook).")
+    ] = "google",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+) -> None:
+    """Connect the running sandbox's account: try everything without a real account
+    (start `outreach sandbox` first; it says what to export)."""
+    import os
+
+    from worker.accounts.sandbox import sandbox_endpoints
+    from worker.services.sandbox_account import connect_sandbox
+
+    if provider not in ("google", "microsoft"):
+        fail(f"connect sandbox: --provider must be google or microsoft, not {provider!r}")
+    kind: Literal["google", "microsoft"] = "google" if provider == "google" else "microsoft"
+    with opened_app(as_json=as_json) as a:
+        done = connect_sandbox(a, sandbox_endpoints(os.environ), kind)
+    if as_json:
+        print_json(asdict(done))
+        return
+    again = "already connected" if done.already else "connected"
+    console.print(Text(f"{again} the sandbox's {kind} account {done.email} ({done.account_id})"))
