@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -65,3 +66,40 @@ def test_sandbox_prints_every_path_and_connect_sandbox_connects(tmp_path: Path) 
         served.wait(timeout=30)
         if served.stdout is not None:
             served.stdout.close()
+
+
+def test_demo_keep_leaves_a_world_the_other_commands_explore(tmp_path: Path) -> None:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("OUTREACH_")}
+    kept = tmp_path / "demo world"
+    done = subprocess.run(
+        [*OUTREACH, "demo", "--keep", str(kept)],
+        env={**base, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    [line] = [x.strip() for x in done.stdout.splitlines() if x.strip().startswith("export ")]
+    env = dict(base)
+    for assignment in shlex.split(line.removeprefix("export ")):
+        name, _, value = assignment.partition("=")
+        env[name] = value
+    assert env["OUTREACH_DATA_DIR"] == str(kept)
+
+    def outreach(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*OUTREACH, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+
+    pipeline = outreach("pipeline", "--json")
+    assert pipeline.returncode == 0, pipeline.stderr
+    names = {r["name"] for r in json.loads(pipeline.stdout)}
+    assert {"Ada Lovelace", "Grace Hopper", "Alan Turing"} <= names
+    drafts = outreach("drafts", "--json")
+    assert drafts.returncode == 0, drafts.stderr
+    assert [d["to"] for d in json.loads(drafts.stdout)] == ["ada@analytical.example"]
+    history = outreach("history", "grace")
+    assert history.returncode == 0, history.stderr
+    assert "you met" in history.stdout
+    assert " GMT  " in history.stdout  # the demo's zone, kept in its settings
