@@ -155,6 +155,8 @@ def main() -> None:
                 step_minutes=args.step_minutes,
             )
             results.append(run_mode(options, args.postgres_url, args.redis_url, args.json))
+            if not args.json:  # each run's figures as it ends: a later one may fail
+                print(table(results[-1:]), file=sys.stderr, flush=True)
     if args.json:
         print(json.dumps({r.label: r.to_json() for r in results}))
     else:
