@@ -11,7 +11,7 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from typer.testing import CliRunner
@@ -22,6 +22,8 @@ from tests.worker.test_cli_drafts import Cli, cli, world  # noqa: F401
 from tests.worker.world import World
 from worker.cli import COMMANDS
 from worker.cli import app as cli_app
+from worker.cli.status import ACTION_WORDS
+from worker.domain.policies.actions import ActionKind
 
 ADA = "ada@analytical.example"
 
@@ -157,3 +159,20 @@ def test_a_usage_error_under_json_is_json_too(tmp_path: Path) -> None:
 @pytest.mark.parametrize("args", [["pipeline", "--active", "--closed"]])
 def test_contradicting_options_are_refused(world: World, cli: Cli, args: list[str]) -> None:
     assert "exclude each other" in cli.refused(*args)
+
+
+@pytest.mark.usefixtures("on_world_time")
+def test_status_says_what_comes_in_words_and_the_users_zone(world: World, cli: Cli) -> None:
+    world.outreach_sent("Ada Lovelace", ADA)
+    world.add("Grace Hopper", "grace@navy.example")
+    world.perform("draft_outreach")
+    world.later(days=6)
+    out = cli.ok("status", COLUMNS="200").stdout
+    assert "prepare a nudge" in out
+    assert "draft_nudge" not in out
+    assert "Mon 2 Mar 2026 09:00 GMT" in out  # Grace's draft, waiting since
+
+
+def test_every_action_kind_has_words() -> None:
+    # "skip" is never shown as coming: it records why something else was not done.
+    assert set(get_args(ActionKind)) - {"skip"} <= set(ACTION_WORDS)

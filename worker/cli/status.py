@@ -12,6 +12,7 @@ from worker.cli import app
 from worker.cli.common import USER_ERRORS, console, fail, print_json, print_table
 from worker.runner.clocks import clock_from_env
 from worker.services.app import App, open_app
+from worker.services.people import local_time
 from worker.services.settings import load_settings
 
 
@@ -51,10 +52,29 @@ def status(
     if as_json:
         print_json(report)
         return
-    _print(report)
+    _print(report, settings.policy.time_zone)
 
 
-def _print(report: dict[str, Any]) -> None:
+#: What the worker will do, in the user's words.
+ACTION_WORDS = {
+    "draft_outreach": "prepare a first message",
+    "draft_nudge": "prepare a nudge",
+    "delete_draft": "drop a nudge no longer needed",
+    "send_confirmation": "confirm the meeting",
+    "mark_met": "mark the meeting as held",
+    "draft_thank_you": "prepare a thank-you",
+    "draft_referrer_thanks": "prepare thanks to a referrer",
+    "draft_keep_in_touch": "prepare a keep-in-touch note",
+    "rerender_draft": "update a waiting draft from your notes",
+    "record_no_response": "record no answer",
+    "draft_times": "prepare a reply offering times",
+    "read_times_answer": "read which time they chose",
+    "send_summary": "send you the daily summary",
+    "draft_confirmation_ask": "prepare a note asking for the meeting's details",
+}
+
+
+def _print(report: dict[str, Any], zone: str = "UTC") -> None:
     # Four short columns fit an 80-column terminal; what an account needs from the user
     # (a command to run, an error to read) goes on lines of its own below the table, where
     # nothing cuts it short. `--json` has every field.
@@ -105,13 +125,19 @@ def _print(report: dict[str, Any]) -> None:
     print_table(
         "Coming up (48 h)",
         ["due", "what", "contact"],
-        [[c["due_at"], c["kind"], c["contact"]] for c in report["coming_up"]],
+        [
+            [local_time(c["due_at"], zone), ACTION_WORDS.get(c["kind"], c["kind"]), c["contact"]]
+            for c in report["coming_up"]
+        ],
         empty="nothing due",
     )
     print_table(
         "Drafts waiting for your review",
         ["kind", "to", "subject", "since"],
-        [[d["kind"], d["to"], d["subject"], d["created_at"]] for d in report["drafts_waiting"]],
+        [
+            [d["kind"].replace("_", " "), d["to"], d["subject"], local_time(d["created_at"], zone)]
+            for d in report["drafts_waiting"]
+        ],
         empty="none",
     )
     for n in report.get("notes_to_write", []):
