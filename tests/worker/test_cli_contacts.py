@@ -304,3 +304,16 @@ def test_a_waiting_nudge_is_dropped_when_the_contact_is_closed(world: World, cli
     world.perform("delete_draft")
     assert world.drafts() == []
     assert world.mail()["drafts"] == []
+
+
+def test_forgetting_a_merged_person_forgets_both_records(world: World, cli: Cli) -> None:
+    cli.ok("contacts", "add", "Ada Lovelace", "-e", ADA, "--company", "Analytical")
+    cli.ok("contacts", "add", "Ada King", "-e", "ada.king@mail.example")
+    kept = _json(cli, "contacts", "merge", "Ada Lovelace", "Ada King")
+    cli.ok("contacts", "forget", "ada", "--yes")
+    forgotten = {e["contact_id"] for e in world.events("contact.forgotten")}
+    assert len(forgotten) == 2
+    assert kept["contact_id"] in forgotten
+    everything = cli.ok("pipeline", "--json").stdout + cli.ok("contacts", "list", "--json").stdout
+    for trace in ("Ada", "ada.king@mail.example", ADA, "Analytical"):
+        assert trace not in everything
