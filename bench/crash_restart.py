@@ -48,6 +48,7 @@ ROWS = (
     ("sends", "messages sent"),
     ("drafts", "drafts made"),
     ("confirmations", "confirmations"),
+    ("confirmations_skipped", "  meetings no send window could confirm"),
     ("meetings", "meetings"),
     ("replies", "messages from contacts"),
     ("duplicates", "duplicates (must be 0)"),

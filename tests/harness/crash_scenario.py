@@ -44,6 +44,7 @@ from events.types import EVENT_TYPES, DraftEvent, MeetingConfirmed, SummarySent
 from integrations.sandbox.faults import Fault
 from tests.harness.far_ends import FarEnd, ProviderName, far_end
 from tests.harness.lockstep import LockstepDriver
+from worker.domain.policies.confirmations import confirmation_key
 from worker.domain.policies.due import due_actions
 from worker.domain.sync_records import meeting_id_for
 from worker.runner.runtime import sync_key
@@ -402,6 +403,8 @@ class Figures:
     sends: int = 0
     drafts: int = 0
     confirmations: int = 0
+    #: Meetings the policy decided not to confirm (no send window fits before them).
+    confirmations_skipped: int = 0
     meetings: int = 0
     replies: int = 0
     duplicates: int = 0
@@ -808,6 +811,10 @@ def check(
         (p["meeting_id"], p["for_start"]) for p in by_type.get("meeting.confirmed", [])
     )
     figures.confirmations = sum(confirmed.values())
+    skipped = {
+        str(p["key"]).removeprefix("skip:"): str(p["reason"])
+        for p in by_type.get("action.skipped", [])
+    }
     for key, n in confirmed.items():
         if n > 1:
             dup.append(f"{n} confirmations for meeting {key[0]} at {key[1]}")
@@ -843,11 +850,17 @@ def check(
             if row.status != "met":
                 miss.append(f"{who.name}: the meeting at {who.start} is {row.status}, not met")
                 continue
-            if (mid, who.start.isoformat()) not in confirmed and (
-                mid,
-                who.start.astimezone(UTC).isoformat(),
-            ) not in confirmed:
-                miss.append(f"{who.name}: no confirmation for {who.start:%Y-%m-%d %H:%M}")
+            starts = (who.start.isoformat(), who.start.astimezone(UTC).isoformat())
+            if all((mid, at) not in confirmed for at in starts):
+                # The policy may decide no confirmation fits before the meeting (its send
+                # windows in both zones): a recorded decision, reason "booked less than".
+                # Any other skip ("came due while nothing ran": the worker was late) is a
+                # miss: kills and faults must not cost a confirmation.
+                keys = [confirmation_key(mid, datetime.fromisoformat(at)) for at in starts]
+                if any(skipped.get(k, "").startswith("booked less than") for k in keys):
+                    figures.confirmations_skipped += 1
+                else:
+                    miss.append(f"{who.name}: no confirmation for {who.start:%Y-%m-%d %H:%M}")
             if thanks[mid] != 1:
                 (dup if thanks[mid] > 1 else miss).append(
                     f"{who.name}: {thanks[mid]} thank-you drafts for the meeting"
