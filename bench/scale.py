@@ -199,7 +199,7 @@ def idle_run(env: dict[str, str], seconds: float) -> tuple[float, float]:
     app = opened(env)
     heartbeat.create_schema(app.engine)
     with app.engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM heartbeats"))
+        conn.execute(heartbeat.worker_state.delete())
     proc = subprocess.Popen([*CLI, "run", "--no-ui"], env=env, stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 600

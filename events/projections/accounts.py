@@ -31,6 +31,9 @@ class AccountRow(Row):
     last_error_at: str | None = None
     #: Not before then does the worker call the provider for this account again.
     retry_at: str | None = None
+    #: The latest local day whose daily summary went out from this account (the tick
+    #: reads it instead of every `summary.sent` of the log).
+    summary_day: str | None = None
 
 
 class Accounts(Projection[AccountRow]):
@@ -44,6 +47,7 @@ class Accounts(Projection[AccountRow]):
             "account.needs_reconnect",
             "account.sync_failed",
             "account.sync_recovered",
+            "summary.sent",
         }
     )
 
@@ -64,6 +68,7 @@ class Accounts(Projection[AccountRow]):
                     connected_at=at,
                     cursors=dict(old.cursors) if old else {},
                     last_sync_at=old.last_sync_at if old else None,
+                    summary_day=old.summary_day if old else None,
                 ),
             )
             return
@@ -71,7 +76,10 @@ class Accounts(Projection[AccountRow]):
         if row is None:
             return
         rows.touch(aid)
-        if fact.type == "account.removed":
+        if fact.type == "summary.sent":
+            day = str(p["day"])
+            row.summary_day = max(day, row.summary_day or day)
+        elif fact.type == "account.removed":
             row.status = "removed"
         elif fact.type == "sync.cursor_advanced":
             row.cursors = {**row.cursors, p["resource"]: p["cursor"]}

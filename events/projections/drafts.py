@@ -28,6 +28,7 @@ SENT_TYPES = frozenset(
 class DraftRow(Row):
     KEY = "draft_id"
     TABLE = "drafts"
+    INDEXED = ("contact_id", "status", "created_at")
     draft_id: str
     contact_id: str
     kind: DraftKind

@@ -30,6 +30,7 @@ ENDED_BY: Final[dict[str, MeetingStatus]] = {
 class MeetingRow(Row):
     KEY = "meeting_id"
     TABLE = "meetings"
+    INDEXED = ("due_at", "contact_id")
     meeting_id: str
     contact_id: str
     account_id: str = ""
@@ -51,6 +52,9 @@ class MeetingRow(Row):
     user_response: str = "accepted"
     #: When the user last wrote notes on this meeting (the thank-you waits for them).
     notes_at: str | None = None
+    #: The next moment a policy may find work for this meeting (None: nothing until
+    #: something happens); set by the worker's dater (docs/performance.md).
+    due_at: str | None = None
 
 
 class Meetings(Projection[MeetingRow]):

@@ -40,6 +40,7 @@ PERSONAL_FIELDS = ("name", "emails", "company", "role", "how_we_know", "url")
 class ContactRow(Row):
     KEY = "contact_id"
     TABLE = "pipeline"
+    INDEXED = ("due_at", "referred_by", "stage")
     contact_id: str
     name: str | None = None
     emails: list[str] = field(default_factory=list)
@@ -88,6 +89,18 @@ class ContactRow(Row):
     notes_at: str | None = None
     #: Our drafts to this contact waiting for review: draft id -> kind.
     drafts_waiting: dict[str, str] = field(default_factory=dict)
+    #: Keys of work recorded as skipped for this contact (a skip is written once).
+    skipped: list[str] = field(default_factory=list)
+    #: What the times policy reads: when times were last offered, their latest real
+    #: reply (message id, received) and the replies already read as answers.
+    times_offered_at: str | None = None
+    last_reply_id: str | None = None
+    last_reply_at: str | None = None
+    times_answered: list[str] = field(default_factory=list)
+    #: The next moment a policy may find work for this contact (None: nothing will
+    #: come due until something happens). Set by the worker's dater, not by `apply`:
+    #: the policies live in the worker (docs/performance.md).
+    due_at: str | None = None
 
 
 def _advance(row: ContactRow, stage: str, at: str, *, only_from: tuple[str, ...] = ()) -> None:
@@ -139,6 +152,8 @@ class Pipeline(Projection[ContactRow]):
             *_DRAFTED,
             *_SENT,
             "draft.discarded",
+            "action.skipped",
+            "times.answered",
         }
     )
     # Names, addresses and the rest of a contact's details; nothing sealed elsewhere.
@@ -171,14 +186,21 @@ class Pipeline(Projection[ContactRow]):
                 return
             row = target
             cid = row.contact_id
-        rows.touch(cid)
-        row.last_event_at = at
         t = fact.type
+        rows.touch(cid)
+        if t in _BOOKKEEPING:
+            _note_bookkeeping(row, t, p)
+            return
+        row.last_event_at = at
         _note_exchange(row, t, p, at)
         if t in _DRAFTED:
             row.drafts_waiting = {**row.drafts_waiting, p["draft_id"]: _DRAFTED[t]}
         elif t in _SENT or t == "draft.discarded":
             row.drafts_waiting = _without(row.drafts_waiting, p.get("draft_id"))
+        if t == "times.offered":
+            last = row.times_offered_at
+            if last is None or datetime.fromisoformat(at) > datetime.fromisoformat(last):
+                row.times_offered_at = at
         if t == "contact.updated":
             _copy_personal(row, p)
         elif t == "contact.merged":
@@ -342,6 +364,19 @@ def _note_exchange(row: ContactRow, t: str, p: dict[str, Any], at: str) -> None:
             row.keep_in_touch_weeks = int(p["every_weeks"])
 
 
+#: Events that change what the policies read but not the contact's story.
+_BOOKKEEPING = frozenset({"action.skipped", "times.answered"})
+
+
+def _note_bookkeeping(row: ContactRow, t: str, p: dict[str, Any]) -> None:
+    if t == "action.skipped":
+        key = str(p.get("key", ""))
+        if key not in row.skipped:
+            row.skipped = [*row.skipped, key]
+    elif str(p["message_id"]) not in row.times_answered:
+        row.times_answered = [*row.times_answered, str(p["message_id"])]
+
+
 def _apply_reply(row: ContactRow, p: dict[str, Any], at: str) -> None:
     row.thread_id = row.thread_id or p.get("thread_id")
     row.last_message_id = p.get("message_id")
@@ -354,6 +389,8 @@ def _apply_reply(row: ContactRow, p: dict[str, Any], at: str) -> None:
         if p.get("return_date"):
             row.out_of_office_until = p["return_date"]
         return
+    row.last_reply_id = p.get("message_id")
+    row.last_reply_at = p.get("received_at") or at
     row.replied_at = row.replied_at or p.get("received_at") or at
     row.out_of_office_until = None
     _advance(row, "replied", at, only_from=_PRE_REPLY)

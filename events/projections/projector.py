@@ -8,8 +8,8 @@ so two processes catching up at once apply every event exactly once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -37,6 +37,20 @@ class CheckpointMoved(RuntimeError):
     """Another process advanced a checkpoint while this one was applying the same events."""
 
 
+class Dater(Protocol):
+    """Sets the rows' next due moments (`due_at`) from the views as they now stand.
+
+    `changed` names each view's rows that changed (None: all, as after a rebuild); the
+    dater re-dates them and the rows depending on them, and `touch`es each row whose
+    `due_at` it changed so it is written with the rest. The policies that say when work
+    comes due live in the worker, so the worker injects this (docs/performance.md).
+    """
+
+    def __call__(
+        self, views: Mapping[str, Rows[Any]], changed: Mapping[str, set[str]] | None
+    ) -> None: ...
+
+
 def default_projections() -> tuple[Projection[Any], ...]:
     return (Pipeline(), Meetings(), Drafts(), Referrals(), Accounts())
 
@@ -57,8 +71,10 @@ class Projector:
         store: EventStore,
         codec: Codec,
         projections: Sequence[Projection[Any]] | None = None,
+        dater: Dater | None = None,
     ) -> None:
         self.engine = engine
+        self.dater = dater
         self.store = store
         self.codec = codec
         self.projections = tuple(projections or default_projections())
@@ -79,6 +95,9 @@ class Projector:
                     log.info("view %s changed shape since it was built: rebuilding it", p.name)
                     table_for(p.row_type).drop(conn, checkfirst=True)
         metadata.create_all(self.engine)
+        for p in self.projections:
+            for index in table_for(p.row_type).indexes:
+                index.create(self.engine, checkfirst=True)  # added since the table was made
         if stale:
             self.rebuild([p.name for p in stale])
 
@@ -111,6 +130,32 @@ class Projector:
                 return self.rows(row_type, own)
         return [row_type(**dict(r._mapping)) for r in conn.execute(sa.select(table))]
 
+    def find(self, row_type: type[R], conn: Connection, **equal: Any) -> list[R]:
+        """The rows of one view whose columns equal the given values (an indexed read
+        when the columns are indexed; a list value means any of them)."""
+        table = table_for(row_type)
+        query = sa.select(table)
+        for name, value in equal.items():
+            column = table.c[name]
+            query = query.where(column.in_(value) if isinstance(value, list) else column == value)
+        return [row_type(**dict(r._mapping)) for r in conn.execute(query)]
+
+    def due_by(self, row_type: type[R], moment: str, conn: Connection) -> list[R]:
+        """The rows whose next due moment (`due_at`, indexed) is at or before `moment`."""
+        table = table_for(row_type)
+        query = sa.select(table).where(table.c.due_at <= moment)
+        return [row_type(**dict(r._mapping)) for r in conn.execute(query)]
+
+    def since(
+        self, row_type: type[R], column: str, moment: str, conn: Connection, **equal: Any
+    ) -> list[R]:
+        """The rows whose `column` (indexed) is at or after `moment`, with equal values."""
+        table = table_for(row_type)
+        query = sa.select(table).where(table.c[column] >= moment)
+        for name, value in equal.items():
+            query = query.where(table.c[name] == value)
+        return [row_type(**dict(r._mapping)) for r in conn.execute(query)]
+
     def checkpoint(self, name: str) -> int:
         with self.engine.connect() as conn:
             return self._checkpoints(conn, [name])[name]
@@ -137,6 +182,8 @@ class Projector:
                 return 0
             states = {p.name: Rows(self._load(conn, p.row_type)) for p in self.projections}
             applied = self._replay(states, cps, start, head)
+            if self.dater is not None:
+                self.dater(states, {name: set(rows.dirty) for name, rows in states.items()})
             for p in self.projections:
                 self._write_dirty(conn, p.row_type, states[p.name])
                 moved = conn.execute(
@@ -162,6 +209,13 @@ class Projector:
         applied = self._replay(states, {p.name: 0 for p in chosen}, 0, head, chosen)
         with self.engine.begin() as conn:
             self._checkpoints(conn, [p.name for p in chosen], lock=True)
+            if self.dater is not None:
+                # The due moments read every view: those not rebuilt are read as stored.
+                views = {
+                    p.name: states.get(p.name) or Rows(self._load(conn, p.row_type))
+                    for p in self.projections
+                }
+                self.dater(views, None)
             for p in chosen:
                 table = table_for(p.row_type)
                 conn.execute(table.delete())

@@ -13,6 +13,8 @@ class Row:
 
     KEY: ClassVar[str]
     TABLE: ClassVar[str]
+    #: Columns the reads look rows up by (each gets an index).
+    INDEXED: ClassVar[tuple[str, ...]] = ()
 
 
 R = TypeVar("R", bound=Row)

@@ -49,7 +49,13 @@ def table_for(cls: type[Row]) -> sa.Table:
     for f in dataclasses.fields(cls):
         col_type, nullable = _column_type(hints[f.name])
         columns.append(
-            sa.Column(f.name, col_type, primary_key=f.name == cls.KEY, nullable=nullable)
+            sa.Column(
+                f.name,
+                col_type,
+                primary_key=f.name == cls.KEY,
+                nullable=nullable,
+                index=f.name in cls.INDEXED,
+            )
         )
     return sa.Table(cls.TABLE, metadata, *columns)
 

@@ -58,8 +58,12 @@ from events.types import (
     ThankYouDrafted,
     TimesOffered,
 )
+from worker.domain.settings import Policy
+from worker.services.dating import dater_for
 
 MASTER = bytes(range(32))
+#: The worker's dater: catch-up and rebuild must agree on the due moments too.
+DATER = dater_for(Policy())
 DRAFT_CLASSES = {
     "outreach": OutreachDrafted,
     "nudge": NudgeDrafted,
@@ -94,7 +98,7 @@ class Views:
         if open_everything:
             for projection in projections:
                 projection.personal = None
-        return Projector(self.engine, self.store, codec, projections)
+        return Projector(self.engine, self.store, codec, projections, dater=DATER)
 
     def snapshot(self, projector: Projector | None = None) -> dict[str, list[Any]]:
         p = projector or self.projector
@@ -109,7 +113,7 @@ def open_views(engine: Engine, store: EventStore, clock: ManualClock) -> Views:
     keyring = Keyring(engine, MASTER)
     keyring.create_schema()
     codec = Codec(keyring)
-    projector = Projector(engine, store, codec)
+    projector = Projector(engine, store, codec, dater=DATER)
     projector.create_schema()
     return Views(engine, store, clock, keyring, Journal(store, codec, clock), projector)
 

@@ -13,6 +13,7 @@ from events.journal import Journal
 from events.keyring import Keyring
 from events.projections.projector import Projector
 from events.store import EventStore
+from worker.services.dating import dater_for
 from worker.services.settings import Settings
 
 
@@ -43,8 +44,7 @@ def open_app(settings: Settings, clock: Clock | None = None) -> App:
     keyring.create_schema()
     codec = Codec(keyring)
     projector = Projector(engine, store, codec)
-    projector.create_schema()
-    return App(
+    app = App(
         settings=settings,
         clock=clock,
         engine=engine,
@@ -54,3 +54,7 @@ def open_app(settings: Settings, clock: Clock | None = None) -> App:
         journal=Journal(store, codec, clock),
         projector=projector,
     )
+    # Due moments follow the app's policy, even when settings are replaced later.
+    projector.dater = dater_for(lambda: app.settings.policy)
+    projector.create_schema()
+    return app

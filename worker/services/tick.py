@@ -1,27 +1,42 @@
 """The scheduler tick: read the views and the clock, derive what is due, hand it over.
 
+A tick reads only the contacts and meetings due by now (the views keep each one's next
+due moment, `due_at`, indexed; see worker/services/dating.py) and the rows those
+reference, and asks the same pure policies as ever. `full_scan_actions` reads every row
+and is kept as the oracle the tests compare the tick with.
+
 Losing every queued message loses nothing: the next tick derives the same actions
 from the log again, and effects are idempotent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Connection
 
 from events.projections.accounts import AccountRow
 from events.projections.drafts import DraftRow
 from events.projections.meetings import MeetingRow
 from events.projections.pipeline import ContactRow
 from events.projections.referrals import ReferralRow
+from events.projections.rows import R
+from worker.domain.offers import OfferRow, ReplySeen, TimesView
 from worker.domain.policies.actions import Action
-from worker.domain.policies.due import due_actions
+from worker.domain.policies.due import due_actions, due_for_rows, in_order
 from worker.domain.policies.snapshot import Snapshot
+from worker.domain.policies.summary import due_summary
+from worker.domain.settings import Policy
 from worker.services.app import App
+from worker.services.dating import iso
 from worker.services.offers import load_times_view
 
 
 def load_snapshot(app: App) -> Snapshot:
-    """The views as they stand after catching up with the log."""
+    """Every row of the views as they stand after catching up with the log (the oracle's
+    and the daily summary's state; the tick reads `load_due_snapshot`)."""
     app.projector.catch_up()
     with app.engine.connect() as conn:
         contacts = {r.contact_id: r for r in app.projector.rows(ContactRow, conn)}
@@ -46,9 +61,101 @@ def load_snapshot(app: App) -> Snapshot:
     )
 
 
+def load_due_snapshot(app: App, until: datetime) -> Snapshot:
+    """The contacts and meetings due by `until`, and what the policies read about them:
+    their meetings and drafts, whoever introduced them (and those people's meetings and
+    drafts), today's outreach drafts (the daily cap) and the accounts. Indexed reads."""
+    app.projector.catch_up()
+    moment = iso(until) or ""
+    with app.engine.connect() as conn:
+        contacts = _by_key(app.projector.due_by(ContactRow, moment, conn))
+        meetings = _by_key(app.projector.due_by(MeetingRow, moment, conn))
+        wanted = {m.contact_id for m in meetings.values()} - contacts.keys()
+        contacts.update(_by_key(_rows_where(app, conn, ContactRow, "contact_id", wanted)))
+        referrers = {c.referred_by for c in contacts.values() if c.referred_by}
+        contacts.update(
+            _by_key(_rows_where(app, conn, ContactRow, "contact_id", referrers - contacts.keys()))
+        )
+        meetings.update(_by_key(_rows_where(app, conn, MeetingRow, "contact_id", set(contacts))))
+        drafts = _by_key(_rows_where(app, conn, DraftRow, "contact_id", set(contacts)))
+        drafts.update(_by_key(_outreach_drafted_since(conn, app, until)))
+        accounts = _by_key(app.projector.rows(AccountRow, conn))
+    return Snapshot(
+        contacts=contacts,
+        meetings=meetings,
+        drafts=drafts,
+        skipped=frozenset(k for c in contacts.values() for k in c.skipped),
+        times=_times_of(contacts.values()),
+        accounts=accounts,
+        summaries=frozenset(a.summary_day for a in accounts.values() if a.summary_day),
+    )
+
+
+def due_now(app: App) -> list[Action]:
+    """Everything due at the clock's reading, reading only what is due."""
+    now = app.clock.now()
+    policy = app.settings.policy
+    snapshot = load_due_snapshot(app, now)
+    actions = due_for_rows(snapshot, now, policy)
+    if summary_may_be_due(snapshot, now, policy):
+        # Once a day, until it goes: what waits is read from every view.
+        actions += due_summary(load_snapshot(app), now, policy)
+    return in_order(actions)
+
+
+def full_scan_actions(app: App) -> list[Action]:
+    """The tick as it was: every row of every view, every skipped action (the oracle)."""
+    return due_actions(load_snapshot(app), app.clock.now(), app.settings.policy)
+
+
+def summary_may_be_due(snapshot: Snapshot, now: datetime, policy: Policy) -> bool:
+    """Whether today's summary is still to send (its hour has come, an account can send)."""
+    if not policy.summary or not any(a.status == "connected" for a in snapshot.accounts.values()):
+        return False
+    local = now.astimezone(ZoneInfo(policy.time_zone))
+    return local.hour >= policy.summary_hour and local.date().isoformat() not in snapshot.summaries
+
+
 def tick(app: App, enqueue: Callable[[Action], None]) -> list[Action]:
     """Enqueue every action due now; return them."""
-    actions = due_actions(load_snapshot(app), app.clock.now(), app.settings.policy)
+    actions = due_now(app)
     for action in actions:
         enqueue(action)
     return actions
+
+
+def _by_key(rows: Iterable[R]) -> dict[str, R]:
+    return {getattr(r, type(r).KEY): r for r in rows}
+
+
+def _rows_where(
+    app: App, conn: Connection, row_type: type[R], column: str, keys: set[str]
+) -> list[R]:
+    """The rows whose `column` is one of `keys`, 500 keys a query."""
+    ordered = sorted(keys)
+    found: list[R] = []
+    for i in range(0, len(ordered), 500):
+        found += app.projector.find(row_type, conn, **{column: ordered[i : i + 500]})
+    return found
+
+
+def _outreach_drafted_since(conn: Connection, app: App, now: datetime) -> list[DraftRow]:
+    """Today's outreach drafts (user's zone): the daily cap counts them."""
+    zone = ZoneInfo(app.settings.policy.time_zone)
+    start = datetime.combine(now.astimezone(zone).date(), time(0), zone)
+    return app.projector.since(DraftRow, "created_at", iso(start) or "", conn, kind="outreach")
+
+
+def _times_of(contacts: Iterable[ContactRow]) -> TimesView:
+    """The times policy's state for these contacts, from the columns the pipeline keeps."""
+    offers: dict[str, list[OfferRow]] = {}
+    last: dict[str, ReplySeen] = {}
+    answered: set[str] = set()
+    for c in contacts:
+        if c.times_offered_at:
+            at = datetime.fromisoformat(c.times_offered_at)
+            offers[c.contact_id] = [OfferRow("", c.contact_id, (), 0, at, at)]
+        if c.last_reply_id and c.last_reply_at:
+            last[c.contact_id] = ReplySeen(c.last_reply_id, datetime.fromisoformat(c.last_reply_at))
+        answered.update(c.times_answered)
+    return TimesView(offers=offers, last_reply=last, answered=frozenset(answered))

@@ -104,10 +104,8 @@ def _ask_where(snapshot: Snapshot, m: MeetingRow, start: datetime, now: datetime
     """A draft confirming the time and asking where, once per start time (a reschedule
     asks again); the user reviews it like any draft."""
     asked = any(
-        d.kind == "confirmation_ask"
-        and d.meeting_id == m.meeting_id
-        and d.created_at >= m.status_at
-        for d in snapshot.drafts.values()
+        d.meeting_id == m.meeting_id and d.created_at >= m.status_at
+        for d in snapshot.drafts_of(m.contact_id, "confirmation_ask")
     )
     if asked:
         return []

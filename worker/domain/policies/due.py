@@ -16,7 +16,17 @@ from worker.domain.settings import Policy
 
 def due_actions(snapshot: Snapshot, now: datetime, policy: Policy) -> list[Action]:
     """Pure: the same snapshot, time and policy always give the same actions, in order."""
-    actions = [
+    return in_order([*due_for_rows(snapshot, now, policy), *due_summary(snapshot, now, policy)])
+
+
+def in_order(actions: list[Action]) -> list[Action]:
+    return sorted(actions, key=lambda a: (a.due_at, a.key))
+
+
+def due_for_rows(snapshot: Snapshot, now: datetime, policy: Policy) -> list[Action]:
+    """Everything due but the daily summary: the work of the contacts and meetings in the
+    snapshot (the tick hands it only the rows due by now and what they reference)."""
+    return [
         *stale_nudge_drafts(snapshot, now),
         *due_confirmations(snapshot, now, policy),
         *due_met(snapshot, now, policy),
@@ -25,6 +35,4 @@ def due_actions(snapshot: Snapshot, now: datetime, policy: Policy) -> list[Actio
         *due_nudges(snapshot, now, policy),
         *due_keep_in_touch(snapshot, now, policy),
         *due_times(snapshot, now, policy),
-        *due_summary(snapshot, now, policy),
     ]
-    return sorted(actions, key=lambda a: (a.due_at, a.key))

@@ -36,10 +36,7 @@ def referral_waits_until(c: ContactRow, snapshot: Snapshot, policy: Policy) -> d
     referrer = snapshot.contacts.get(c.referred_by or "")
     if referrer is None or referrer.thanked_at:
         return None
-    met = any(
-        m.contact_id == referrer.contact_id and m.status == "met"
-        for m in snapshot.meetings.values()
-    )
+    met = any(m.status == "met" for m in snapshot.meetings_of(referrer.contact_id))
     if not met:
         return None  # introduced by someone the user has not met: nobody to thank first
     zone = ZoneInfo(policy.time_zone)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from events.projections.accounts import AccountRow
 from events.projections.drafts import DraftRow
@@ -26,5 +28,24 @@ class Snapshot:
     accounts: dict[str, AccountRow] = field(default_factory=dict)
     summaries: frozenset[str] = frozenset()
 
+    @cached_property
+    def _drafts_by(self) -> dict[tuple[str, str], list[DraftRow]]:
+        # Built once per snapshot: the policies ask once per contact or meeting, and a
+        # scan per question made the tick quadratic (issue 17).
+        index: dict[tuple[str, str], list[DraftRow]] = defaultdict(list)
+        for d in self.drafts.values():
+            index[(d.contact_id, d.kind)].append(d)
+        return index
+
+    @cached_property
+    def _meetings_of(self) -> dict[str, list[MeetingRow]]:
+        index: dict[str, list[MeetingRow]] = defaultdict(list)
+        for m in self.meetings.values():
+            index[m.contact_id].append(m)
+        return index
+
     def drafts_of(self, contact_id: str, kind: str) -> list[DraftRow]:
-        return [d for d in self.drafts.values() if d.contact_id == contact_id and d.kind == kind]
+        return list(self._drafts_by.get((contact_id, kind), ()))
+
+    def meetings_of(self, contact_id: str) -> list[MeetingRow]:
+        return list(self._meetings_of.get(contact_id, ()))
