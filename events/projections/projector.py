@@ -8,8 +8,8 @@ so two processes catching up at once apply every event exactly once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any, Generic, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -27,6 +27,10 @@ from events.projections.tables import checkpoints, insert_rows, metadata, table_
 from events.store import EventStore, loads_payload
 
 log = logging.getLogger(__name__)
+
+
+#: A catch-up of more events than this loads every row at once rather than row by row.
+LOAD_ALL_AFTER = 2_000
 
 
 class UnknownProjection(UserError, KeyError):
@@ -130,15 +134,51 @@ class Projector:
                 return self.rows(row_type, own)
         return [row_type(**dict(r._mapping)) for r in conn.execute(sa.select(table))]
 
-    def find(self, row_type: type[R], conn: Connection, **equal: Any) -> list[R]:
+    def find(self, row_type: type[R], conn: Connection | None = None, **equal: Any) -> list[R]:
         """The rows of one view whose columns equal the given values (an indexed read
         when the columns are indexed; a list value means any of them)."""
         table = table_for(row_type)
-        query = sa.select(table)
-        for name, value in equal.items():
-            column = table.c[name]
-            query = query.where(column.in_(value) if isinstance(value, list) else column == value)
+        return self.query(row_type, *_equal(table, equal), conn=conn)
+
+    def get(self, row_type: type[R], key: str, conn: Connection | None = None) -> R | None:
+        """One row by its key (None: no such row)."""
+        found = self.find(row_type, conn, **{row_type.KEY: key})
+        return found[0] if found else None
+
+    def query(
+        self,
+        row_type: type[R],
+        *where: sa.ColumnElement[bool],
+        order_by: Sequence[sa.ColumnElement[Any]] = (),
+        limit: int | None = None,
+        offset: int | None = None,
+        conn: Connection | None = None,
+    ) -> list[R]:
+        """The rows matching `where` (expressions over `columns(row_type)`), in SQL order."""
+        query = sa.select(table_for(row_type)).where(*where).order_by(*order_by)
+        if limit is not None:
+            query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
+        if conn is None:
+            with self.engine.connect() as own:
+                return [row_type(**dict(r._mapping)) for r in own.execute(query)]
         return [row_type(**dict(r._mapping)) for r in conn.execute(query)]
+
+    def select(
+        self, statement: sa.Select[Any], conn: Connection | None = None
+    ) -> list[sa.Row[Any]]:
+        """A statement over the views' tables (some columns, counts, sums), as plain rows:
+        a page reads only the columns it shows."""
+        if conn is None:
+            with self.engine.connect() as own:
+                return list(own.execute(statement))
+        return list(conn.execute(statement))
+
+    @staticmethod
+    def columns(row_type: type[Row]) -> Any:
+        """The table columns of a view, for `query` and `select` (`columns(ContactRow).stage`)."""
+        return table_for(row_type).c
 
     def due_by(self, row_type: type[R], moment: str, conn: Connection) -> list[R]:
         """The rows whose next due moment (`due_at`, indexed) is at or before `moment`."""
@@ -180,7 +220,13 @@ class Projector:
             start = min(cps.values())
             if head <= start:
                 return 0
-            states = {p.name: Rows(self._load(conn, p.row_type)) for p in self.projections}
+            if head - start > LOAD_ALL_AFTER:
+                states = {p.name: Rows(self._load(conn, p.row_type)) for p in self.projections}
+            else:
+                # A few events touch a few rows: load those (and what the dater reads).
+                states = {
+                    p.name: Rows(source=_TableSource(conn, p.row_type)) for p in self.projections
+                }
             applied = self._replay(states, cps, start, head)
             if self.dater is not None:
                 self.dater(states, {name: set(rows.dirty) for name, rows in states.items()})
@@ -311,3 +357,31 @@ class Projector:
             conn.execute(table.delete().where(key_col.in_(keys[i : i + 500])))
         insert_rows(conn, row_type, (rows.rows[k] for k in keys if k in rows.rows))
         rows.dirty.clear()
+
+
+def _equal(table: sa.Table, equal: Mapping[str, Any]) -> list[sa.ColumnElement[bool]]:
+    return [
+        table.c[name].in_(value) if isinstance(value, list) else table.c[name] == value
+        for name, value in equal.items()
+    ]
+
+
+class _TableSource(Generic[R]):
+    """A view's stored rows, read as a lazy catch-up asks for them (500 keys a query)."""
+
+    def __init__(self, conn: Connection, row_type: type[R]) -> None:
+        self.conn = conn
+        self.row_type = row_type
+        self.table = table_for(row_type)
+        self.key = row_type.KEY
+
+    def fetch(self, column: str, values: Collection[str]) -> list[R]:
+        ordered = sorted(values)
+        found: list[R] = []
+        for i in range(0, len(ordered), 500):
+            query = sa.select(self.table).where(self.table.c[column].in_(ordered[i : i + 500]))
+            found += [self.row_type(**dict(r._mapping)) for r in self.conn.execute(query)]
+        return found
+
+    def fetch_all(self) -> list[R]:
+        return [self.row_type(**dict(r._mapping)) for r in self.conn.execute(sa.select(self.table))]

@@ -10,7 +10,6 @@ contact's meetings and the meetings of the contact it is about.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +37,15 @@ def dater_for(policy: Callable[[], Policy] | Policy) -> Dater:
         pipeline: Rows[ContactRow] = views["pipeline"]
         meetings: Rows[MeetingRow] = views["meetings"]
         drafts: Rows[DraftRow] = views["drafts"]
+        if changed is None:
+            pipeline.values()
+            meetings.values()
+            drafts.values()
+            who: set[str] = set(pipeline.rows)
+            which: set[str] = set(meetings.rows)
+        else:
+            who, which = _affected(pipeline, meetings, drafts, changed)
+            _load_read_rows(pipeline, meetings, drafts, who, which)
         contacts = pipeline.rows
         snapshot = Snapshot(
             contacts=contacts,
@@ -45,11 +53,6 @@ def dater_for(policy: Callable[[], Policy] | Policy) -> Dater:
             drafts=drafts.rows,
             skipped=frozenset(k for c in contacts.values() for k in c.skipped),
         )
-        if changed is None:
-            who: set[str] = set(contacts)
-            which: set[str] = set(meetings.rows)
-        else:
-            who, which = _affected(snapshot, changed)
         for cid in who:
             c = contacts.get(cid)
             if c is not None:
@@ -68,27 +71,48 @@ def dater_for(policy: Callable[[], Policy] | Policy) -> Dater:
     return date
 
 
-def _affected(snapshot: Snapshot, changed: Mapping[str, set[str]]) -> tuple[set[str], set[str]]:
+def _affected(
+    pipeline: Rows[ContactRow],
+    meetings: Rows[MeetingRow],
+    drafts: Rows[DraftRow],
+    changed: Mapping[str, set[str]],
+) -> tuple[set[str], set[str]]:
     """The contacts and meetings whose due moment may read a changed row."""
     who = set(changed.get("pipeline", ()))
     which = set(changed.get("meetings", ()))
     about: set[str] = set()
     for did in changed.get("drafts", ()):
-        d = snapshot.drafts.get(did)
+        d = drafts.get(did)
         if d is not None:
             who.add(d.contact_id)
             if d.about_contact_id:
                 about.add(d.about_contact_id)
     for mid in list(which):
-        m = snapshot.meetings.get(mid)
+        m = meetings.get(mid)
         if m is not None:
             who.add(m.contact_id)
-    introduced: dict[str, list[str]] = defaultdict(list)
-    for c in snapshot.contacts.values():
-        if c.referred_by:
-            introduced[c.referred_by].append(c.contact_id)
-    referred = {r for cid in who for r in introduced.get(cid, ())}
-    who |= referred
-    for cid in who | about:
-        which.update(m.meeting_id for m in snapshot.meetings_of(cid))
+    who |= {c.contact_id for c in pipeline.where("referred_by", who)}
+    which.update(m.meeting_id for m in meetings.where("contact_id", who | about))
     return who, which
+
+
+def _load_read_rows(
+    pipeline: Rows[ContactRow],
+    meetings: Rows[MeetingRow],
+    drafts: Rows[DraftRow],
+    who: set[str],
+    which: set[str],
+) -> None:
+    """Bring into memory what the next-due functions read about `who` and `which`: their
+    contacts, whoever introduced those, and all these people's meetings and drafts (the
+    same rows the tick reads about what is due, tick.load_due_snapshot)."""
+    people = set(who)
+    for mid in which:
+        m = meetings.get(mid)
+        if m is not None:
+            people.add(m.contact_id)
+    rows = pipeline.where("contact_id", people)
+    people |= {c.referred_by for c in rows if c.referred_by}
+    pipeline.where("contact_id", people)
+    meetings.where("contact_id", people)
+    drafts.where("contact_id", people)
