@@ -30,7 +30,7 @@ ENDED_BY: Final[dict[str, MeetingStatus]] = {
 class MeetingRow(Row):
     KEY = "meeting_id"
     TABLE = "meetings"
-    INDEXED = ("due_at", "contact_id")
+    INDEXED = ("due_at", "contact_id", "status")
     meeting_id: str
     contact_id: str
     account_id: str = ""

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
+
 from events.projections.accounts import AccountRow
 from events.projections.drafts import DraftRow
 from events.projections.meetings import MeetingRow
@@ -17,11 +19,12 @@ from events.projections.pipeline import ContactRow
 from events.projections.referrals import ReferralRow
 from worker.domain.backoff import backing_off
 from worker.domain.policies.confirmations import needs_acceptance, needs_place
-from worker.domain.policies.due import due_actions
+from worker.domain.policies.due import due_for_rows, in_order
+from worker.domain.policies.summary import due_summary
 from worker.services import heartbeat
 from worker.services.app import App
 from worker.services.profile import RUN_INIT, profile_unset
-from worker.services.tick import load_snapshot
+from worker.services.tick import load_due_snapshot, load_summary_snapshot
 
 #: How far ahead "coming up" looks, and how far back "recent failures" looks.
 AHEAD = timedelta(hours=48)
@@ -90,14 +93,25 @@ def coming_up(
 ) -> list[dict[str, Any]]:
     """What the policies will find due within AHEAD, if nothing new happens.
 
-    The policies are pure, so asking them at later times answers exactly this.
+    The policies are pure, so asking them at later times answers exactly this. They are
+    asked only about the rows due within AHEAD (the due index) and, for the daily
+    summary, about what it reads (indexed reads both): a few rows, not every one.
     """
-    snapshot = load_snapshot(app)
+    policy = app.settings.policy
+    snapshot = load_due_snapshot(app, now + AHEAD, today=now)
+    summary = (
+        load_summary_snapshot(app, now, now + AHEAD)
+        if policy.summary and any(a.status == "connected" for a in snapshot.accounts.values())
+        else None
+    )
     names = {c.contact_id: c.name for c in snapshot.contacts.values()}
     first: dict[str, dict[str, Any]] = {}
     at = now
     while at <= now + AHEAD:
-        for action in due_actions(snapshot, at, app.settings.policy):
+        found = due_for_rows(snapshot, at, policy)
+        if summary is not None:
+            found += due_summary(summary, at, policy)
+        for action in in_order(found):
             if action.key not in first and action.kind != "skip":
                 first[action.key] = {
                     "kind": action.kind,
@@ -113,22 +127,39 @@ NOTES_WITHIN = timedelta(days=14)
 
 
 def drafts_waiting(app: App) -> list[dict[str, Any]]:
+    pending = app.projector.find(DraftRow, status="pending")
     return [
         {"kind": d.kind, "to": d.to, "subject": d.subject, "created_at": d.created_at}
-        for d in app.projector.rows(DraftRow)
-        if d.status == "pending"
+        for d in sorted(pending, key=lambda d: (d.created_at, d.draft_id))
     ]
+
+
+def _contacts(app: App, ids: set[str]) -> dict[str, ContactRow]:
+    """The contacts named by `ids` (one indexed read)."""
+    return {c.contact_id: c for c in app.projector.find(ContactRow, contact_id=sorted(ids))}
+
+
+def _meetings(app: App, status: str, since: datetime) -> list[MeetingRow]:
+    """Meetings in `status` starting from `since` on (a day's margin: stored starts may
+    carry any offset; the callers compare exact times)."""
+    meeting = app.projector.columns(MeetingRow)
+    return app.projector.query(
+        MeetingRow,
+        meeting.status == status,
+        meeting.start >= (since - timedelta(days=1)).isoformat(),
+    )
 
 
 def notes_to_write(app: App, now: datetime) -> list[dict[str, Any]]:
     """Meetings held in the last two weeks without notes yet: the thank-you waits for them
     until the evening (and is prepared again from notes written later, while nobody has
     touched it)."""
-    contacts = {c.contact_id: c for c in app.projector.rows(ContactRow)}
+    meetings = [m for m in _meetings(app, "met", now - NOTES_WITHIN) if not m.notes_at]
+    contacts = _contacts(app, {m.contact_id for m in meetings})
     found = []
-    for m in app.projector.rows(MeetingRow):
+    for m in meetings:
         c = contacts.get(m.contact_id)
-        if m.status != "met" or m.notes_at or c is None or c.forgotten or c.merged_into:
+        if c is None or c.forgotten or c.merged_into:
             continue
         if datetime.fromisoformat(m.start) < now - NOTES_WITHIN:
             continue
@@ -146,11 +177,12 @@ def notes_to_write(app: App, now: datetime) -> list[dict[str, Any]]:
 def meetings_to_settle(app: App, now: datetime) -> list[dict[str, Any]]:
     """Coming meetings nothing will confirm yet: an invitation the user has not accepted
     ("accept it in your calendar"), or one without a place or link (a draft asks where)."""
-    contacts = {c.contact_id: c for c in app.projector.rows(ContactRow)}
+    meetings = _meetings(app, "scheduled", now)
+    contacts = _contacts(app, {m.contact_id for m in meetings})
     found = []
-    for m in app.projector.rows(MeetingRow):
+    for m in meetings:
         c = contacts.get(m.contact_id)
-        if m.status != "scheduled" or c is None or datetime.fromisoformat(m.start) <= now:
+        if c is None or datetime.fromisoformat(m.start) <= now:
             continue
         if needs_acceptance(m):
             why = f"{c.name} invited you: accept it in your calendar, then it is confirmed"
@@ -169,9 +201,13 @@ def open_referrals(app: App) -> list[dict[str, Any]]:
     """People named in notes without an address: the user asks the referrer for an
     introduction, then completes them with `contacts edit --email`."""
     app.projector.catch_up()
-    contacts = {c.contact_id: c for c in app.projector.rows(ContactRow)}
+    referral, contact = app.projector.columns(ReferralRow), app.projector.columns(ContactRow)
+    # Only the referred people without an address (stored as the JSON text "[]").
+    no_address = sa.select(contact.contact_id).where(sa.cast(contact.emails, sa.Text) == "[]")
+    rows = app.projector.query(ReferralRow, referral.contact_id.in_(no_address))
+    contacts = _contacts(app, {r.contact_id for r in rows} | {r.referrer_id for r in rows})
     found = []
-    for r in app.projector.rows(ReferralRow):
+    for r in rows:
         c, by = contacts.get(r.contact_id), contacts.get(r.referrer_id)
         if c is None or c.emails or c.forgotten or c.merged_into or c.closed:
             continue

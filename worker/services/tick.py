@@ -12,9 +12,10 @@ from the log again, and effects are idempotent.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from events.projections.accounts import AccountRow
@@ -27,7 +28,8 @@ from worker.domain.offers import OfferRow, ReplySeen, TimesView
 from worker.domain.policies.actions import Action
 from worker.domain.policies.due import due_actions, due_for_rows, in_order
 from worker.domain.policies.snapshot import Snapshot
-from worker.domain.policies.summary import due_summary
+from worker.domain.policies.summary import AHEAD as SUMMARY_AHEAD
+from worker.domain.policies.summary import NOTES_WITHIN, due_summary
 from worker.domain.settings import Policy
 from worker.services.app import App
 from worker.services.dating import iso
@@ -61,10 +63,11 @@ def load_snapshot(app: App) -> Snapshot:
     )
 
 
-def load_due_snapshot(app: App, until: datetime) -> Snapshot:
+def load_due_snapshot(app: App, until: datetime, today: datetime | None = None) -> Snapshot:
     """The contacts and meetings due by `until`, and what the policies read about them:
     their meetings and drafts, whoever introduced them (and those people's meetings and
-    drafts), today's outreach drafts (the daily cap) and the accounts. Indexed reads."""
+    drafts), the outreach drafts of `today`'s local day on (the daily cap; `until`'s day
+    by default) and the accounts. Indexed reads."""
     app.projector.catch_up()
     moment = iso(until) or ""
     with app.engine.connect() as conn:
@@ -78,7 +81,7 @@ def load_due_snapshot(app: App, until: datetime) -> Snapshot:
         )
         meetings.update(_by_key(_rows_where(app, conn, MeetingRow, "contact_id", set(contacts))))
         drafts = _by_key(_rows_where(app, conn, DraftRow, "contact_id", set(contacts)))
-        drafts.update(_by_key(_outreach_drafted_since(conn, app, until)))
+        drafts.update(_by_key(_outreach_drafted_since(conn, app, today or until)))
         accounts = _by_key(app.projector.rows(AccountRow, conn))
     return Snapshot(
         contacts=contacts,
@@ -98,9 +101,49 @@ def due_now(app: App) -> list[Action]:
     snapshot = load_due_snapshot(app, now)
     actions = due_for_rows(snapshot, now, policy)
     if summary_may_be_due(snapshot, now, policy):
-        # Once a day, until it goes: what waits is read from every view.
-        actions += due_summary(load_snapshot(app), now, policy)
+        # Once a day, until it goes: what waits, read by indexed queries.
+        actions += due_summary(load_summary_snapshot(app, now), now, policy)
     return in_order(actions)
+
+
+#: Margin around text bounds on stored times, which may carry any UTC offset.
+_OFFSETS = timedelta(days=1)
+
+
+def load_summary_snapshot(app: App, now: datetime, until: datetime | None = None) -> Snapshot:
+    """What the daily summary reads, for summaries composed from `now` to `until`: pending
+    drafts, meetings within 48 hours of then or held in the two weeks before, open
+    referrals, the people these name, and the accounts. Indexed reads, a few rows."""
+    until = until or now
+    p = app.projector
+    meeting = p.columns(MeetingRow)
+    referral, contact = p.columns(ReferralRow), p.columns(ContactRow)
+    with app.engine.connect() as conn:
+        drafts = _by_key(p.find(DraftRow, conn, status="pending"))
+        coming = sa.and_(
+            meeting.status == "scheduled",
+            meeting.start >= iso(now - _OFFSETS),
+            meeting.start <= iso(until + SUMMARY_AHEAD + _OFFSETS),
+        )
+        held = sa.and_(meeting.status == "met", meeting.end >= iso(now - NOTES_WITHIN - _OFFSETS))
+        meetings = _by_key(p.query(MeetingRow, sa.or_(coming, held), conn=conn))
+        no_address = sa.select(contact.contact_id).where(
+            sa.cast(contact.emails, sa.Text) == "[]", contact.merged_into.is_(None)
+        )
+        referrals = _by_key(p.query(ReferralRow, referral.contact_id.in_(no_address), conn=conn))
+        named = {d.contact_id for d in drafts.values()} | {m.contact_id for m in meetings.values()}
+        named |= {r.contact_id for r in referrals.values()}
+        named |= {r.referrer_id for r in referrals.values()}
+        contacts = _by_key(_rows_where(app, conn, ContactRow, "contact_id", named))
+        accounts = _by_key(p.rows(AccountRow, conn))
+    return Snapshot(
+        contacts=contacts,
+        meetings=meetings,
+        drafts=drafts,
+        referrals=referrals,
+        accounts=accounts,
+        summaries=frozenset(a.summary_day for a in accounts.values() if a.summary_day),
+    )
 
 
 def full_scan_actions(app: App) -> list[Action]:
