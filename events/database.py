@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from events.errors import UserError
+from events.errors import InvalidSetting
 
 # Execution option naming how an SQLite transaction begins. Every transaction begins
 # IMMEDIATE (takes the write lock at BEGIN) unless the connection, or an engine made with
@@ -82,7 +82,7 @@ def reading_engine(engine: Engine) -> Engine:
 def _open_sqlite(url: sa.URL, **kwargs: Any) -> Engine:
     database = url.database or ""
     if database in ("", ":memory:") or database.startswith("file:"):
-        raise UserError(f"the event log needs an SQLite file, not {url.database!r}")
+        raise InvalidSetting(f"the event log needs an SQLite file, not {url.database!r}")
     Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url, **kwargs)
 

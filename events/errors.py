@@ -17,3 +17,7 @@ class OutreachError(Exception):
 
 class UserError(OutreachError):
     """Something the user can fix; the message names what was wrong and where, in one line."""
+
+
+class InvalidSetting(UserError, ValueError):
+    """A setting, an environment variable or a name given to us has a value we cannot use."""

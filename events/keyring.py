@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.engine import Engine
 
 from events.database import reading_engine
-from events.errors import UserError
+from events.errors import InvalidSetting
 
 metadata = sa.MetaData()
 contact_keys = sa.Table(
@@ -39,7 +39,7 @@ class KeyDestroyed(LookupError):
 def master_key_from_secret(secret: str) -> bytes:
     """Turn `OUTREACH_SECRET_KEY` (any string of at least 16 characters) into a 256-bit key."""
     if len(secret) < 16:
-        raise UserError("OUTREACH_SECRET_KEY must be at least 16 characters long")
+        raise InvalidSetting("OUTREACH_SECRET_KEY must be at least 16 characters long")
     return hashlib.sha256(b"outreach-master-key\x00" + secret.encode()).digest()
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 
-from events.errors import UserError
+from events.errors import InvalidSetting, UserError
 from events.keyring import seal, unseal
 from integrations.protocol import NeedsReconnect
 from worker.services.settings import Settings, check_private_file, write_private_file
@@ -55,7 +55,7 @@ class TokenStore:
 
     def path(self, account_id: str) -> Path:
         if not _SAFE_ID.fullmatch(account_id):
-            raise UserError(f"not a valid account id: {account_id!r}")
+            raise InvalidSetting(f"not a valid account id: {account_id!r}")
         return self.directory / f"{account_id}{SUFFIX}"
 
     def save(self, account_id: str, secret: str) -> Path:

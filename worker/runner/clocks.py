@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from events.clock import Clock, SystemClock
-from events.errors import UserError
+from events.errors import InvalidSetting
 
 CLOCK_URL_ENV = "OUTREACH_CLOCK_URL"
 
@@ -29,7 +29,7 @@ class RemoteClock:
 
     def __init__(self, url: str, timeout_s: float = 5.0) -> None:
         if not url.startswith(("http://", "https://")):
-            raise UserError(f"{CLOCK_URL_ENV} must be an http(s) URL, got {url!r}")
+            raise InvalidSetting(f"{CLOCK_URL_ENV} must be an http(s) URL, got {url!r}")
         self.url = url
         self.timeout_s = timeout_s
 
@@ -38,7 +38,7 @@ class RemoteClock:
             body: dict[str, Any] = json.loads(response.read())
         at = datetime.fromisoformat(str(body["now"]))
         if at.tzinfo is None:
-            raise UserError(f"{self.url} answered a naive time {body['now']!r}")
+            raise InvalidSetting(f"{self.url} answered a naive time {body['now']!r}")
         return at
 
 
