@@ -36,9 +36,11 @@ import sqlalchemy as sa
 
 from events.clock import ManualClock
 from events.types import AccountConnected
+from tests.harness.clock_server import ClockServer
 from tests.harness.histories import generate, quiet_moment
 from tests.harness.lockstep import lockstep_env
 from worker.domain.policies.due import due_actions
+from worker.runner.clocks import CLOCK_URL_ENV
 from worker.services.app import App, open_app
 from worker.services.settings import load_settings
 from worker.services.tick import load_snapshot, tick
@@ -100,6 +102,11 @@ def process(env: dict[str, str], args: list[str], cap: float) -> Figure:
     return took
 
 
+#: The processes read the measured (quiet) moment from this clock, as the tick does: at
+#: the machine's own time, months after the histories end, everything would be overdue.
+QUIET = ClockServer(ManualClock(quiet_moment(DAY0)))
+
+
 def environment(backend: str, n: int, cache: Path) -> tuple[dict[str, str], Path]:
     folder = cache / f"{backend}-{n}"
     if backend == "sqlite":
@@ -112,8 +119,9 @@ def environment(backend: str, n: int, cache: Path) -> tuple[dict[str, str], Path
             .render_as_string(hide_password=False)
         )
     env = {**os.environ, **lockstep_env(folder, url), "OUTREACH_LOG_LEVEL": "WARNING"}
-    for name in ("OUTREACH_BROKER_URL", "OUTREACH_CLOCK_URL", "OUTREACH_SANDBOX_ENDPOINTS"):
+    for name in ("OUTREACH_BROKER_URL", "OUTREACH_SANDBOX_ENDPOINTS"):
         env.pop(name, None)
+    env[CLOCK_URL_ENV] = QUIET.url
     return env, folder
 
 
@@ -255,6 +263,7 @@ def main() -> None:
     parser.add_argument("--idle-seconds", type=float, default=60.0)
     parser.add_argument("--no-idle", action="store_true")
     args = parser.parse_args()
+    QUIET.start()
     rows: dict[str, dict[int, tuple[Figure, str]]] = {}
 
     def put(label: str, n: int, value: Figure, unit: str) -> None:

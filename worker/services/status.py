@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -18,13 +19,17 @@ from events.projections.meetings import MeetingRow
 from events.projections.pipeline import ContactRow
 from events.projections.referrals import ReferralRow
 from worker.domain.backoff import backing_off
-from worker.domain.policies.confirmations import needs_acceptance, needs_place
+from worker.domain.policies.actions import Action
+from worker.domain.policies.confirmations import due_confirmations, needs_acceptance, needs_place
 from worker.domain.policies.due import due_for_rows, in_order
+from worker.domain.policies.outreach import due_outreach
+from worker.domain.policies.snapshot import Snapshot
 from worker.domain.policies.summary import due_summary
+from worker.domain.settings import Policy
 from worker.services import heartbeat
 from worker.services.app import App
 from worker.services.profile import RUN_INIT, profile_unset
-from worker.services.tick import load_due_snapshot, load_summary_snapshot
+from worker.services.tick import load_due_snapshot, load_summary_snapshot, summary_may_be_due
 
 #: How far ahead "coming up" looks, and how far back "recent failures" looks.
 AHEAD = timedelta(hours=48)
@@ -94,32 +99,51 @@ def coming_up(
     """What the policies will find due within AHEAD, if nothing new happens.
 
     The policies are pure, so asking them at later times answers exactly this. They are
-    asked only about the rows due within AHEAD (the due index) and, for the daily
-    summary, about what it reads (indexed reads both): a few rows, not every one.
+    asked about the rows due within AHEAD only (the due index), and all of them only
+    twice: now and at the end. Work once due stays due while nothing happens, except for
+    two time-bound policies, asked hourly: a confirmation stops once the meeting starts
+    and the daily outreach cap starts afresh each day. The daily summary is asked at the
+    first hour it may go each day, about what it reads (indexed reads).
     """
     policy = app.settings.policy
     snapshot = load_due_snapshot(app, now + AHEAD, today=now)
-    summary = (
-        load_summary_snapshot(app, now, now + AHEAD)
-        if policy.summary and any(a.status == "connected" for a in snapshot.accounts.values())
-        else None
-    )
     names = {c.contact_id: c.name for c in snapshot.contacts.values()}
     first: dict[str, dict[str, Any]] = {}
-    at = now
-    while at <= now + AHEAD:
-        found = due_for_rows(snapshot, at, policy)
-        if summary is not None:
-            found += due_summary(summary, at, policy)
-        for action in in_order(found):
+
+    def note(actions: list[Action]) -> None:
+        for action in in_order(actions):
             if action.key not in first and action.kind != "skip":
                 first[action.key] = {
                     "kind": action.kind,
                     "contact": names.get(action.contact_id, action.contact_id[:8]),
                     "due_at": max(action.due_at, now).isoformat(),
                 }
+
+    steps = []
+    at = now
+    while at <= now + AHEAD:
+        steps.append(at)
         at += step
+    note(due_for_rows(snapshot, now, policy))
+    for at in steps:
+        note(due_confirmations(snapshot, at, policy) + due_outreach(snapshot, at, policy))
+    note(due_for_rows(snapshot, steps[-1], policy))
+    summary_steps = _summary_moments(snapshot, steps, policy)
+    if summary_steps:
+        summary = load_summary_snapshot(app, now, now + AHEAD)
+        for at in summary_steps:
+            note(due_summary(summary, at, policy))
     return sorted(first.values(), key=lambda a: (a["due_at"], a["kind"], a["contact"]))
+
+
+def _summary_moments(snapshot: Snapshot, steps: list[datetime], policy: Policy) -> list[datetime]:
+    """The first step of each local day at which the daily summary may go."""
+    found: dict[str, datetime] = {}
+    for at in steps:
+        if summary_may_be_due(snapshot, at, policy):
+            day = at.astimezone(ZoneInfo(policy.time_zone)).date().isoformat()
+            found.setdefault(day, at)
+    return list(found.values())
 
 
 #: How long after a meeting status reminds the user to write notes on it.
