@@ -76,7 +76,8 @@ def list_(as_json: JsonFlag = False) -> None:
     """The drafts waiting for your review."""
     with review() as r:
         rows = r.pending()
-        names = {d.draft_id: (c.name if (c := r.contact(d)) else None) for d in rows}
+        contacts = r.contacts(rows)
+        names = {d.draft_id: (c.name if (c := contacts.get(d.contact_id)) else None) for d in rows}
     if as_json:
         print_json(
             [

@@ -112,15 +112,26 @@ class DraftReview:
         return sorted(rows, key=lambda d: (d.created_at, d.draft_id))
 
     def pending(self) -> list[DraftRow]:
-        return [d for d in self.all() if d.status == "pending"]
+        """The drafts waiting for review (one indexed read)."""
+        self.app.projector.catch_up()
+        rows = self.app.projector.find(DraftRow, status="pending")
+        return sorted(rows, key=lambda d: (d.created_at, d.draft_id))
 
     def resolve(self, ref: str) -> DraftRow:
         """A draft by id or a unique prefix of at least 4 characters."""
         ref = ref.strip().lower()
-        rows = self.all()
-        found = [d for d in rows if d.draft_id == ref]
+        self.app.projector.catch_up()
+        exact = self.app.projector.get(DraftRow, ref)
+        found = [exact] if exact is not None else []
         if not found and len(ref) >= 4:
-            found = [d for d in rows if d.draft_id.startswith(ref)]
+            draft_id = self.app.projector.columns(DraftRow).draft_id
+            # LIKE narrows (its wildcards dropped); `startswith` decides.
+            prefix = ref.replace("\\", "").replace("%", "").replace("_", "")
+            found = [
+                d
+                for d in self.app.projector.query(DraftRow, draft_id.like(f"{prefix}%"), limit=50)
+                if d.draft_id.startswith(ref)
+            ]
         if len(found) == 1:
             return found[0]
         if found:
@@ -128,10 +139,12 @@ class DraftReview:
         raise UnknownDraft(f"no draft matches {ref!r} (try `outreach drafts list`)")
 
     def contact(self, draft: DraftRow) -> ContactRow | None:
-        return next(
-            (c for c in self.app.projector.rows(ContactRow) if c.contact_id == draft.contact_id),
-            None,
-        )
+        return self.app.projector.get(ContactRow, draft.contact_id)
+
+    def contacts(self, drafts: list[DraftRow]) -> dict[str, ContactRow]:
+        """The contacts these drafts concern, by id (one indexed read)."""
+        ids = sorted({d.contact_id for d in drafts})
+        return {c.contact_id: c for c in self.app.projector.find(ContactRow, contact_id=ids)}
 
     def current(self, draft: DraftRow) -> DraftText | None:
         """The draft as it is in the mailbox now (None: it left Drafts). A text that is
