@@ -141,7 +141,9 @@ class Options:
       kills: SIGKILL moments (at least); half at random instants of a step, half while
         the sandbox serves a change the process made.
       seed: decides the story, the faults and the kill moments.
-      fault_rate: share of provider requests that fail, token requests included.
+      fault_rate: share of provider requests that fail.
+      token_fault_rate: share of token requests that fail (None: `fault_rate`). Each
+        costs real seconds (google-auth's own retries, MSAL replaying a 5xx for 5 s).
       step_minutes: simulated minutes per lockstep step.
     """
 
@@ -153,6 +155,7 @@ class Options:
     kills: int = 50
     seed: int = 1
     fault_rate: float = 0.10
+    token_fault_rate: float | None = None
     step_minutes: int = 60
 
 
@@ -489,16 +492,28 @@ class Chaos:
         setattr(plan, "take", counting_take)  # noqa: B010 - an instance, not the class
         setattr(driver.sandbox.accounting, "record", killing_record)  # noqa: B010
 
-    def faults_on(self, rate: float) -> None:
+    def faults_on(self, rate: float, token_rate: float) -> None:
         """Fail `rate` of provider requests, in these shares: 429s and 503s saying
         Retry-After (briefly: simulated weeks pass in real minutes), 500s and dropped
         connections (the client's own backoff: real seconds). A batch part cannot drop
         its connection: it gets another 429 instead.
 
-        The token endpoint fails as often, in the same shares: Google's token URI
+        The token endpoint fails `token_rate` of the time, in the same shares: Google's
+        token URI
         (google-auth retries a 429 or 5xx itself, after a real second) and Entra ID's
         /token (MSAL holds back a refresh that got a 5xx for its Retry-After, 5 s
         without one)."""
+        self._fail(self.far.apis, self.far.droppable, self.far.batched, rate)
+        token = (self.far.token_method,)
+        self._fail(token, token, (), token_rate)
+
+    def _fail(
+        self,
+        methods: tuple[str, ...],
+        droppable: tuple[str, ...],
+        batched: tuple[str, ...],
+        rate: float,
+    ) -> None:
         plan = self.driver.sandbox.faults
         who = self.far.provider
         shares = [("rate_limit", 0.4), ("unavailable", 0.3), ("server_error", 0.15)]
@@ -507,13 +522,13 @@ class Chaos:
             # Rules are tried in turn: each fires on its share of what the earlier left.
             probability = rate * share / (1 - taken)
             after = RETRY_AFTER_S if kind != "server_error" else None
-            for api in (*self.far.apis, self.far.token_method):
-                plan.add(who, api, kind, probability=probability, retry_after=after)
+            for method in methods:
+                plan.add(who, method, kind, probability=probability, retry_after=after)
             taken += rate * share
         last = rate * 0.15 / (1 - taken)
-        for method in (*self.far.droppable, self.far.token_method):
+        for method in droppable:
             plan.add(who, method, "drop", probability=last)
-        for method in self.far.batched:
+        for method in batched:
             plan.add(who, method, "rate_limit", probability=last, retry_after=RETRY_AFTER_S)
 
     def faults_off(self) -> None:
@@ -692,7 +707,10 @@ def run_scenario(
 
             driver.procs.on_dead = buried
         chaos = Chaos(driver, far, targets, workers, rng, figures)
-        chaos.faults_on(options.fault_rate)
+        token_rate = options.token_fault_rate
+        chaos.faults_on(
+            options.fault_rate, options.fault_rate if token_rate is None else token_rate
+        )
         story = CrowdStory(driver, far, people, end - timedelta(hours=2))
         # Kill moments: never in the first day; the last one in the story's last step.
         # A tenth more than asked: a kill armed for mid-action may find no change to
