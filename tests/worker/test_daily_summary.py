@@ -119,3 +119,21 @@ def test_summary_false_stops_it(world: World, tmp_path: Path) -> None:
         assert world.due("send_summary") != []  # the same log with the default settings
     finally:
         stopped.close()
+
+
+def test_a_throttled_summary_waits_without_pausing_the_mailbox(world: World) -> None:
+    world.add("Ada Lovelace", ADA)
+    world.perform("draft_outreach")
+    # Throttled for as long as the adapter's own retries last.
+    rule = world.sandbox.faults.add(
+        "google", "gmail.users.messages.send", "rate_limit", probability=1.0, retry_after=1
+    )
+    [action] = world.due("send_summary")
+    assert world.runtime.perform(action.to_message()).startswith("waiting: ")
+    # The account is not backing off: the next action (a confirmation, a draft) goes on.
+    assert world.events("account.sync_failed") == []
+    assert _to_me(world) == []
+    world.sandbox.faults.remove(rule)
+    [again] = world.due("send_summary")
+    assert world.runtime.perform(again.to_message()) == "done"
+    assert len(_to_me(world)) == 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 from events.ids import derive_id
 from events.projections.accounts import AccountRow
 from events.types import SummarySent
-from integrations.protocol import OutgoingMessage, Provider
+from integrations.protocol import OutgoingMessage, Provider, TransientProviderError
 from worker.domain.policies.actions import Action
 from worker.domain.policies.summary import daily_summary
 from worker.services.app import App
@@ -26,16 +26,21 @@ def send_summary(
         return "skipped: nothing waits (or the day is over)"
     domain = account.email.rpartition("@")[2] or "outreach.invalid"
     message_id = f"<{derive_id('message', action.key)}@{domain}>"
-    sent = provider.find_sent(message_id)
-    if sent is None:
-        sent = provider.send_message(
-            OutgoingMessage(
-                to=[account.email],
-                subject=summary.subject,
-                body=summary.body,
-                message_id=message_id,
+    try:
+        sent = provider.find_sent(message_id)
+        if sent is None:
+            sent = provider.send_message(
+                OutgoingMessage(
+                    to=[account.email],
+                    subject=summary.subject,
+                    body=summary.body,
+                    message_id=message_id,
+                )
             )
-        )
+    except TransientProviderError as exc:
+        # A courtesy to the user: throttled or down, it waits for a later tick without
+        # pausing the whole mailbox, which would hold back a meeting confirmation.
+        return f"waiting: {exc}"
     app.journal.record(
         SummarySent(
             account_id=account.account_id,
