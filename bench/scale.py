@@ -119,7 +119,9 @@ def environment(backend: str, n: int, cache: Path) -> tuple[dict[str, str], Path
             .render_as_string(hide_password=False)
         )
     env = {**os.environ, **lockstep_env(folder, url), "OUTREACH_LOG_LEVEL": "WARNING"}
-    for name in ("OUTREACH_BROKER_URL", "OUTREACH_SANDBOX_ENDPOINTS"):
+    # PYTHONDONTWRITEBYTECODE would have every process compile the package again, as no
+    # installed copy does.
+    for name in ("OUTREACH_BROKER_URL", "OUTREACH_SANDBOX_ENDPOINTS", "PYTHONDONTWRITEBYTECODE"):
         env.pop(name, None)
     env[CLOCK_URL_ENV] = QUIET.url
     return env, folder

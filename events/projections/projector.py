@@ -99,9 +99,13 @@ class Projector:
                     log.info("view %s changed shape since it was built: rebuilding it", p.name)
                     table_for(p.row_type).drop(conn, checkfirst=True)
         metadata.create_all(self.engine)
+        inspector = sa.inspect(self.engine)
         for p in self.projections:
-            for index in table_for(p.row_type).indexes:
-                index.create(self.engine, checkfirst=True)  # added since the table was made
+            table = table_for(p.row_type)
+            have = {i["name"] for i in inspector.get_indexes(table.name)}
+            for index in table.indexes:
+                if index.name not in have:  # added since the table was made
+                    index.create(self.engine, checkfirst=True)
         if stale:
             self.rebuild([p.name for p in stale])
 

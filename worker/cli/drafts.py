@@ -5,20 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
 
-from events.projections.accounts import AccountRow
 from integrations.protocol import NeedsReconnect, Provider, ProviderError
-from worker.accounts.providers import provider_for
 from worker.cli import app
 from worker.cli.common import console, fail, opened_app, print_json, print_table
 from worker.cli.editor import edit_text
+from worker.services import waiting_drafts
 from worker.services.app import App
-from worker.services.drafts import GONE_NOTE, DraftReview, Outcome
-from worker.services.rendering import Renderer
+
+if TYPE_CHECKING:
+    from events.projections.accounts import AccountRow
+    from worker.services.drafts import DraftReview, Outcome
+    from worker.services.rendering import Renderer
 
 drafts_app = typer.Typer(
     help="Review the drafts waiting in your mailbox: list, show, edit, approve, discard.",
@@ -33,6 +35,10 @@ DraftId = Annotated[str, typer.Argument(help="The draft's id (or its first 8 cha
 @contextmanager
 def review() -> Iterator[DraftReview]:
     """The review service for one command; provider failures become one-line errors."""
+    # Imported here: listing drafts needs neither the mailbox nor the templates.
+    from worker.accounts.providers import provider_for
+    from worker.services.drafts import DraftReview
+
     opened: list[Provider] = []
 
     with opened_app() as a:
@@ -56,6 +62,8 @@ def review() -> Iterator[DraftReview]:
 
 
 def _renderer(a: App) -> Renderer:
+    from worker.services.rendering import Renderer
+
     return Renderer(a.settings.config_dir / "templates")
 
 
@@ -74,9 +82,9 @@ def drafts(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 @drafts_app.command("list")
 def list_(as_json: JsonFlag = False) -> None:
     """The drafts waiting for your review."""
-    with review() as r:
-        rows = r.pending()
-        contacts = r.contacts(rows)
+    with opened_app() as a:
+        rows = waiting_drafts.pending(a)
+        contacts = waiting_drafts.contacts_of(a, rows)
         names = {d.draft_id: (c.name if (c := contacts.get(d.contact_id)) else None) for d in rows}
     if as_json:
         print_json(
@@ -149,6 +157,8 @@ def show(draft: DraftId, as_json: JsonFlag = False) -> None:
     if details["status"] != "pending":
         return
     if not details["in_mailbox"]:
+        from worker.services.drafts import GONE_NOTE
+
         console.print(Text(f"\nNot shown: {GONE_NOTE}."))
         return
     console.print(Text("\nAs it is in your mailbox now:\n"))

@@ -28,6 +28,7 @@ from worker.domain.addresses import InvalidInput, check_text
 from worker.domain.draft_text import body_digest, changed_by_user
 from worker.domain.etiquette import check
 from worker.domain.markers import find_markers
+from worker.services import waiting_drafts
 from worker.services.app import App
 from worker.services.effects import Effects
 from worker.services.rendering import Renderer
@@ -112,10 +113,7 @@ class DraftReview:
         return sorted(rows, key=lambda d: (d.created_at, d.draft_id))
 
     def pending(self) -> list[DraftRow]:
-        """The drafts waiting for review (one indexed read)."""
-        self.app.projector.catch_up()
-        rows = self.app.projector.find(DraftRow, status="pending")
-        return sorted(rows, key=lambda d: (d.created_at, d.draft_id))
+        return waiting_drafts.pending(self.app)
 
     def resolve(self, ref: str) -> DraftRow:
         """A draft by id or a unique prefix of at least 4 characters."""
@@ -140,11 +138,6 @@ class DraftReview:
 
     def contact(self, draft: DraftRow) -> ContactRow | None:
         return self.app.projector.get(ContactRow, draft.contact_id)
-
-    def contacts(self, drafts: list[DraftRow]) -> dict[str, ContactRow]:
-        """The contacts these drafts concern, by id (one indexed read)."""
-        ids = sorted({d.contact_id for d in drafts})
-        return {c.contact_id: c for c in self.app.projector.find(ContactRow, contact_id=ids)}
 
     def current(self, draft: DraftRow) -> DraftText | None:
         """The draft as it is in the mailbox now (None: it left Drafts). A text that is
