@@ -40,7 +40,7 @@ PERSONAL_FIELDS = ("name", "emails", "company", "role", "how_we_know", "url")
 class ContactRow(Row):
     KEY = "contact_id"
     TABLE = "pipeline"
-    INDEXED = ("due_at", "referred_by", "stage")
+    INDEXED = ("due_at", "referred_by", "stage", "merged_into")
     contact_id: str
     name: str | None = None
     emails: list[str] = field(default_factory=list)

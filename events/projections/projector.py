@@ -171,13 +171,13 @@ class Projector:
 
     def select(
         self, statement: sa.Select[Any], conn: Connection | None = None
-    ) -> list[sa.Row[Any]]:
+    ) -> list[tuple[Any, ...]]:
         """A statement over the views' tables (some columns, counts, sums), as plain rows:
         a page reads only the columns it shows."""
         if conn is None:
             with self.engine.connect() as own:
-                return list(own.execute(statement))
-        return list(conn.execute(statement))
+                return [tuple(r) for r in own.execute(statement)]
+        return [tuple(r) for r in conn.execute(statement)]
 
     @staticmethod
     def columns(row_type: type[Row]) -> Any:

@@ -30,14 +30,6 @@ projections_app = typer.Typer(help="Maintain the views built from the log.", no_
 app.add_typer(projections_app, name="projections")
 
 
-def _keep(row: ContactRow, active: bool, closed: bool, stage: str | None) -> bool:
-    if stage and row.stage != stage:
-        return False
-    if active and row.closed:
-        return False
-    return not (closed and not row.closed)
-
-
 @app.command()
 def pipeline(
     as_json: JsonFlag = False,
@@ -47,15 +39,23 @@ def pipeline(
         str | None, typer.Option("--stage", help=f"Only this stage ({', '.join(STAGES[:11])}...).")
     ] = None,
     wide: WideFlag = False,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="At most this many contacts.")
+    ] = None,
+    offset: Annotated[
+        int, typer.Option("--offset", min=0, help="Skip this many contacts first.")
+    ] = 0,
 ) -> None:
-    """Each contact, where they stand and what happens next."""
+    """Each contact, where they stand and what happens next (--limit and --offset page
+    through many)."""
     json_errors(as_json)
     if active and closed:
         fail("pipeline: --active and --closed exclude each other")
     if stage is not None and stage not in STAGES:
         fail(f"pipeline: --stage: no stage {stage!r} (one of {', '.join(STAGES)})")
     with opened_app(as_json=as_json) as a:
-        rows = [r for r in ContactBook(a).all() if _keep(r, active, closed, stage)]
+        shut = True if closed else False if active else None
+        rows = ContactBook(a).page(stage=stage, closed=shut, limit=limit, offset=offset)
         zone = a.settings.policy.time_zone
         from worker.services.status import open_referrals
 

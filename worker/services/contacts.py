@@ -3,10 +3,11 @@ the people we write to."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
@@ -84,40 +85,105 @@ class ContactBook:
         rows = self.app.projector.rows(ContactRow)
         rows = [r for r in rows if (include_forgotten or not r.forgotten) and r.merged_into is None]
         # Contacts imported together share `added_at`: by name then, not by random id.
-        return sorted(rows, key=lambda r: (r.added_at, (r.name or "").lower(), r.contact_id))
+        return sorted(rows, key=_listing_order)
+
+    def page(
+        self,
+        *,
+        stage: str | None = None,
+        closed: bool | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[ContactRow]:
+        """The contacts listed (`all`'s order), filtered in SQL: in `stage`, closed or not
+        (None: both); `limit` from `offset`. Reads three columns of every match and whole
+        rows only for the page."""
+        self.app.projector.catch_up()
+        c = self.app.projector.columns(ContactRow)
+        where = [*_listed(c)]
+        if stage is not None:
+            where.append(c.stage == stage)
+        if closed is not None:
+            where.append(c.closed.is_not(None) if closed else c.closed.is_(None))
+        keys = self.app.projector.select(sa.select(c.added_at, c.name, c.contact_id).where(*where))
+        ordered = sorted(keys, key=lambda k: (k[0], (k[1] or "").lower(), k[2]))
+        chosen = [k[2] for k in ordered[offset : None if limit is None else offset + limit]]
+        return self._by_ids(chosen)
+
+    def _by_ids(self, ids: list[str]) -> list[ContactRow]:
+        """These contacts, in this order (500 keys a query)."""
+        found: dict[str, ContactRow] = {}
+        for i in range(0, len(ids), 500):
+            rows = self.app.projector.find(ContactRow, contact_id=ids[i : i + 500])
+            found.update((r.contact_id, r) for r in rows)
+        return [found[i] for i in ids if i in found]
 
     def resolve(self, ref: str) -> ContactRow:
         """Find one contact by id (or a unique prefix of at least 4), e-mail, or the start
-        of each word of the name, whatever the case and accents."""
+        of each word of the name, whatever the case and accents.
+
+        Each way is tried in turn by an indexed or SQL-filtered read; only the names are
+        compared in Python (accents and word starts), over two columns."""
         ref = ref.strip()
-        rows = self.all()
+        self.app.projector.catch_up()
+        projector = self.app.projector
+        c = projector.columns(ContactRow)
         low, folded = ref.lower(), fold(ref)
         merged = self._merged_into(ref)
-        for matcher in (
-            lambda r: r.contact_id in (ref, merged),
-            lambda r: low in (e.lower() for e in r.emails),
-            lambda r: len(ref) >= 4 and r.contact_id.startswith(ref),
-            lambda r: fold(r.name or "") == folded,
-            lambda r: name_starts_match(ref, r.name or ""),
+
+        def by_id() -> list[ContactRow]:
+            ids = [i for i in (ref, merged) if i]
+            return projector.query(ContactRow, c.contact_id.in_(ids), *_listed(c))
+
+        def by_email() -> list[ContactRow]:
+            # The address as the JSON column stores it narrows in SQL; equality decides.
+            stored = json.dumps(low)[1:-1]
+            rows = projector.query(
+                ContactRow, sa.cast(c.emails, sa.Text).icontains(stored, autoescape=True)
+            )
+            if not ref.isascii():  # SQL lower-cases ASCII only: compare every address
+                rows = projector.query(ContactRow, sa.cast(c.emails, sa.Text) != "[]")
+            return [r for r in rows if _is_listed(r) and low in (e.lower() for e in r.emails)]
+
+        def by_prefix() -> list[ContactRow]:
+            if len(ref) < 4:
+                return []
+            rows = projector.query(
+                ContactRow, c.contact_id.startswith(ref, autoescape=True), *_listed(c)
+            )
+            return [r for r in rows if r.contact_id.startswith(ref)]
+
+        names: list[tuple[Any, ...]] = []
+
+        def by_name(match: Callable[[str], bool]) -> list[ContactRow]:
+            if not names:
+                names.extend(projector.select(sa.select(c.contact_id, c.name).where(*_listed(c))))
+            return self._by_ids([cid for cid, name in names if match(name or "")])
+
+        for finder in (
+            by_id,
+            by_email,
+            by_prefix,
+            lambda: by_name(lambda name: fold(name) == folded),
+            lambda: by_name(lambda name: name_starts_match(ref, name)),
         ):
-            found = [r for r in rows if matcher(r)]
+            found = finder()
             if len(found) == 1:
                 return found[0]
             if len(found) > 1:
                 found.sort(key=lambda r: ((r.name or "").lower(), r.contact_id))
-                names = ", ".join(f"{r.name} ({r.contact_id[:8]})" for r in found)
+                names_ = ", ".join(f"{r.name} ({r.contact_id[:8]})" for r in found)
                 raise UnknownContact(
-                    f"contact {ref!r} is ambiguous: {names}; name one by its id or address"
+                    f"contact {ref!r} is ambiguous: {names_}; name one by its id or address"
                 )
         raise UnknownContact(f"no contact matches {ref!r} (try `outreach contacts list`)")
 
     def _merged_into(self, contact_id: str) -> str | None:
         """The contact that `contact_id` was merged into (following merges of merges)."""
-        by_id = {r.contact_id: r for r in self.app.projector.rows(ContactRow)}
-        row, seen = by_id.get(contact_id), set()
+        row, seen = self.app.projector.get(ContactRow, contact_id), set()
         while row is not None and row.merged_into and row.contact_id not in seen:
             seen.add(row.contact_id)
-            row = by_id.get(row.merged_into)
+            row = self.app.projector.get(ContactRow, row.merged_into)
         return row.contact_id if row is not None and row.contact_id != contact_id else None
 
     def add(self, new: NewContact, *, reach_out: bool = False, force: bool = False) -> ContactRow:
@@ -207,12 +273,12 @@ class ContactBook:
 
     def merged_ids(self, contact_id: str) -> list[str]:
         """`contact_id` and every contact merged into it (directly or through another)."""
-        rows = self.app.projector.rows(ContactRow)
         found = [contact_id]
-        for cid in found:
-            found += [
-                r.contact_id for r in rows if r.merged_into == cid and r.contact_id not in found
-            ]
+        wave = [contact_id]
+        while wave:
+            rows = self.app.projector.find(ContactRow, merged_into=wave)
+            wave = [r.contact_id for r in rows if r.contact_id not in found]
+            found += wave
         return found
 
     def history(self, row: ContactRow) -> list[Decoded]:
@@ -364,3 +430,16 @@ class ContactBook:
                         f"{where(contact)}: {key} already belongs to {seen[key]}"
                     )
                 seen[key] = f"{contact.name} ({where(contact)})"
+
+
+def _listing_order(r: ContactRow) -> tuple[str, str, str]:
+    return (r.added_at, (r.name or "").lower(), r.contact_id)
+
+
+def _listed(c: Any) -> list[sa.ColumnElement[bool]]:
+    """In SQL: the contacts `all` lists (not forgotten, not merged into another)."""
+    return [c.forgotten.is_(False), c.merged_into.is_(None)]
+
+
+def _is_listed(r: ContactRow) -> bool:
+    return not r.forgotten and r.merged_into is None

@@ -88,8 +88,17 @@ _SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
 
 def sentences(book: ContactBook, entries: list[Decoded]) -> list[dict[str, str]]:
     zone = book.app.settings.policy.time_zone
-    # Every row, the merged-away ones included: their names tell what was merged.
-    names = {r.contact_id: r.name or "?" for r in book.app.projector.rows(ContactRow)}
+    # The rows these events name, the merged-away ones included: their names tell what
+    # was merged (one read by key).
+    named = set()
+    for d in entries:
+        f = d.event.fields()
+        if d.stored.type == "contact.added" and f.get("referred_by"):
+            named.add(str(f["referred_by"]))
+        elif d.stored.type == "contact.merged":
+            named.add(str(f["contact_id"]))
+    rows = book.app.projector.find(ContactRow, contact_id=sorted(named)) if named else []
+    names = {r.contact_id: r.name or "?" for r in rows}
     out = []
     for d in entries:
         f = d.event.fields()
