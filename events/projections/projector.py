@@ -170,7 +170,7 @@ class Projector:
         return [row_type(**dict(r._mapping)) for r in conn.execute(query)]
 
     def select(
-        self, statement: sa.Select[Any], conn: Connection | None = None
+        self, statement: sa.Executable, conn: Connection | None = None
     ) -> list[tuple[Any, ...]]:
         """A statement over the views' tables (some columns, counts, sums), as plain rows:
         a page reads only the columns it shows."""

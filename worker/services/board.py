@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, Literal
+from typing import Any, Final, Literal
+
+import sqlalchemy as sa
 
 from events.projections.pipeline import ContactRow, next_step
 from worker.domain.names import fold
@@ -105,10 +107,7 @@ def column_of(row: ContactRow) -> ColumnKey | None:
 
 
 def matches(row: ContactRow, folded_query: str) -> bool:
-    if not folded_query:
-        return True
-    haystack = " ".join([row.name or "", row.company or "", row.role or "", *row.emails])
-    return all(word in fold(haystack) for word in folded_query.split())
+    return _found([row.name, row.company, row.role, row.emails], folded_query)
 
 
 def days_since(at: str, now: datetime) -> int:
@@ -133,17 +132,36 @@ def card(row: ContactRow, now: datetime) -> Card:
 
 def board(app: App, query: str = "", *, per_column: int = 50) -> Board:
     """The board, most recently moved first in each column; at most `per_column` cards
-    each (the page stays quick with thousands of people; search finds the rest)."""
+    each (the page stays quick with thousands of people; search finds the rest).
+
+    Reads the few columns that place and search a card for every listed person, and
+    whole rows only for the cards shown."""
     app.projector.catch_up()
     now = app.clock.now()
     folded = fold(query.strip())
-    grouped: dict[ColumnKey, list[ContactRow]] = {key: [] for key, _ in COLUMNS}
-    for row in app.projector.rows(ContactRow):
-        key = column_of(row)
-        if key is not None and matches(row, folded):
-            grouped[key].append(row)
-    columns = []
-    for key, label in COLUMNS:
-        rows = sorted(grouped[key], key=lambda r: r.stage_at, reverse=True)
-        columns.append(Column(key, label, [card(r, now) for r in rows[:per_column]], len(rows)))
+    c = app.projector.columns(ContactRow)
+    shown = [c.contact_id, c.stage, c.closed, c.stage_at]
+    searched = [c.name, c.company, c.role, c.emails] if folded else []
+    listed = sa.select(*shown, *searched).where(c.forgotten.is_(False), c.merged_into.is_(None))
+    grouped: dict[ColumnKey, list[tuple[str, str]]] = {key: [] for key, _ in COLUMNS}
+    for cid, stage, closed, stage_at, *text in app.projector.select(listed):
+        key = "closed" if closed else COLUMN_OF_STAGE.get(stage)
+        if key is not None and (not folded or _found(text, folded)):
+            grouped[key].append((stage_at, cid))
+    tops = {key: sorted(found, reverse=True)[:per_column] for key, found in grouped.items()}
+    wanted = sorted({cid for top in tops.values() for _, cid in top})
+    rows = {r.contact_id: r for r in app.projector.find(ContactRow, contact_id=wanted)}
+    columns = [
+        Column(key, label, [card(rows[cid], now) for _, cid in tops[key]], len(grouped[key]))
+        for key, label in COLUMNS
+    ]
     return Board(columns=columns, query=query.strip(), total=sum(c.total for c in columns))
+
+
+def _found(text: list[Any], folded_query: str) -> bool:
+    """Whether each word searched is in the name, company, role or an address."""
+    if not folded_query:
+        return True
+    name, company, role, emails = text
+    haystack = " ".join([name or "", company or "", role or "", *(emails or [])])
+    return all(word in fold(haystack) for word in folded_query.split())

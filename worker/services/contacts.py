@@ -85,7 +85,7 @@ class ContactBook:
         rows = self.app.projector.rows(ContactRow)
         rows = [r for r in rows if (include_forgotten or not r.forgotten) and r.merged_into is None]
         # Contacts imported together share `added_at`: by name then, not by random id.
-        return sorted(rows, key=_listing_order)
+        return sorted(rows, key=listing_order)
 
     def page(
         self,
@@ -143,7 +143,7 @@ class ContactBook:
             )
             if not ref.isascii():  # SQL lower-cases ASCII only: compare every address
                 rows = projector.query(ContactRow, sa.cast(c.emails, sa.Text) != "[]")
-            return [r for r in rows if _is_listed(r) and low in (e.lower() for e in r.emails)]
+            return [r for r in rows if is_listed(r) and low in (e.lower() for e in r.emails)]
 
         def by_prefix() -> list[ContactRow]:
             if len(ref) < 4:
@@ -432,7 +432,7 @@ class ContactBook:
                 seen[key] = f"{contact.name} ({where(contact)})"
 
 
-def _listing_order(r: ContactRow) -> tuple[str, str, str]:
+def listing_order(r: ContactRow) -> tuple[str, str, str]:
     return (r.added_at, (r.name or "").lower(), r.contact_id)
 
 
@@ -441,5 +441,5 @@ def _listed(c: Any) -> list[sa.ColumnElement[bool]]:
     return [c.forgotten.is_(False), c.merged_into.is_(None)]
 
 
-def _is_listed(r: ContactRow) -> bool:
+def is_listed(r: ContactRow) -> bool:
     return not r.forgotten and r.merged_into is None

@@ -13,7 +13,7 @@ from events.projections.meetings import MeetingRow
 from events.projections.pipeline import ContactRow
 from events.types import MeetingMet, MeetingNoShow
 from worker.domain.addresses import InvalidInput
-from worker.services.contacts import ContactBook
+from worker.services.contacts import ContactBook, is_listed
 
 #: From the guides (docs on informational interviews): what is not found online. Never
 #: a question about openings: asking for a job turns a would-be ally into an assessor.
@@ -39,9 +39,7 @@ class MeetingOutcome:
 
 
 def latest_meeting(book: ContactBook, contact: ContactRow) -> MeetingRow | None:
-    meetings = [
-        m for m in book.app.projector.rows(MeetingRow) if m.contact_id == contact.contact_id
-    ]
+    meetings = book.app.projector.find(MeetingRow, contact_id=contact.contact_id)
     return max(meetings, key=lambda m: m.start) if meetings else None
 
 
@@ -103,8 +101,8 @@ def briefing(book: ContactBook, ref: str) -> dict[str, Any]:
     zone = app.settings.policy.time_zone
     referrer = None
     if contact.referred_by:
-        found = [c for c in book.all() if c.contact_id == contact.referred_by]
-        referrer = found[0].name if found else None
+        found = app.projector.get(ContactRow, contact.referred_by)
+        referrer = found.name if found is not None and is_listed(found) else None
     meeting = latest_meeting(book, contact)
     meeting_info: dict[str, Any] | None = None
     if meeting is not None:

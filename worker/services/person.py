@@ -8,7 +8,7 @@ from typing import Any
 
 from events.projections.pipeline import ContactRow
 from worker.services.board import STAGE_WORDS, days_since, step_of
-from worker.services.contacts import ContactBook
+from worker.services.contacts import ContactBook, is_listed, listing_order
 from worker.services.meetings import briefing
 from worker.services.timeline import Moment, timeline
 
@@ -38,15 +38,19 @@ def _link(row: ContactRow) -> Link:
 
 def person(book: ContactBook, ref: str) -> Person:
     row = book.resolve(ref)
-    everyone = book.all()
-    referrer = next((c for c in everyone if c.contact_id == row.referred_by), None)
+    projector = book.app.projector
+    # Whoever introduced them and whom they introduced, by key and by index: the people
+    # `all` lists (not forgotten, not merged away).
+    found = projector.get(ContactRow, row.referred_by) if row.referred_by else None
+    referrer = found if found is not None and is_listed(found) else None
+    introduced = [c for c in projector.find(ContactRow, referred_by=row.contact_id) if is_listed(c)]
     return Person(
         row=row,
         stage_words=STAGE_WORDS.get(row.stage, row.stage.replace("_", " ")),
         days_in_stage=days_since(row.stage_at, book.app.clock.now()),
         next_step=step_of(row),
         introduced_by=_link(referrer) if referrer else None,
-        introduced=[_link(c) for c in everyone if c.referred_by == row.contact_id],
+        introduced=[_link(c) for c in sorted(introduced, key=listing_order)],
         moments=timeline(book.history(row), book.app.settings.policy.time_zone),
         brief=briefing(book, row.contact_id),
     )

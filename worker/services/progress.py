@@ -6,6 +6,8 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+
 from events.projections.pipeline import ContactRow
 from worker.services.app import App
 
@@ -43,41 +45,56 @@ def _week_start(at: datetime) -> datetime:
 
 
 def progress(app: App, weeks: int = WEEKS) -> Progress:
-    """Computed from the pipeline view (one row per person), not the whole log: the page
-    stays quick with ten thousand people and their histories."""
+    """Computed from the pipeline view (one row per person), not the whole log, and
+    counted in SQL: the page stays quick with ten thousand people and their histories."""
     app.projector.catch_up()
     now = app.clock.now()
-    rows = [r for r in app.projector.rows(ContactRow) if not r.forgotten and not r.merged_into]
-    written = [r for r in rows if r.outreach_sent_at]
-    replied = [r for r in written if r.replied_at]
+    c = app.projector.columns(ContactRow)
+    listed = (c.forgotten.is_(False), c.merged_into.is_(None))
+    written_at = c.outreach_sent_at.is_not(None)
+    [(added, written, replied, met, thanked, referred)] = app.projector.select(
+        sa.select(
+            sa.func.count(),
+            sa.func.count(c.outreach_sent_at),
+            sa.func.count(c.replied_at).filter(written_at),
+            sa.func.count(c.met_at),
+            sa.func.count(c.thanked_at),
+            sa.func.count(c.referred_by),
+        ).where(*listed)
+    )
     funnel = [
-        Step("Added", len(rows)),
-        Step("Written to", len(written)),
-        Step("Replied", len(replied)),
-        Step("Met", sum(1 for r in rows if r.met_at)),
-        Step("Thanked", sum(1 for r in rows if r.thanked_at)),
-        Step("Referrals gained", sum(1 for r in rows if r.referred_by)),
+        Step("Added", added),
+        Step("Written to", written),
+        Step("Replied", replied),
+        Step("Met", met),
+        Step("Thanked", thanked),
+        Step("Referrals gained", referred),
     ]
     first = _week_start(now) - timedelta(weeks=weeks - 1)
+    # Stored times may carry any offset: a day's margin, the weeks are counted exactly.
+    since = (first - timedelta(days=1)).isoformat()
     counts = [[0, 0, 0] for _ in range(weeks)]
-    for r in rows:
-        for i, at in enumerate((r.outreach_sent_at, r.replied_at, r.met_at)):
+    recent = sa.or_(c.outreach_sent_at >= since, c.replied_at >= since, c.met_at >= since)
+    moments = sa.select(c.outreach_sent_at, c.replied_at, c.met_at).where(*listed, recent)
+    for row in app.projector.select(moments):
+        for i, at in enumerate(row):
             if not at:
                 continue
             index = (datetime.fromisoformat(at) - first).days // 7
             if 0 <= index < weeks:
                 counts[index][i] += 1
+    pairs = sa.select(c.outreach_sent_at, c.replied_at).where(
+        *listed, written_at, c.replied_at.is_not(None)
+    )
     delays = [
-        (datetime.fromisoformat(r.replied_at) - datetime.fromisoformat(r.outreach_sent_at))
-        / timedelta(days=1)
-        for r in replied
-        if r.replied_at and r.outreach_sent_at
+        (datetime.fromisoformat(answered) - datetime.fromisoformat(sent)) / timedelta(days=1)
+        for sent, answered in app.projector.select(pairs)
     ]
     return Progress(
         funnel=funnel,
         weeks=[
             Week((first + timedelta(weeks=i)).date().isoformat(), *counts[i]) for i in range(weeks)
         ],
-        reply_rate=len(replied) / len(written) if written else None,
+        reply_rate=replied / written if written else None,
         median_days_to_reply=round(statistics.median(delays), 1) if delays else None,
     )

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+
 from events.projections.accounts import AccountRow
 from events.projections.drafts import DraftRow
 from events.projections.meetings import MeetingRow
@@ -76,7 +78,7 @@ class Today:
 
 
 def _account(app: App, account_id: str) -> AccountRow | None:
-    return next((a for a in app.projector.rows(AccountRow) if a.account_id == account_id), None)
+    return app.projector.get(AccountRow, account_id)
 
 
 def draft_text(review: DraftReview, draft: DraftRow) -> DraftText:
@@ -121,11 +123,29 @@ def save_as_shown(review: DraftReview, draft: DraftRow, subject: str, body: str)
 
 
 def today(review: DraftReview) -> Today:
+    """Read by status, by time and by key: the drafts waiting, the meetings of the week
+    around now, the open referrals, and only the people these name."""
     app = review.app
     app.projector.catch_up()
     now = app.clock.now()
     zone = app.settings.policy.time_zone
-    contacts = {c.contact_id: c for c in app.projector.rows(ContactRow)}
+    p = app.projector
+    pending = review.pending()
+    meeting = p.columns(MeetingRow)
+    # Stored starts may carry any offset: a day's margin, the times are compared exactly.
+    margin = timedelta(days=1)
+    meetings = p.query(
+        MeetingRow,
+        meeting.status.in_(["scheduled", "met"]),
+        meeting.start >= (now - NOTES_WITHIN - margin).isoformat(),
+        meeting.start <= (now + AHEAD + margin).isoformat(),
+    )
+    referral, contact = p.columns(ReferralRow), p.columns(ContactRow)
+    fresh = sa.select(contact.contact_id).where(contact.stage == "identified")
+    open_referrals = p.query(ReferralRow, referral.contact_id.in_(fresh))
+    named = {d.contact_id for d in pending} | {m.contact_id for m in meetings}
+    named |= {r.contact_id for r in open_referrals} | {r.referrer_id for r in open_referrals}
+    contacts = {c.contact_id: c for c in p.find(ContactRow, contact_id=sorted(named))}
     names = {cid: c.name or "(no name)" for cid, c in contacts.items()}
     drafts = [
         WaitingDraft(
@@ -135,7 +155,7 @@ def today(review: DraftReview) -> Today:
             created=local_time(datetime.fromisoformat(d.created_at), zone),
             text=draft_text(review, d),
         )
-        for d in review.pending()
+        for d in pending
     ]
 
     def item(m: MeetingRow) -> MeetingItem:
@@ -147,7 +167,6 @@ def today(review: DraftReview) -> Today:
             confirmed=m.confirmed_for_start == m.start,
         )
 
-    meetings = app.projector.rows(MeetingRow)
     coming = [
         item(m)
         for m in meetings
@@ -164,7 +183,7 @@ def today(review: DraftReview) -> Today:
     ]
     referrals = [
         OpenReferral(r.contact_id, names[r.contact_id], r.referrer_id, names[r.referrer_id])
-        for r in app.projector.rows(ReferralRow)
+        for r in open_referrals
         if (c := contacts.get(r.contact_id)) is not None
         and c.stage == "identified"
         and not c.closed
@@ -175,5 +194,5 @@ def today(review: DraftReview) -> Today:
         meetings=sorted(coming, key=lambda i: i.meeting.start),
         needs_notes=sorted(needs_notes, key=lambda i: i.meeting.start),
         referrals=sorted(referrals, key=lambda r: r.name.lower()),
-        reconnect=[a for a in app.projector.rows(AccountRow) if a.status == "needs_reconnect"],
+        reconnect=p.find(AccountRow, status="needs_reconnect"),
     )
