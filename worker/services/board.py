@@ -164,4 +164,6 @@ def _found(text: list[Any], folded_query: str) -> bool:
         return True
     name, company, role, emails = text
     haystack = " ".join([name or "", company or "", role or "", *(emails or [])])
-    return all(word in fold(haystack) for word in folded_query.split())
+    # ASCII text folds to its lower case: the Unicode decomposition only for the rest.
+    folded = haystack.lower() if haystack.isascii() else fold(haystack)
+    return all(word in folded for word in folded_query.split())
