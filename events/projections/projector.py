@@ -395,4 +395,4 @@ def typed(row_type: type[R], result: sa.CursorResult[Any]) -> list[R]:
     """The result's rows as typed rows (by column names zipped with plain tuples: reading
     each through its mapping cost more than the query on a page of a thousand rows)."""
     names = list(result.keys())
-    return [row_type(**dict(zip(names, r, strict=True))) for r in result.tuples()]
+    return [row_type(**dict(zip(names, r, strict=True))) for r in result]
