@@ -100,6 +100,8 @@ class EventRequest:
     location: str = ""
     description: str = ""
     request_id: str = ""  # deterministic: a retry must not create a second event
+    #: Ask the provider for a video call (Google Meet, Teams): its join link is the place.
+    video_call: bool = False
 
 
 @dataclass(frozen=True)

@@ -70,9 +70,23 @@ class Events:
             body["location"] = request.location
         if request.description:
             body["description"] = request.description
+        if request.video_call:
+            # "conferenceData.createRequest: A request to generate a new conference";
+            # honoured only with conferenceDataVersion=1 (Calendar API, events.insert).
+            body["conferenceData"] = {
+                "createRequest": {
+                    "requestId": event_id,
+                    "conferenceSolutionKey": {"type": "hangoutsMeet"},
+                }
+            }
 
         def insert() -> Any:
-            return self.calendar.events().insert(calendarId="primary", body=body, sendUpdates="all")
+            return self.calendar.events().insert(
+                calendarId="primary",
+                body=body,
+                sendUpdates="all",
+                conferenceDataVersion=1 if request.video_call else 0,
+            )
 
         try:
             created = self.calls.execute(insert)

@@ -116,6 +116,10 @@ class Events:
                 {"emailAddress": {"address": a}, "type": "required"} for a in request.attendees
             ],
         }
+        if request.video_call:
+            # "After you set isOnlineMeeting to true, Microsoft Graph initializes
+            # onlineMeeting" (event resource): the join link comes with the invitation.
+            body["isOnlineMeeting"] = True
         if request.request_id:
             body["transactionId"] = transaction_id(request.request_id)
         # transactionId makes the create idempotent, so retrying a lost answer is safe.

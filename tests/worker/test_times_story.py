@@ -89,6 +89,13 @@ def test_a_reply_gets_three_free_times_and_the_pick_becomes_a_confirmed_meeting(
     ]
     assert ADA in [a["email"] for a in event.get("attendees", [])]
     w.sync()
+    # The default place is a video call: the calendar made it, and its link is where.
+    w.app.projector.catch_up()
+    [booked] = [
+        m for m in w.app.projector.rows(MeetingRow) if m.contact_id == w.contact(ADA).contact_id
+    ]
+    assert (booked.link or "").startswith("https://meet.google.com/")
+    assert booked.user_response == "accepted"  # the user organizes it: accepted already
 
     w.at(starts[1] - timedelta(hours=24))
     w.perform("send_confirmation")

@@ -33,7 +33,10 @@ def schedule(
         typer.Option("--offered", help="Invite at the N-th time offered to them (1, 2, 3)."),
     ] = None,
     minutes: Annotated[int, typer.Option("--minutes", help="Length of the meeting.")] = 30,
-    place: Annotated[str, typer.Option("--place", help="Address or video link.")] = "",
+    place: Annotated[
+        str | None,
+        typer.Option("--place", help="Address or video link (default: meeting_place setting)."),
+    ] = None,
     account: Annotated[
         str | None, typer.Option("--account", help="Account to invite from (address or id).")
     ] = None,

@@ -13,6 +13,7 @@ from events.projections.pipeline import ContactRow
 from events.types import MeetingScheduled
 from integrations.protocol import EventRequest, Provider
 from worker.domain.addresses import InvalidInput, check_text
+from worker.domain.meeting_time import where
 from worker.domain.slots import BusyDay, Interval
 from worker.domain.sync_records import meeting_id_for
 from worker.services.app import App
@@ -59,11 +60,11 @@ def plan(
     when: str,
     *,
     minutes: int,
-    place: str,
+    place: str | None = None,
     summary: str | None = None,
 ) -> tuple[ContactRow, EventRequest]:
     """The event to create, or a one-line refusal (unknown contact, no address, a time
-    in the past, a bad duration)."""
+    in the past, a bad duration). Without `place`, the user's default from settings."""
     contact = ContactBook(app).resolve(contact_ref)
     if not contact.emails:
         raise InvalidInput(f"{contact.name}: no e-mail address to invite; add one first")
@@ -78,13 +79,21 @@ def plan(
     # Written in the user's zone: the invitation and every confirmation show that time.
     start = start.astimezone(ZoneInfo(zone))
     name = app.settings.profile.name
+    said = check_text(
+        app.settings.policy.meeting_place if place is None else place, "--place", max_len=500
+    )
+    # A video call named without its link ("a video call (I will send the link with the
+    # invitation)"): the provider makes the call, and its link is where; the words alone
+    # would leave nobody able to join, and the confirmation would have to ask where.
+    video_call = bool(said.strip()) and not where(said, "")
     request = EventRequest(
         summary=summary or f"{contact.name} / {name}",
         start=start,
         end=start + timedelta(minutes=minutes),
         time_zone=zone,
         attendees=[contact.emails[0]],
-        location=check_text(place, "--place", max_len=500),
+        location="" if video_call else said,
+        video_call=video_call,
         # The same contact at the same start is the same meeting: a retry of the command
         # (or of a lost answer) finds the first event instead of inviting twice.
         request_id=derive_id("schedule", contact.contact_id, start.isoformat()),

@@ -172,6 +172,10 @@ def apply_event_fields(event: Event, body: dict[str, Any]) -> None:
             event.is_all_day = bool(value)
         elif key == "showAs":
             event.show_as = str(value)
+        elif key == "isOnlineMeeting" and value is True and not event.join_url:
+            # "After you set isOnlineMeeting to true, Microsoft Graph initializes
+            # onlineMeeting" (event resource, learn.microsoft.com/graph/api/resources/event).
+            event.join_url = f"https://teams.microsoft.com/l/meetup-join/{event.id}"
     if event.end < event.start:
         raise GraphError(
             400, "ErrorInvalidRequest", "The end time of the event must be after its start."
