@@ -22,6 +22,7 @@ DraftKind = Literal[
     "keep_in_touch",
     "propose_times",
     "confirmation_ask",
+    "decline_thanks",
 ]
 Provider = Literal["google", "microsoft", "sandbox"]
 
@@ -305,6 +306,19 @@ class ConfirmationAskSent(SentEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DeclineThanksDrafted(DraftEvent):
+    """The contact said no and the user closed them as declined: a short reply in the
+    thread thanks them anyway and asks for nothing; it is the last thing ever prepared."""
+
+    TYPE = "decline_thanks.drafted"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeclineThanksSent(SentEvent):
+    TYPE = "decline_thanks.sent"
+
+
+@dataclass(frozen=True, kw_only=True)
 class TimesAnswered(ContactEvent):
     """What the contact's answer to offered times was read as: `chosen` (the `choice`-th
     time, 1-based), `taken` (one the user has booked since), `unclear`, or `declined`."""
@@ -566,6 +580,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TimesOfferSent,
         ConfirmationAskDrafted,
         ConfirmationAskSent,
+        DeclineThanksDrafted,
+        DeclineThanksSent,
         TimesAnswered,
         NoResponse,
         MeetingScheduled,
@@ -599,6 +615,7 @@ DRAFT_KINDS: dict[str, DraftKind] = {
     KeepInTouchDrafted.TYPE: "keep_in_touch",
     TimesOffered.TYPE: "propose_times",
     ConfirmationAskDrafted.TYPE: "confirmation_ask",
+    DeclineThanksDrafted.TYPE: "decline_thanks",
 }
 SENT_FOR_KIND: dict[DraftKind, type[SentEvent]] = {
     "outreach": OutreachSent,
@@ -608,4 +625,5 @@ SENT_FOR_KIND: dict[DraftKind, type[SentEvent]] = {
     "keep_in_touch": KeptInTouch,
     "propose_times": TimesOfferSent,
     "confirmation_ask": ConfirmationAskSent,
+    "decline_thanks": DeclineThanksSent,
 }

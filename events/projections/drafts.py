@@ -20,6 +20,7 @@ SENT_TYPES = frozenset(
         "kept_in_touch",
         "times.sent",
         "confirmation_ask.sent",
+        "decline_thanks.sent",
     }
 )
 

@@ -453,6 +453,7 @@ _DRAFT_WORDS = {
     "thank_you": "your thank-you draft waits for review",
     "referrer_thanks": "your thanks to them (as referrer) waits for review",
     "keep_in_touch": "your keep-in-touch draft waits for review",
+    "decline_thanks": "your thank-you for their answer waits for review",
 }
 
 
@@ -468,6 +469,8 @@ def next_step(row: ContactRow) -> str:
     """What happens next for this contact, in words, from its current state (a draft
     waiting for review first: that is what the user has to do)."""
     if row.closed:
+        if "decline_thanks" in row.drafts_waiting.values():
+            return f"{_DRAFT_WORDS['decline_thanks']}; nothing more after it"
         return "nothing: closed (outreach reopen to pick it up again)"
     if row.drafts_waiting:
         kinds = sorted(set(row.drafts_waiting.values()))

@@ -35,6 +35,7 @@ from events.types import (
     ContactAdded,
     ContactForgotten,
     ContactUpdated,
+    DeclineThanksDrafted,
     DraftDiscarded,
     DraftUpdated,
     Event,
@@ -72,6 +73,7 @@ DRAFT_CLASSES = {
     "keep_in_touch": KeepInTouchDrafted,
     "propose_times": TimesOffered,
     "confirmation_ask": ConfirmationAskDrafted,
+    "decline_thanks": DeclineThanksDrafted,
 }
 assert set(DRAFT_CLASSES) == set(DRAFT_KINDS.values())
 

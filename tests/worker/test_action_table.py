@@ -88,6 +88,9 @@ def test_every_kind_the_policies_emit_is_performed_through_the_real_effects(
     world.reply("fay@example.org")
     # Neither a place nor a link: not confirmed blind, a draft asks where.
     world.invite("fay@example.org", world.clock.now() + timedelta(days=4), place="")
+    world.outreach_sent("Hal Abelson", "hal@example.org")
+    world.reply("hal@example.org", "Thank you, but I must decline: no time this year.")
+    world.book.close("hal@example.org", "declined")  # a short thanks is drafted, then nothing
     step(24 * 8)  # confirmation, met, thank-yous by the evening; Cleo's second nudge
     # Notes written late: the waiting, untouched thank-you is prepared again from them.
     record_notes(world.book, "grace@example.org", Notes(takeaway="Start with the users."))

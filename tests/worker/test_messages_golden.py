@@ -191,6 +191,10 @@ def _cases() -> dict[str, Case]:
     )
     cases["keep-in-touch-question"] = Case("keep_in_touch", ana)
     cases["keep-in-touch-bare"] = Case("keep_in_touch", SOURCES["manual-bare"][0])
+    cases["decline-thanks"] = Case("decline_thanks", ana, extra={"suggested": []})
+    cases["decline-thanks-suggested"] = Case(
+        "decline_thanks", ana, extra={"suggested": ["Daniel Ortiz", "Priya Shah"]}
+    )
     zones = {
         "us": ("America/Los_Angeles", "Blue Bottle Coffee, 300 Webster Street, Oakland"),
         "europe": ("Europe/Berlin", "the café at Kulturbrauerei, Schönhauser Allee 36, Berlin"),
@@ -271,6 +275,7 @@ _EVERY_KIND_EXTRA: dict[str, dict[str, Any]] = {
     "nudge": {"nudge_number": 2},
     "thank_you": {"takeaway": "Start with five small interviews", "referrals": ["Dan Ortiz"]},
     "keep_in_touch": {"outcome": "read Just Enough Research"},
+    "decline_thanks": {"suggested": ["Dan Ortiz"]},
     "propose_times": {
         "times": {
             "offered": ["Friday, December 4 at 10:00 AM PT"],

@@ -273,8 +273,11 @@ def close(
         print_json(_row_json(row))
         return
     say(f"{row.name}: {stage_words(row)}; nothing more will be prepared")
-    if row.closed == "declined":
-        say("  a short thank-you for their answer is still kind: write it from your mailbox")
+    if row.closed == "declined" and row.outreach_sent_at:
+        say(
+            "  a short reply thanking them for their answer will wait for your review in "
+            "`outreach drafts`; nothing else will be sent to them"
+        )
 
 
 @app.command("reopen")

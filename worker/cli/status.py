@@ -71,6 +71,7 @@ ACTION_WORDS = {
     "read_times_answer": "read which time they chose",
     "send_summary": "send you the daily summary",
     "draft_confirmation_ask": "prepare a note asking for the meeting's details",
+    "draft_decline_thanks": "prepare a short thank-you for their answer",
 }
 
 

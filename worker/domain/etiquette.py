@@ -22,6 +22,7 @@ CheckedKind = Literal[
     "thank_you",
     "referrer_thanks",
     "keep_in_touch",
+    "decline_thanks",
 ]
 
 
@@ -76,6 +77,15 @@ _PLACE_OR_LINK: Final = _any(
 _ASKS_WHERE: Final = _any(r"\bwhere\b[^?]*\?", r"\b(?:call|phone)\b[^?]*\?", r"\blink\b[^?]*\?")
 _CHANGES: Final = _any(r"\bif anything changes\b", r"\bif (?:you need|it helps) to (?:move|change)")
 _THANKS: Final = _any(r"\bthank(?:s| you)\b", r"\bgrateful\b")
+# After a "no", nothing more is asked: no time, no call, no question to answer.
+_ASKS_AGAIN: Final = _any(
+    r"\?",
+    r"\b(?:would|could|can|will) you\b",
+    r"\blet me know\b",
+    r"\bchange your mind\b",
+    r"\bin the future\b",
+    r"\bminutes?\b",
+)
 _EMPTY_CHECK_IN: Final = _any(r"\bhope all is well\b", r"\bjust checking in\b")
 
 
@@ -103,6 +113,11 @@ def check(kind: CheckedKind | str, subject: str, body: str, *, user_name: str = 
         case "thank_you" | "referrer_thanks":
             if not _THANKS.search(body):
                 findings.append("does not thank them")
+        case "decline_thanks":
+            if not _THANKS.search(body):
+                findings.append("does not thank them")
+            if _ASKS_AGAIN.search(body):
+                findings.append("asks for something: after a no, thank them and ask nothing")
         case "keep_in_touch":
             if _EMPTY_CHECK_IN.search(body):
                 findings.append('an empty "hope all is well": say how their advice helped')

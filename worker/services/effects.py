@@ -22,6 +22,7 @@ from events.projections.pipeline import ContactRow
 from events.types import (
     ActionSkipped,
     ConfirmationAskDrafted,
+    DeclineThanksDrafted,
     DraftDiscarded,
     DraftKind,
     DraftUpdated,
@@ -61,6 +62,7 @@ _DRAFT_EVENTS: dict[ActionKind, tuple[DraftKind, type[Event]]] = {
     "draft_referrer_thanks": ("referrer_thanks", ReferrerThanksDrafted),
     "draft_keep_in_touch": ("keep_in_touch", KeepInTouchDrafted),
     "draft_confirmation_ask": ("confirmation_ask", ConfirmationAskDrafted),
+    "draft_decline_thanks": ("decline_thanks", DeclineThanksDrafted),
 }
 
 
@@ -110,6 +112,8 @@ class Effects:
             case "draft_outreach" | "draft_nudge" | "draft_thank_you":
                 return self._draft
             case "draft_referrer_thanks" | "draft_keep_in_touch" | "draft_confirmation_ask":
+                return self._draft
+            case "draft_decline_thanks":
                 return self._draft
             case "rerender_draft":
                 return self._rerender_draft
@@ -286,6 +290,8 @@ class Effects:
         if kind == "nudge" and (c.replied_at or c.stage not in ("sent", "nudged")):
             # A reply arrived between the tick and now: a nudge would be rude.
             return self._skip(action, eid, "they replied")
+        if kind == "decline_thanks" and c.closed != "declined":
+            return self._skip(action, eid, "the contact was reopened")
         if kind == "confirmation_ask":
             asked = self._meeting(action.meeting_id)
             if asked is None or asked.status != "scheduled":
@@ -445,6 +451,7 @@ class Effects:
             "how_it_went": "",
             "outcome": "",
             "met_through_them": [],
+            "suggested": [],
         }
         if kind == "thank_you":
             notes = notes_on(self.app, c.contact_id, meeting_id)
@@ -454,6 +461,13 @@ class Effects:
             held = self._meeting(meeting_id) or self._met_meeting(about_contact_id)
             notes = notes_on(self.app, about_contact_id, held.meeting_id if held else None)
             extra["how_it_went"] = notes.went
+        elif kind == "decline_thanks":
+            # Whom they pointed the user to, though they could not talk themselves.
+            extra["suggested"] = sorted(
+                r.name
+                for r in self.app.projector.rows(ContactRow)
+                if r.referred_by == c.contact_id and r.name and not r.forgotten
+            )
         elif kind == "keep_in_touch":
             since = c.kept_in_touch_at
             outcomes = [o.rstrip(".!") for o in outcomes_since(self.app, c.contact_id, since)]

@@ -21,6 +21,7 @@ DRAFT_WORDS = {
     "thank_you": "thank-you",
     "referrer_thanks": "thanks to a referrer",
     "keep_in_touch": "keep-in-touch note",
+    "decline_thanks": "thank-you for their answer",
 }
 
 

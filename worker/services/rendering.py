@@ -34,6 +34,7 @@ KINDS = (
     "referrer_thanks",
     "keep_in_touch",
     "propose_times",
+    "decline_thanks",
 )
 # The templates package ships beside ours; found by import, wherever it is installed.
 _PACKAGED = Path(templates.__file__).resolve().parent

@@ -41,6 +41,7 @@ _KIND_WORDS: Final[dict[str, str]] = {
     "thank_you": "thank-you",
     "referrer_thanks": "thanks to the person who introduced you",
     "keep_in_touch": "keep-in-touch note",
+    "decline_thanks": "thank-you for their answer",
 }
 _DISCARDED: Final[dict[str, str]] = {
     "user": "you discarded it",

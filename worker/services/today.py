@@ -28,6 +28,7 @@ KIND_WORDS = {
     "thank_you": "Thank-you",
     "referrer_thanks": "Thanks for an introduction",
     "keep_in_touch": "Keep in touch",
+    "decline_thanks": "Thanks for their answer",
 }
 
 

@@ -16,6 +16,7 @@ ActionKind = Literal[
     "draft_thank_you",
     "draft_referrer_thanks",
     "draft_keep_in_touch",
+    "draft_decline_thanks",
     "rerender_draft",
     "record_no_response",
     "draft_times",

@@ -7,6 +7,7 @@ from datetime import datetime
 from worker.domain.policies.actions import Action
 from worker.domain.policies.after_meeting import due_keep_in_touch, due_met, due_thanks
 from worker.domain.policies.confirmations import due_confirmations
+from worker.domain.policies.declined import due_decline_thanks
 from worker.domain.policies.outreach import due_nudges, due_outreach, stale_nudge_drafts
 from worker.domain.policies.snapshot import Snapshot
 from worker.domain.policies.summary import due_summary
@@ -34,5 +35,6 @@ def due_for_rows(snapshot: Snapshot, now: datetime, policy: Policy) -> list[Acti
         *due_outreach(snapshot, now, policy),
         *due_nudges(snapshot, now, policy),
         *due_keep_in_touch(snapshot, now, policy),
+        *due_decline_thanks(snapshot, now),
         *due_times(snapshot, now, policy),
     ]

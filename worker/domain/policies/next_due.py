@@ -20,6 +20,7 @@ from worker.domain.policies.confirmations import (
     needs_acceptance,
     needs_place,
 )
+from worker.domain.policies.declined import wants_decline_thanks
 from worker.domain.policies.outreach import (
     MAX_NUDGES,
     nudge_due_at,
@@ -43,13 +44,15 @@ def _ts(value: str) -> datetime:
 
 
 def contact_due_at(c: ContactRow, snapshot: Snapshot, policy: Policy) -> datetime | None:
-    """When stale nudge drafts, outreach, nudges, keep-in-touch or times may be due."""
+    """When stale nudge drafts, outreach, nudges, keep-in-touch, times or the thanks
+    for a "no" may be due."""
     return _earliest(
         _stale_nudge(c, snapshot),
         _outreach(c, snapshot, policy),
         _nudge(c, snapshot, policy),
         _keep_in_touch(c, snapshot, policy),
         _times(c),
+        AT_ONCE if wants_decline_thanks(c, snapshot) else None,  # mirrors due_decline_thanks
     )
 
 
@@ -96,7 +99,7 @@ def _keep_in_touch(c: ContactRow, snapshot: Snapshot, policy: Policy) -> datetim
 
 def _times(c: ContactRow) -> datetime | None:
     # Mirrors due_times, from the columns the pipeline keeps for it.
-    if c.forgotten or c.bounced or c.stage != "replied" or c.last_reply_at is None:
+    if c.forgotten or c.bounced or c.closed or c.stage != "replied" or c.last_reply_at is None:
         return None
     if c.times_offered_at is None:
         return AT_ONCE

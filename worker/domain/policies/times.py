@@ -18,8 +18,10 @@ def due_times(snapshot: Snapshot, now: datetime, policy: Policy) -> list[Action]
     view = snapshot.times
     actions: list[Action] = []
     for c in snapshot.contacts.values():
-        if c.forgotten or c.bounced or c.stage != "replied":
-            continue  # no meeting yet is exactly "replied": later stages have one
+        if c.forgotten or c.bounced or c.closed or c.stage != "replied":
+            # No meeting yet is exactly "replied": later stages have one. Closed (their
+            # "no", or the user's "not now"): no times are offered to them.
+            continue
         reply = view.last_reply.get(c.contact_id)
         if reply is None:
             continue
