@@ -97,6 +97,11 @@ class ContactRow(Row):
     last_reply_id: str | None = None
     last_reply_at: str | None = None
     times_answered: list[str] = field(default_factory=list)
+    #: The latest answer read (chosen, taken, unclear, declined), the time it chose
+    #: (1-based) and a short excerpt of it: what the pipeline and the summary say.
+    times_answer: str | None = None
+    times_choice: int | None = None
+    times_excerpt: str | None = None
     #: The next moment a policy may find work for this contact (None: nothing will
     #: come due until something happens). Set by the worker's dater, not by `apply`:
     #: the policies live in the worker (docs/performance.md).
@@ -157,7 +162,7 @@ class Pipeline(Projection[ContactRow]):
         }
     )
     # Names, addresses and the rest of a contact's details; nothing sealed elsewhere.
-    personal = frozenset({"contact.added", "contact.updated"})
+    personal = frozenset({"contact.added", "contact.updated", "times.answered"})
 
     def apply(self, rows: Rows[ContactRow], fact: Fact) -> None:
         p = fact.payload
@@ -215,6 +220,7 @@ class Pipeline(Projection[ContactRow]):
         elif t == "contact.forgotten":
             for name in PERSONAL_FIELDS:
                 setattr(row, name, [] if name == "emails" else None)
+            row.times_excerpt = None
             row.forgotten = True
             _advance(row, "forgotten", at)
         elif t == "outreach.requested":
@@ -375,6 +381,43 @@ def _note_bookkeeping(row: ContactRow, t: str, p: dict[str, Any]) -> None:
             row.skipped = [*row.skipped, key]
     elif str(p["message_id"]) not in row.times_answered:
         row.times_answered = [*row.times_answered, str(p["message_id"])]
+        row.times_answer, row.times_choice = str(p["outcome"]), p.get("choice")
+        row.times_excerpt = excerpt(str(p.get("excerpt") or ""))
+
+
+def excerpt(text: str, limit: int = 90) -> str:
+    """A reply's first words on one line, cut at a word: enough to recall it."""
+    line = " ".join(text.split())
+    if len(line) <= limit:
+        return line
+    return line[:limit].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
+
+
+def times_step(row: ContactRow) -> str | None:
+    """What to do about offered times, for a contact who replied and has no meeting:
+    None when nothing about times waits for the user (the worker offers or reads)."""
+    if row.stage != "replied" or row.times_answer is None:
+        return "times offered: wait for their answer" if row.times_offered_at else None
+    if row.last_reply_id and row.last_reply_id not in row.times_answered:
+        return None  # a newer reply: the worker reads it first
+    who = row.emails[0] if row.emails else "CONTACT"
+    said = f'"{row.times_excerpt}"' if row.times_excerpt else "(no text)"
+    match row.times_answer:
+        case "chosen":
+            n = row.times_choice
+            return f"they chose time {n}: invite them (outreach schedule {who} --offered {n})"
+        case "taken":
+            return (
+                f"they chose time {row.times_choice}, booked since: offer another "
+                f"(outreach schedule {who} WHEN)"
+            )
+        case "declined":
+            return f"their answer reads as a no: {said}; if so, outreach close {who} --declined"
+        case _:
+            return (
+                f"they answered about times: {said}; "
+                f"invite them at the time you read (outreach schedule {who} WHEN)"
+            )
 
 
 def _apply_reply(row: ContactRow, p: dict[str, Any], at: str) -> None:
@@ -479,4 +522,6 @@ def next_step(row: ContactRow) -> str:
         return "add an e-mail address to write to them (outreach contacts edit --email)"
     if row.stage in ("sent", "nudged") and row.out_of_office_until:
         return f"away until {row.out_of_office_until}; nudge after"
+    if row.stage == "replied" and (times := times_step(row)):
+        return times
     return _NEXT.get(row.stage, "")

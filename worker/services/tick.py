@@ -135,6 +135,9 @@ def load_summary_snapshot(app: App, now: datetime, until: datetime | None = None
         named |= {r.contact_id for r in referrals.values()}
         named |= {r.referrer_id for r in referrals.values()}
         contacts = _by_key(_rows_where(app, conn, ContactRow, "contact_id", named))
+        # Answers about offered times the user has to act on (stage is indexed).
+        answered = sa.and_(contact.stage == "replied", contact.times_answer.is_not(None))
+        contacts |= _by_key(p.query(ContactRow, answered, conn=conn))
         accounts = _by_key(p.rows(AccountRow, conn))
     return Snapshot(
         contacts=contacts,

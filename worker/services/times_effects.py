@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from events.ids import derive_id
 from events.projections.pipeline import ContactRow
 from events.types import TimesAnswered, TimesOffered
 from worker.domain.answers import offered_until, read_answer, says_no
@@ -73,7 +74,18 @@ def draft_times(fx: Effects, action: Action, eid: str) -> str:
     if reply is None:
         return fx._skip(action, eid, "no reply to answer")
     if says_no(f"{reply.subject}\n{reply.excerpt}", _languages(fx)):
-        # Never closed without the user: the skip says what to do.
+        # Never closed without the user: read as a no (the pipeline and the summary
+        # suggest `outreach close`), and nothing is offered.
+        app.journal.record(
+            TimesAnswered(
+                contact_id=c.contact_id,
+                offer_id="",
+                message_id=reply.message_id,
+                outcome="declined",
+                excerpt=reply.excerpt,
+            ),
+            event_id=derive_id(eid, "no"),
+        )
         return fx._skip(action, eid, "their reply reads as a no: consider `outreach close`")
     account = fx._account(c.account_id)
     provider = fx.provider_for(account)

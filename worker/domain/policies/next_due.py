@@ -101,9 +101,9 @@ def _times(c: ContactRow) -> datetime | None:
     # Mirrors due_times, from the columns the pipeline keeps for it.
     if c.forgotten or c.bounced or c.closed or c.stage != "replied" or c.last_reply_at is None:
         return None
-    if c.times_offered_at is None:
-        return AT_ONCE
     answered = c.last_reply_id in c.times_answered
+    if c.times_offered_at is None:
+        return None if answered else AT_ONCE
     if _ts(c.last_reply_at) > _ts(c.times_offered_at) and not answered:
         return AT_ONCE
     return None

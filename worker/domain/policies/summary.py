@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from events.projections.pipeline import times_step
 from worker.domain.policies.actions import Action
 from worker.domain.policies.snapshot import Snapshot
 from worker.domain.settings import Policy
@@ -100,6 +101,12 @@ def daily_summary(snapshot: Snapshot, now: datetime, policy: Policy) -> Summary 
             f"`outreach notes {_first(c.name)}`"
         )
     sections.append(("Notes to write", notes))
+    answers = [
+        f"- {c.name or 'someone'}: {step}"
+        for c in sorted(snapshot.contacts.values(), key=lambda c: c.last_reply_at or "")
+        if c.times_answer and not (c.closed or c.forgotten) and (step := times_step(c))
+    ]
+    sections.append(("Answers about times", answers))
     referrals = []
     for r in sorted(snapshot.referrals.values(), key=lambda r: r.referred_at):
         c = snapshot.contacts.get(r.contact_id)
@@ -135,6 +142,7 @@ _COUNTS = {
     "Drafts": ("draft waits for review", "drafts wait for review"),
     "Meetings": ("meeting within 48 hours", "meetings within 48 hours"),
     "Notes": ("meeting's notes to write", "meetings' notes to write"),
+    "Answers": ("answer about times", "answers about times"),
     "Open": ("open referral", "open referrals"),
     "Accounts": ("account needs attention", "accounts need attention"),
 }

@@ -26,6 +26,8 @@ def due_times(snapshot: Snapshot, now: datetime, policy: Policy) -> list[Action]
         if reply is None:
             continue
         offer = view.latest_offer(c.contact_id)
+        if offer is None and reply.message_id in view.answered:
+            continue  # their reply was read as a no: the user decides, nothing is offered
         if offer is None:
             actions.append(
                 Action(
