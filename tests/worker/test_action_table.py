@@ -19,7 +19,7 @@ from worker.services.notes import Notes, record_notes
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
-    w = World(tmp_path)
+    w = World(tmp_path, summary=True)
     try:
         yield w
     finally:

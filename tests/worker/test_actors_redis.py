@@ -190,7 +190,8 @@ def test_stale_nudge_is_deleted_once(on_redis: Redis) -> None:
     assert w.mail()["drafts"] == []
     assert _one_event(w, "draft.discarded")["reason"] == "superseded_by_reply"
     assert w.events("action.skipped") == []
-    assert w.due() == []
+    # Nothing but the offer of times her reply asks for (no nudge, no second delete).
+    assert [a.kind for a in w.due()] == ["draft_times"]
 
 
 def test_reply_between_tick_and_actor_skips_the_nudge(on_redis: Redis) -> None:
@@ -209,7 +210,8 @@ def test_reply_between_tick_and_actor_skips_the_nudge(on_redis: Redis) -> None:
     skipped = _one_event(w, "action.skipped")
     assert (skipped["action"], skipped["reason"]) == ("draft_nudge", "they replied")
     assert w.events("nudge.drafted") == []
-    assert w.due() == []
+    # Nothing but the offer of times her reply asks for (no nudge, no second delete).
+    assert [a.kind for a in w.due()] == ["draft_times"]
 
 
 def test_flushed_queue_is_derived_again_from_the_log(on_redis: Redis) -> None:

@@ -24,7 +24,7 @@ ADA = "ada@analytical.example"
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
-    w = World(tmp_path)
+    w = World(tmp_path, summary=True)
     try:
         yield w
     finally:
@@ -106,7 +106,7 @@ def test_summary_lists_meetings_notes_referrals_and_accounts(world: World) -> No
 
 def test_summary_false_stops_it(world: World, tmp_path: Path) -> None:
     config = Path(world.env["OUTREACH_CONFIG_DIR"]) / "config.toml"
-    config.write_text(config.read_text().replace("[policy]\n", "[policy]\nsummary = false\n"))
+    config.write_text(config.read_text().replace("summary = true", "summary = false"))
     stopped = open_app(load_settings(world.env), world.clock)
     try:
         world.add("Ada Lovelace", ADA)

@@ -32,13 +32,18 @@ ZONE = "Europe/London"
 ACCOUNT = "sandbox-google"
 
 
-def world_env(tmp_path: Path) -> dict[str, str]:
-    """The environment of the world's app; a command run with it sees the same settings."""
+def world_env(tmp_path: Path, *, summary: bool = False) -> dict[str, str]:
+    """The environment of the world's app; a command run with it sees the same settings.
+
+    The daily summary (a message to the user's own address) is off unless asked for: a story
+    about one contact counts the messages that reach people, and the summary has tests and
+    stories of its own (test_daily_summary, test_action_table)."""
     env = worker_env(tmp_path, f"sqlite:///{tmp_path / 'w.db'}")
     config = Path(env["OUTREACH_CONFIG_DIR"])
     config.mkdir(parents=True, exist_ok=True)
     (config / "config.toml").write_text(
         f'[profile]\nname = "Sam Rivera"\n\n[policy]\ntime_zone = "{ZONE}"\n'
+        f"summary = {'true' if summary else 'false'}\n"
     )
     return env
 
@@ -55,9 +60,9 @@ class World:
     account_id = ACCOUNT
     account_provider: ProviderName = "sandbox"
 
-    def __init__(self, tmp_path: Path, start: datetime = START) -> None:
+    def __init__(self, tmp_path: Path, start: datetime = START, *, summary: bool = False) -> None:
         self.clock = ManualClock(start)
-        self.env = world_env(tmp_path)
+        self.env = world_env(tmp_path, summary=summary)
         self.app: App = open_app(load_settings(self.env), self.clock)
         self.sandbox = Sandbox(seed=11, start=start).start()
         self.endpoints: dict[str, Any] = self.sandbox.endpoints()
