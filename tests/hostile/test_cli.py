@@ -101,7 +101,8 @@ def test_any_arguments_give_a_result_or_a_clear_error(
     if result.exit_code == 0:
         return
     errors = result.stderr.strip().splitlines()
-    if any(line.startswith("error: ") for line in errors):
+    # A failure is one line: a sentence, or (under --json) one JSON object.
+    if any(line.startswith(("error: ", '{"error": ')) for line in errors):
         assert len(errors) == 1, (command + args, result.stderr)
     else:
         # click's own refusal (a usage line and what was wrong) or the help it shows for

@@ -104,3 +104,30 @@ def test_connect_refuses_a_bad_client_secrets_file_in_one_line(
     assert lines[0].startswith(f"error: {path}: ")
     assert expected in lines[0]
     assert app.store.head() == 0
+
+
+def test_remove_and_its_failures_in_json(
+    app: App,
+    consent: Consent,  # noqa: F811
+    run: CliRunner,
+) -> None:
+    row = connected(app, consent)
+    removed = run.invoke(cli, ["accounts", "remove", "user@sandbox.example", "--json"])
+    assert removed.exit_code == 0, removed.output
+    assert json.loads(removed.stdout) == {
+        "account_id": row.account_id,
+        "email": "user@sandbox.example",
+        "outcome": "removed",
+    }
+    again = run.invoke(cli, ["accounts", "remove", row.account_id[:8], "--json"])
+    assert json.loads(again.stdout)["outcome"] == "already removed"
+    unknown = run.invoke(cli, ["accounts", "remove", "nobody@example.org", "--json"])
+    assert (unknown.exit_code, unknown.stdout) == (2, "")
+    assert json.loads(unknown.stderr) == {
+        "error": "no account matches 'nobody@example.org' (try `outreach accounts list`)",
+        "kind": "user_error",
+        "exit_code": 2,
+    }
+    # Without --json the next failure is a sentence again.
+    plain = run.invoke(cli, ["accounts", "remove", "nobody@example.org"])
+    assert plain.stderr.startswith("error: no account matches")

@@ -399,3 +399,47 @@ def test_approve_in_a_subprocess_against_outreach_sandbox(tmp_path: Path) -> Non
 )
 def test_a_referral_is_named_after_the_sentence_before_it(text: str, name: str) -> None:
     assert referrals_in(text) == [(name, "joan@example.org")]
+
+
+def _json_error(result: Result) -> dict[str, Any]:
+    """A failure under --json: nothing on stdout, one JSON object on stderr, exit 2."""
+    assert (result.exit_code, result.stdout) == (2, ""), result.output
+    error: dict[str, Any] = json.loads(result.stderr)
+    assert error["exit_code"] == 2
+    return error
+
+
+def test_acting_commands_answer_in_json(world: World, cli: Cli, tmp_path: Path) -> None:
+    _two_outreach_drafts(world)
+    ada, grace = _draft_to(world, ADA), _draft_to(world, GRACE)
+    new_body = "Dear Ada,\n\nA shorter note: may I ask you about your path for 20 minutes?\n"
+    edited = json.loads(
+        cli.ok("drafts", "edit", ada.draft_id[:8], "--text", new_body, "--json").stdout
+    )
+    assert edited == {"draft_id": ada.draft_id, "kind": "outreach", "to": ADA, "outcome": "updated"}
+    unchanged = cli.ok("drafts", "edit", ada.draft_id, "--json", EDITOR="true").stdout
+    assert json.loads(unchanged)["outcome"] == "unchanged"
+    sent = json.loads(cli.ok("drafts", "approve", ada.draft_id[:8], "--anyway", "--json").stdout)
+    assert (sent["draft_id"], sent["outcome"]) == (ada.draft_id, "sent")
+    again = json.loads(cli.ok("drafts", "approve", ada.draft_id[:8], "--json").stdout)
+    assert again["outcome"] == "already sent"
+    dropped = json.loads(cli.ok("drafts", "discard", grace.draft_id[:8], "--json").stdout)
+    assert (dropped["to"], dropped["outcome"]) == (GRACE, "discarded")
+    assert [m["headers"]["To"] for m in world.mail()["sent"]] == [ADA]
+
+    # Failures: JSON on stderr, the same exit code as without --json, nothing done.
+    assert (
+        "was discarded" in _json_error(cli("drafts", "approve", grace.draft_id, "--json"))["error"]
+    )
+    assert (
+        "no draft matches" in _json_error(cli("drafts", "discard", "zzzzzzzz", "--json"))["error"]
+    )
+    both = _json_error(cli("drafts", "edit", ada.draft_id, "--text", "x", "--file", "y", "--json"))
+    assert both["error"] == "drafts edit: give --text or --file, not both"
+    missing = _json_error(
+        cli("drafts", "edit", ada.draft_id, "--file", str(tmp_path / "no"), "--json")
+    )
+    assert missing["error"].startswith("drafts edit: cannot read")
+    shown = _json_error(cli("drafts", "show", "zzzzzzzz", "--json"))
+    assert shown["kind"] == "user_error"
+    assert cli("drafts", "show", "zzzzzzzz").stderr.startswith("error: no draft matches")

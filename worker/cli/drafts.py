@@ -12,7 +12,7 @@ from rich.text import Text
 
 from integrations.protocol import NeedsReconnect, Provider, ProviderError
 from worker.cli import app
-from worker.cli.common import console, fail, opened_app, print_json, print_table
+from worker.cli.common import console, fail, json_errors, opened_app, print_json, print_table
 from worker.cli.editor import edit_text
 from worker.services import waiting_drafts
 from worker.services.app import App
@@ -33,15 +33,16 @@ DraftId = Annotated[str, typer.Argument(help="The draft's id (or its first 8 cha
 
 
 @contextmanager
-def review() -> Iterator[DraftReview]:
-    """The review service for one command; provider failures become one-line errors."""
+def review(as_json: bool = False) -> Iterator[DraftReview]:
+    """The review service for one command; provider failures become one-line errors
+    (JSON on stderr with `as_json`)."""
     # Imported here: listing drafts needs neither the mailbox nor the templates.
     from worker.accounts.providers import provider_for
     from worker.services.drafts import DraftReview
 
     opened: list[Provider] = []
 
-    with opened_app() as a:
+    with opened_app(as_json=as_json) as a:
 
         def providers(account: AccountRow) -> Provider:
             provider = provider_for(a, account)
@@ -67,9 +68,18 @@ def _renderer(a: App) -> Renderer:
     return Renderer(a.settings.config_dir / "templates")
 
 
-def _say(outcome: Outcome) -> None:
+def _say(outcome: Outcome, as_json: bool = False) -> None:
     d = outcome.draft
+    if as_json:
+        print_json(_outcome_json(d.draft_id, d.kind, d.to, outcome.what))
+        return
     console.print(Text(f"{d.kind} draft {d.draft_id[:8]} to {d.to}: {outcome.what}"))
+
+
+def _outcome_json(draft_id: str, kind: str, to: str | None, what: str) -> dict[str, str | None]:
+    # `outcome` is the word the sentence ends with: "sent", "already sent", "discarded",
+    # "updated", "unchanged"; a script tests it instead of parsing the sentence.
+    return {"draft_id": draft_id, "kind": kind, "to": to, "outcome": what}
 
 
 @drafts_app.callback()
@@ -132,7 +142,7 @@ def _flag(findings: list[str] | None) -> str:
 @drafts_app.command("show")
 def show(draft: DraftId, as_json: JsonFlag = False) -> None:
     """One draft: what the log knows, and its text as it is in your mailbox now."""
-    with review() as r:
+    with review(as_json) as r:
         details = r.details(r.resolve(draft))
     if as_json:
         print_json(details)
@@ -174,9 +184,11 @@ def edit(
     file: Annotated[
         Path | None, typer.Option("--file", help="Read the new body from this file (no editor).")
     ] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Edit a draft as it is in your mailbox ($VISUAL, $EDITOR, sensible-editor, nano or
     vi), then update it there; --text or --file replace the body without an editor."""
+    json_errors(as_json)
     if text is not None and file is not None:
         fail("drafts edit: give --text or --file, not both")
     if file is not None:
@@ -184,7 +196,7 @@ def edit(
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             fail(f"drafts edit: cannot read {file}: {exc.__class__.__name__}")
-    with review() as r:
+    with review(as_json) as r:
         row = r.resolve(draft)
         if text is not None:
             outcome = r.replace_body(row, text)
@@ -192,10 +204,13 @@ def edit(
             start = r.starting_text(row)
             edited = edit_text(start, suffix=".eml")
             if edited.replace("\r\n", "\n").strip() == start.strip():
-                console.print(Text(f"draft {row.draft_id[:8]}: unchanged (nothing saved)"))
+                if as_json:
+                    print_json(_outcome_json(row.draft_id, row.kind, row.to, "unchanged"))
+                else:
+                    console.print(Text(f"draft {row.draft_id[:8]}: unchanged (nothing saved)"))
                 return
             outcome = r.edit(row, edited)
-    _say(outcome)
+    _say(outcome, as_json)
 
 
 @drafts_app.command("approve")
@@ -204,16 +219,17 @@ def approve(
     anyway: Annotated[
         bool, typer.Option("--anyway", help="Send even though the etiquette check found something.")
     ] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Send a draft as it stands in the mailbox (never twice; never with a template marker)."""
-    with review() as r:
+    with review(as_json) as r:
         outcome = r.approve(r.resolve(draft), anyway=anyway)
-    _say(outcome)
+    _say(outcome, as_json)
 
 
 @drafts_app.command("discard")
-def discard(draft: DraftId) -> None:
+def discard(draft: DraftId, as_json: JsonFlag = False) -> None:
     """Delete a draft from the mailbox; nothing more will be prepared in its place."""
-    with review() as r:
+    with review(as_json) as r:
         outcome = r.discard(r.resolve(draft))
-    _say(outcome)
+    _say(outcome, as_json)
