@@ -385,7 +385,10 @@ def bench_rebuild(directory: Path, events: int) -> tuple[float, float]:
         peer_db.executemany(
             f"INSERT INTO pipeline VALUES ({marks})",
             [
-                tuple(json.dumps(v) if isinstance(v, list) else v for v in row_to_dict(r).values())
+                tuple(
+                    json.dumps(v) if isinstance(v, list | dict) else v
+                    for v in row_to_dict(r).values()
+                )
                 for r in rows.values()
             ],
         )
