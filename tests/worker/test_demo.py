@@ -56,3 +56,35 @@ def test_demo_is_deterministic(tmp_path: Path) -> None:
     assert strip == [
         {k: v for k, v in c.items() if k != "message_id"} for c in second["confirmations"]
     ]
+
+
+def test_a_kept_demo_shows_its_drafts_text(tmp_path: Path) -> None:
+    """After `demo --keep DIR`, the printed environment line is all `drafts show` needs
+    to print a waiting draft's text, noted as the demo's mailbox (no sandbox running)."""
+    import json
+    import shlex
+
+    from typer.testing import CliRunner
+
+    from worker.cli import _register
+    from worker.cli import app as cli
+
+    _register()
+    runner = CliRunner()
+    kept = tmp_path / "kept"
+    ran = runner.invoke(cli, ["demo", "--keep", str(kept), "--json"], env={"COLUMNS": "200"})
+    assert ran.exit_code == 0, ran.output
+    explore = json.loads(ran.stdout)["explore"]
+    env = dict(w.split("=", 1) for w in shlex.split(explore.removeprefix("export ")))
+    env["OUTREACH_SANDBOX_ENDPOINTS"] = ""
+    [waiting] = json.loads(runner.invoke(cli, ["drafts", "--json"], env=env).stdout)
+    shown = runner.invoke(cli, ["drafts", "show", waiting["draft_id"][:8]], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "As it is in the demo's mailbox, as the demo left it" in shown.stdout
+    assert "Grace Hopper" in shown.stdout
+    assert "I came away with a reading list." in shown.stdout
+    as_json = json.loads(
+        runner.invoke(cli, ["drafts", "show", waiting["draft_id"], "--json"], env=env).stdout
+    )
+    assert as_json["in_mailbox"] is True
+    assert as_json["body"].startswith("Dear Ada,")

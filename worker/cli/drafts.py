@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.text import Text
@@ -33,11 +34,13 @@ DraftId = Annotated[str, typer.Argument(help="The draft's id (or its first 8 cha
 
 
 @contextmanager
-def review(as_json: bool = False) -> Iterator[DraftReview]:
+def review(as_json: bool = False, kept: list[str] | None = None) -> Iterator[DraftReview]:
     """The review service for one command; provider failures become one-line errors
-    (JSON on stderr with `as_json`)."""
+    (JSON on stderr with `as_json`). Given `kept`, a draft of the demo's account is read
+    from the mailbox `outreach demo --keep` left (noted in `kept`) when no sandbox runs."""
     # Imported here: listing drafts needs neither the mailbox nor the templates.
     from worker.accounts.providers import provider_for
+    from worker.runner.demo_mailbox import DEMO_ACCOUNT, NOTE, kept_mailbox
     from worker.services.drafts import DraftReview
 
     opened: list[Provider] = []
@@ -45,6 +48,11 @@ def review(as_json: bool = False) -> Iterator[DraftReview]:
     with opened_app(as_json=as_json) as a:
 
         def providers(account: AccountRow) -> Provider:
+            if kept is not None and account.account_id == DEMO_ACCOUNT:
+                mailbox = kept_mailbox(a.settings.data_dir, os.environ)
+                if mailbox is not None:
+                    kept.append(NOTE)
+                    return cast(Provider, mailbox)  # only read_draft is asked of it
             provider = provider_for(a, account)
             opened.append(provider)
             return provider
@@ -142,8 +150,11 @@ def _flag(findings: list[str] | None) -> str:
 @drafts_app.command("show")
 def show(draft: DraftId, as_json: JsonFlag = False) -> None:
     """One draft: what the log knows, and its text as it is in your mailbox now."""
-    with review(as_json) as r:
+    kept: list[str] = []
+    with review(as_json, kept) as r:
         details = r.details(r.resolve(draft))
+    if kept:
+        details["mailbox"] = kept[0]
     if as_json:
         print_json(details)
         return
@@ -171,7 +182,9 @@ def show(draft: DraftId, as_json: JsonFlag = False) -> None:
 
         console.print(Text(f"\nNot shown: {GONE_NOTE}."))
         return
-    console.print(Text("\nAs it is in your mailbox now:\n"))
+    console.print(
+        Text(f"\nAs it is in {kept[0]}:\n" if kept else "\nAs it is in your mailbox now:\n")
+    )
     console.print(Text(f"Subject: {details['current_subject']}\n\n{details['body'].strip()}"))
 
 

@@ -25,6 +25,7 @@ from integrations.sandbox import Sandbox
 from worker.accounts.registry import sandbox_provider
 from worker.domain.settings import Profile
 from worker.runner import composition
+from worker.runner.demo_mailbox import save_mailbox
 from worker.services.app import App, open_app
 from worker.services.contacts import ContactBook, NewContact
 from worker.services.notes import Notes, record_notes
@@ -312,6 +313,8 @@ def run_demo(data_dir: Path, progress: Callable[[str], None], days: int = DAYS) 
         finally:
             worker.stop()
         app.projector.catch_up()
+        # Kept beside the log: after `demo --keep`, `drafts show` reads the drafts' text.
+        save_mailbox(data_dir, sandbox.google.mail_state())
         return summary(app, sandbox)
     finally:
         for each in locals().get("opened", []):
