@@ -21,7 +21,9 @@ def test_status_names_the_reconnect_command_whole_in_80_columns(world: FaultWorl
     assert max(len(line) for line in lines) <= 80, text
     assert "…" not in text, text  # no cell cut short
     assert f"    {COMMANDS[world.name]}" in lines, text  # whole, ready to copy
-    [row] = [line for line in lines if world.account_email() in line and "│" in line]
+    # The account's row of the table (the command is on a line of its own below it).
+    # The table row (indented), not the line naming the problem below the table.
+    [row] = [line for line in lines if line.startswith(f"  {world.account_email()} ")]
     assert "needs reconnect" in row
     assert world.status_json()["command"] == COMMANDS[world.name]
 

@@ -88,6 +88,7 @@ def test_packaged_templates_still_render() -> None:
             "place": "",
             "note": "",
         },
+        "suggested": ["Alan Turing"],
     }
     for kind in KINDS:
         tried("template")

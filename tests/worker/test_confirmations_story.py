@@ -26,7 +26,7 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 
 def _settle(world: World) -> list[str]:
-    kinds = []
+    kinds: list[str] = []
     for action in world.due():
         world.runtime.perform(action.to_message())
         kinds.append(action.kind)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -93,7 +94,10 @@ def test_control_routes_through_the_sandbox() -> None:
             "client_id",
             "refresh_token",
             "access_token",
+            "ca_cert",
         }
+        # A client in another process trusts the identity server through this file.
+        assert Path(endpoints["microsoft"]["ca_cert"]).is_file()
         graph = GraphClient(endpoints["graph"], endpoints["microsoft"]["access_token"])
         started = time.perf_counter()
         seeded = _control(sandbox, "POST", "/seed", {"count": 10_000})

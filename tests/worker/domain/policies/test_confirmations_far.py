@@ -5,6 +5,7 @@ wins (never their night); the user's gives way."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from events.projections.meetings import MeetingRow
@@ -16,7 +17,7 @@ NEW_YORK = Policy(time_zone="America/New_York")
 UTC = ZoneInfo("UTC")
 
 
-def _meeting(zone: str, start: datetime, **extra: str) -> MeetingRow:
+def _meeting(zone: str, start: datetime, **extra: Any) -> MeetingRow:
     return MeetingRow(
         meeting_id="m",
         contact_id="c",
