@@ -1,1 +1,1 @@
-"""Benchmarks run by hand (`python bench/NAME.py`), printing their figures; not part of the suite."""
+"""Benchmarks run by hand (`python bench/NAME.py`) that print their figures; not tests."""
