@@ -26,6 +26,9 @@ import tempfile
 from pathlib import Path
 from typing import get_args
 
+if __package__ in (None, ""):  # run as a script: make the project and its harness importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from tests.harness.crash_scenario import KILL_TARGETS, Figures, KillTarget, Options, run_scenario
 from tests.harness.far_ends import ProviderName
 from tests.harness.lockstep import postgres_schema, redis_database
