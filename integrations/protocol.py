@@ -105,6 +105,20 @@ class EventRequest:
 
 
 @dataclass(frozen=True)
+class CreatedEvent:
+    """The event as the calendar answered its creation (Google events.insert, Graph
+    POST /me/events): what the meeting records at once, without waiting for a sync."""
+
+    provider_event_id: str
+    #: The event's page in the user's calendar (Google `htmlLink`, Graph `webLink`).
+    calendar_link: str = ""
+    #: The video call's join link, when the calendar made one (Google `hangoutLink` or
+    #: the conference's video entry point, Graph `onlineMeeting.joinUrl`); "" when there
+    #: is none, or none yet (a Meet still being created comes with a later sync).
+    link: str = ""
+
+
+@dataclass(frozen=True)
 class MessageSeen:
     """A message in the mailbox, as much as the worker needs of it."""
 
@@ -214,7 +228,10 @@ class Provider(Protocol):
         """The sent message carrying this Message-ID, if any (the duplicate-send guard)."""
         ...
 
-    def create_event(self, request: EventRequest) -> str: ...
+    def create_event(self, request: EventRequest) -> CreatedEvent:
+        """Create the event with invitations sent; a retry of the same request answers
+        the first event, never a second one."""
+        ...
 
     def busy(self, start: datetime, end: datetime) -> list[BusyTime]:
         """What takes the user's time between `start` and `end` on their primary calendar:

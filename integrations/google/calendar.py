@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from integrations.google.client import Calls
 from integrations.google.errors import GoogleRefused
-from integrations.protocol import BusyTime, CalendarEventSeen, EventRequest
+from integrations.protocol import BusyTime, CalendarEventSeen, CreatedEvent, EventRequest
 
 SYNC_CURSOR = "calendar.sync"
 PAST = timedelta(days=30)
@@ -56,7 +56,7 @@ class Events:
         self.email = email
         self.now = now
 
-    def create(self, request: EventRequest) -> str:
+    def create(self, request: EventRequest) -> CreatedEvent:
         """Insert the event with invitations sent; an earlier attempt's event is reused."""
         event_id = event_id_for(request)
         body: dict[str, Any] = {
@@ -91,11 +91,14 @@ class Events:
         try:
             created = self.calls.execute(insert)
         except GoogleRefused as error:
-            # 409 duplicate: a previous attempt (maybe one whose answer was lost) made it.
-            if error.status == 409:
-                return event_id
-            raise
-        return str(created["id"])
+            # 409 duplicate: a previous attempt (maybe one whose answer was lost) made it;
+            # its links are read from the event itself.
+            if error.status != 409:
+                raise
+            created = self.calls.execute(
+                lambda: self.calendar.events().get(calendarId="primary", eventId=event_id)
+            )
+        return created_event(created)
 
     def time_zone(self) -> str:
         """The primary calendar's IANA zone. Read from an events list (one item, only the
@@ -280,6 +283,16 @@ def seen(item: dict[str, Any], calendar_zone: str) -> CalendarEventSeen:
         },
         location=str(item.get("location") or ""),
         summary=str(item.get("summary") or ""),
+        link=_join_link(item),
+    )
+
+
+def created_event(item: dict[str, Any]) -> CreatedEvent:
+    """An Events resource as events.insert (or events.get) returns it: "htmlLink: An
+    absolute link to this event in the Google Calendar Web UI" (Events resource)."""
+    return CreatedEvent(
+        provider_event_id=str(item["id"]),
+        calendar_link=str(item.get("htmlLink") or ""),
         link=_join_link(item),
     )
 

@@ -25,6 +25,7 @@ from integrations.google.retry import QuotaBudget
 from integrations.google.sync import MailboxSync
 from integrations.protocol import (
     BusyTime,
+    CreatedEvent,
     DraftRef,
     DraftText,
     EventRequest,
@@ -167,7 +168,7 @@ class GmailProvider:
     def find_sent(self, message_id: str) -> SentRef | None:
         return self._mail.find_sent(message_id)
 
-    def create_event(self, request: EventRequest) -> str:
+    def create_event(self, request: EventRequest) -> CreatedEvent:
         return self._events.create(request)
 
     def busy(self, start: datetime, end: datetime) -> list[BusyTime]:

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from integrations.microsoft.graph import Graph
-from integrations.protocol import BusyTime, CalendarEventSeen, EventRequest
+from integrations.protocol import BusyTime, CalendarEventSeen, CreatedEvent, EventRequest
 
 # Windows zone names Outlook reports in originalStartTimeZone, mapped to IANA. Unknown
 # names fall back to the zone we asked Graph to render times in.
@@ -103,7 +103,7 @@ class Events:
         self.graph = graph
         self.email = email
 
-    def create(self, request: EventRequest) -> str:
+    def create(self, request: EventRequest) -> CreatedEvent:
         """Create the event; Graph sends the invitations. A retry with the same
         request_id answers the first event (transactionId), never a second one."""
         body: dict[str, Any] = {
@@ -125,7 +125,12 @@ class Events:
         # transactionId makes the create idempotent, so retrying a lost answer is safe.
         created = self.graph.call("POST", "/me/events", what="graph.events.create", body=body)
         assert created is not None
-        return str(created["id"])
+        # "webLink: The URL to open the event in Outlook on the web" (event resource).
+        return CreatedEvent(
+            provider_event_id=str(created["id"]),
+            calendar_link=str(created.get("webLink") or ""),
+            link=join_url(created),
+        )
 
     def busy(self, start: datetime, end: datetime) -> list[BusyTime]:
         """Busy times of the default calendar over [start, end) through calendarView
@@ -213,11 +218,15 @@ class Events:
             attendees=attendees,
             location=str((item.get("location") or {}).get("displayName", "")),
             summary=str(item.get("subject", "")),
-            # "onlineMeeting: Details for an attendee to join the meeting online" and
-            # onlineMeetingInfo.joinUrl "The external link that launches the online
-            # meeting" (Graph event resource, learn.microsoft.com/graph/api/resources/event).
-            link=str((item.get("onlineMeeting") or {}).get("joinUrl") or ""),
+            link=join_url(item),
         )
+
+
+def join_url(item: dict[str, Any]) -> str:
+    """The video call's link: "onlineMeeting: Details for an attendee to join the meeting
+    online" and onlineMeetingInfo.joinUrl "The external link that launches the online
+    meeting" (Graph event resource, learn.microsoft.com/graph/api/resources/event)."""
+    return str((item.get("onlineMeeting") or {}).get("joinUrl") or "")
 
 
 def _in_zone(moment: datetime | None, zone: tzinfo) -> datetime | None:

@@ -20,6 +20,7 @@ from integrations.microsoft.mail import DEFAULT_GRACE, Mail
 from integrations.microsoft.sync import DRAFTS_EVERY, MailboxSync
 from integrations.protocol import (
     BusyTime,
+    CreatedEvent,
     DraftRef,
     DraftText,
     EventRequest,
@@ -208,7 +209,7 @@ class OutlookProvider:
         with self._reconnect_as_account():
             return self._mail.find_sent(message_id)
 
-    def create_event(self, request: EventRequest) -> str:
+    def create_event(self, request: EventRequest) -> CreatedEvent:
         with self._reconnect_as_account():
             return self._events.create(request)
 

@@ -7,6 +7,7 @@ contact (and the user in their own mail client) on the emulated service.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -349,7 +350,7 @@ class ProviderContract:
         provider, contact = provider_env.provider, provider_env.contact
         first = provider.send_message(outgoing(23))
         assert first.thread_id
-        event_id = provider.create_event(self._request(provider_env))
+        event_id = provider.create_event(self._request(provider_env)).provider_event_id
         batch = sync_all(provider, {}, {CONTACT})
         contact.respond(event_id, CONTACT, "accepted")
         start = provider_env.now + timedelta(days=5)
@@ -380,15 +381,36 @@ class ProviderContract:
     def test_create_event_invites_and_never_duplicates(self, provider_env: ProviderEnv) -> None:
         provider, contact = provider_env.provider, provider_env.contact
         request = self._request(provider_env)
-        event_id = provider.create_event(request)
-        assert provider.create_event(request) == event_id
+        created = provider.create_event(request)
+        event_id = created.provider_event_id
+        assert provider.create_event(request) == created
         assert [e["id"] for e in contact.events()] == [event_id]
         assert [(i["to"], i["event_id"]) for i in contact.invitations()] == [(CONTACT, event_id)]
+
+    def test_create_event_answers_its_links_at_once(self, provider_env: ProviderEnv) -> None:
+        """What the meeting records right after the invitation, before any sync: where
+        the event is in the user's calendar and, for a video call, the join link; a
+        retry answers the same, and the sync later sees the same link."""
+        provider = provider_env.provider
+        plain = provider.create_event(self._request(provider_env))
+        assert plain.calendar_link.startswith("https://")
+        assert plain.link == ""  # a place in words, no call made
+        request = replace(
+            self._request(provider_env, "meeting-video"), location="", video_call=True
+        )
+        call = provider.create_event(request)
+        assert call.calendar_link.startswith("https://")
+        assert call.calendar_link != plain.calendar_link
+        assert call.link.startswith("https://")
+        assert provider.create_event(request) == call
+        batch = sync_all(provider, {}, {CONTACT})
+        [seen] = [e for e in batch.events if e.provider_event_id == call.provider_event_id]
+        assert seen.link == call.link
 
     def test_calendar_sync_sees_events_and_answers(self, provider_env: ProviderEnv) -> None:
         provider, contact = provider_env.provider, provider_env.contact
         request = self._request(provider_env)
-        event_id = provider.create_event(request)
+        event_id = provider.create_event(request).provider_event_id
         batch = sync_all(provider, {}, {CONTACT})
         [seen] = [e for e in batch.events if e.provider_event_id == event_id]
         assert seen.start == request.start

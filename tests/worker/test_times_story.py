@@ -123,14 +123,18 @@ def test_a_reply_gets_three_free_times_and_the_pick_becomes_a_confirmed_meeting(
     assert still_free(w.app, provider, request)
     done = invite(w.app, provider, account, person, request)
     assert ADA in attendees(w, done.provider_event_id)
-    w.sync()
-    # The default place is a video call: the calendar made it, and its link is where.
-    w.app.projector.catch_up()
+    assert done.calendar_link.startswith("https://")
+    # The default place is a video call: the calendar made it, and its link is where,
+    # on record at once (no sync needed before the confirmation can say where).
     [booked] = [
         m for m in w.app.projector.rows(MeetingRow) if m.contact_id == w.contact(ADA).contact_id
     ]
     assert (booked.link or "").startswith("https://")
+    assert booked.link == done.link
     assert booked.user_response == "accepted"  # the user organizes it: accepted already
+    w.sync()
+    w.app.projector.catch_up()
+    assert w.events("meeting.details_changed") == []  # the sync saw what was recorded
 
     w.at(starts[1] - timedelta(hours=24))
     w.perform("send_confirmation")

@@ -73,6 +73,8 @@ def schedule(
                 "end": done.request.end.isoformat(),
                 "time_zone": done.request.time_zone,
                 "place": done.request.location,
+                "link": done.link,
+                "calendar_link": done.calendar_link,
             }
         )
         return
@@ -83,3 +85,7 @@ def schedule(
             + (f", {done.request.location}" if done.request.location else "")
         )
     )
+    if done.link:
+        console.print(Text(f"  video call: {done.link}"), soft_wrap=True)
+    if done.calendar_link:
+        console.print(Text(f"  in your calendar: {done.calendar_link}"), soft_wrap=True)

@@ -171,7 +171,7 @@ class Story:
                 location="https://meet.google.com/ynb-qpkx-rmd",
                 request_id=derive_id("demo", "barbara"),
             )
-        )
+        ).provider_event_id
 
     def barbara_declines(self) -> None:
         self.google.respond_to_event(

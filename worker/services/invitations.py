@@ -52,6 +52,9 @@ class Invitation:
     request: EventRequest
     provider_event_id: str
     meeting_id: str
+    #: The event in the user's calendar, and the video call's join link when made.
+    calendar_link: str = ""
+    link: str = ""
 
 
 def plan(
@@ -139,10 +142,12 @@ def invite(
     app: App, provider: Provider, account: AccountRow, contact: ContactRow, request: EventRequest
 ) -> Invitation:
     """Create the event on `account` (invitations sent by the provider) and record the
-    meeting. The event id is the one the calendar sync derives for the same event and
-    start, so the sync seeing this event records nothing more.
+    meeting with the call link the calendar answered, so the confirmation can say where
+    before any sync. The event id is the one the calendar sync derives for the same event
+    and start, so the sync seeing this event records nothing more.
     """
-    event_id = provider.create_event(request)
+    created = provider.create_event(request)
+    event_id = created.provider_event_id
     meeting_id = meeting_id_for(account.account_id, event_id)
     app.journal.record(
         MeetingScheduled(
@@ -154,13 +159,22 @@ def invite(
             end=request.end,
             time_zone=request.time_zone,
             place=request.location,
+            link=created.link,
         ),
         event_id=derive_id(
             "calendar", account.account_id, event_id, "scheduled", request.start.isoformat()
         ),
     )
     app.projector.catch_up()
-    return Invitation(contact, account, request, event_id, meeting_id)
+    return Invitation(
+        contact,
+        account,
+        request,
+        event_id,
+        meeting_id,
+        calendar_link=created.calendar_link,
+        link=created.link,
+    )
 
 
 def scheduling_account(app: App, ref: str | None = None) -> AccountRow:
