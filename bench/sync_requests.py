@@ -26,7 +26,8 @@ Outlook (--provider microsoft; the Google figures are measured too and shown bes
 
 The minimum HTTP requests of a first sync, given Gmail's limits: 1 getProfile (the
 history id to continue from) + the message-list pages (one search per chunk of
-addresses that fits Gmail's query length, ceil(found/500) pages each) + ceil(300/50)
+addresses that fits Gmail's query length, ceil(found/500) pages each, and one for mail
+servers' reports, which name a contact only in their body) + ceil(300/50)
 batches of gets + 1 drafts.list (drafts seen, for noticing them leave) + 1 Calendar
 events.list. Quota units are set beside the minimum the same way (list 5 per page, get 5
 per message, getProfile 1, drafts.list 5 by the emulator's default).
@@ -116,7 +117,7 @@ def sync_all(provider: Provider, cursors: dict[str, str], addresses: set[str]) -
 
 
 def minimum(found: int, addresses: list[str]) -> dict[str, int]:
-    chunks = len(queries(addresses))
+    chunks = len(queries(addresses)) + 1  # and the search for mail servers' reports
     # Each chunk needs at least one page even when it finds nothing.
     list_pages = max(chunks, math.ceil(found / PAGE))
     batches = math.ceil(found / BATCH)

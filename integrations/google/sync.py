@@ -55,6 +55,20 @@ AUTOMATION_HEADERS = tuple(
 HISTORY_TYPES = ["messageAdded", "messageDeleted", "labelAdded", "labelRemoved"]
 HISTORY_PAGE = 500
 QUERY_CHARS = 1000  # Gmail truncates very long q strings without saying so
+# Mail servers' reports about the user's mail (bounces above all) name whom they are about
+# only in their body, so no search for a tracked address finds one: later passes see them
+# in history like any new mail, and a first sync searches for them apart, by the senders
+# and subjects integrations.reports reads whole. Within the last REPORTS_WINDOW: a server
+# gives up on a message within days (RFC 5321 4.5.4.1), so a report is about mail sent
+# shortly before it, and the first sync records the outreach of these weeks too.
+REPORTS_WINDOW = "90d"
+REPORTS_QUERY = (
+    "{from:mailer-daemon from:postmaster subject:undeliverable subject:undelivered "
+    'subject:"delivery status notification" subject:"returned mail" '
+    'subject:"failure notice" subject:"mail delivery" subject:"delivery failure" '
+    'subject:"not be delivered"} '
+    f"newer_than:{REPORTS_WINDOW} -in:drafts -in:sent"
+)
 
 
 @dataclass
@@ -150,7 +164,7 @@ class MailboxSync:
             profile = self.calls.execute(lambda: self._users().getProfile(userId="me"))
             state = {"history": str(profile["historyId"]), "chunk": 0, "page": None}
         changes = MailChanges()
-        if not self._search(state, wanted, changes):
+        if not self._search(state, wanted, changes, reports=True):
             cursors[FIRST_SYNC_CURSOR] = json.dumps(state)
             changes.incomplete = True
             return changes
@@ -163,9 +177,12 @@ class MailboxSync:
         changes.drafts_gone = self._drafts_gone(cursors, watched)
         return changes
 
-    def _search(self, state: dict[str, Any], wanted: set[str], changes: MailChanges) -> bool:
+    def _search(
+        self, state: dict[str, Any], wanted: set[str], changes: MailChanges, reports: bool = False
+    ) -> bool:
         """Page the searches for the addresses in `state` on (state is updated in place),
-        at most pages_per_sync pages; True once every search is done.
+        and with `reports` the search for mail servers' reports (REPORTS_QUERY) last, at
+        most pages_per_sync pages; True once every search is done.
 
         The state names its addresses by digest (it is logged as a cursor), fixed when
         the search starts: contacts added meanwhile are left to a backfill, so chunks and
@@ -178,7 +195,7 @@ class MailboxSync:
         addresses = sorted(a for a in wanted if self.digest(a) in digests)
         if len(addresses) != len(digests):
             state.update(chunk=0, page=None, digests=sorted({self.digest(a) for a in addresses}))
-        chunks = queries(addresses)
+        chunks = queries(addresses) + ([REPORTS_QUERY] if reports else [])
         found: dict[str, None] = {}  # ordered set: a message can match several chunks
         for _ in range(self.pages_per_sync):
             if state["chunk"] >= len(chunks):

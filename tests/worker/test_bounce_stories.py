@@ -90,3 +90,33 @@ def test_a_bounce_marks_the_address_a_delay_marks_nothing_a_complaint_is_no_repl
     nudged = {a.contact_id for a in world.due("draft_nudge")}
     assert world.contact(GRACE).contact_id in nudged
     assert not nudged & {world.contact(ADA).contact_id, world.contact(KIM).contact_id}
+
+
+def test_a_bounce_that_arrived_before_the_first_sync_is_found_by_it(world: FaultWorld) -> None:
+    """Connected after the outreach went out and bounced: the first pass searches the
+    tracked addresses' mail, which a report is not (it names them only in its body)."""
+    for name, address in (("Ada Lovelace", ADA), ("Grace Hopper", GRACE)):
+        world.add(name, address)
+        world.perform("draft_outreach")
+    for draft in world.drafts():  # sent from the mail client; the worker has not synced
+        if isinstance(world, OutlookFaultWorld):
+            world.emulator.send_draft_in_outlook(draft.provider_draft_id)
+        else:
+            world.sandbox.google.user_sends_draft(draft.provider_draft_id)
+    world.later(hours=1)
+    raw = report("flufl/postfix_02.txt", {"yyyyy@digicool.com": ADA})
+    if isinstance(world, OutlookFaultWorld):
+        world.emulator.deliver_mime(raw)
+    else:
+        world.sandbox.google.deliver_raw(raw)
+    world.later(hours=1)
+
+    world.sync()  # the first pass
+
+    assert world.contact(ADA).outreach_sent_at
+    assert world.contact(ADA).bounced
+    assert not world.contact(GRACE).bounced
+    assert world.contact(ADA).replied_at is None
+    world.later(days=30)
+    nudged = {a.contact_id for a in world.due("draft_nudge")}
+    assert nudged == {world.contact(GRACE).contact_id}
