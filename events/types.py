@@ -26,6 +26,59 @@ DraftKind = Literal[
 ]
 Provider = Literal["google", "microsoft", "sandbox"]
 
+#: Every event type of the log, as a literal: the projections' dispatch tables are keyed
+#: by it, so mypy rejects a table entry naming no event (a test checks it matches
+#: EVENT_TYPES).
+EventType = Literal[
+    "contact.added",
+    "contact.updated",
+    "contact.forgotten",
+    "contact.merged",
+    "contact.closed",
+    "contact.reopened",
+    "outreach.requested",
+    "outreach.drafted",
+    "nudge.drafted",
+    "thank_you.drafted",
+    "referrer_thanks.drafted",
+    "keep_in_touch.drafted",
+    "draft.updated",
+    "draft.discarded",
+    "outreach.sent",
+    "nudge.sent",
+    "contact.thanked",
+    "referrer.thanked",
+    "kept_in_touch",
+    "reply.received",
+    "times.offered",
+    "times.sent",
+    "confirmation_ask.drafted",
+    "confirmation_ask.sent",
+    "decline_thanks.drafted",
+    "decline_thanks.sent",
+    "times.answered",
+    "outreach.no_response",
+    "meeting.scheduled",
+    "meeting.rescheduled",
+    "meeting.details_changed",
+    "meeting.confirmed",
+    "meeting.cancelled",
+    "meeting.declined",
+    "meeting.met",
+    "meeting.no_show",
+    "notes.recorded",
+    "outcome.recorded",
+    "action.skipped",
+    "action.failed",
+    "account.connected",
+    "account.removed",
+    "sync.cursor_advanced",
+    "account.needs_reconnect",
+    "account.sync_failed",
+    "account.sync_recovered",
+    "summary.sent",
+]
+
 
 @dataclass(frozen=True, kw_only=True)
 class Event:
@@ -77,13 +130,17 @@ class ContactUpdated(ContactEvent):
     """Only the fields that are not None changed."""
 
     TYPE = "contact.updated"
-    PERSONAL = _CONTACT_PERSONAL
+    # Where someone lives is theirs too: forgetting them shreds it.
+    PERSONAL = _CONTACT_PERSONAL | {"time_zone"}
     name: str | None = None
     emails: list[str] | None = None
     company: str | None = None
     role: str | None = None
     how_we_know: str | None = None
     url: str | None = None
+    #: Their IANA zone, as the user set it ("" clears it): times offered to them and
+    #: confirmations are written in it. Absent from older payloads, which read as None.
+    time_zone: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

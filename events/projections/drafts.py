@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Literal
 
-from events.projections.base import Fact, Projection, Rows
+from events.projections.base import Fact, Projection, Rows, on_row
 from events.projections.rows import Row
 from events.types import DRAFT_KINDS, DraftKind
 
@@ -56,87 +57,110 @@ class DraftRow(Row):
     rendered_at: str = ""
 
 
+def _drafted(rows: Rows[DraftRow], fact: Fact) -> None:
+    p, at = fact.payload, fact.occurred_at
+    did = p["draft_id"]
+    rows.put(
+        did,
+        DraftRow(
+            draft_id=did,
+            contact_id=p["contact_id"],
+            kind=DRAFT_KINDS[fact.type],
+            account_id=p.get("account_id", ""),
+            provider_draft_id=p.get("provider_draft_id", ""),
+            message_id=p.get("message_id", ""),
+            thread_id=p.get("thread_id"),
+            subject=p.get("subject"),
+            to=p.get("to"),
+            created_at=at,
+            updated_at=at,
+            meeting_id=p.get("meeting_id"),
+            nudge_number=p.get("nudge_number"),
+            about_contact_id=p.get("about_contact_id"),
+            findings=list(p.get("findings") or []),
+            body_digest=p.get("body_digest") or None,
+            rendered_at=at,
+        ),
+    )
+
+
+def _forgotten(rows: Rows[DraftRow], fact: Fact) -> None:
+    for each in rows.values():
+        if each.contact_id == fact.payload["contact_id"]:
+            each.subject = each.to = each.body_digest = None
+            rows.touch(each.draft_id)
+
+
+def _merged(rows: Rows[DraftRow], fact: Fact) -> None:
+    # One person now: their drafts follow the contact they were merged into.
+    gone, into = fact.payload["contact_id"], fact.payload["into"]
+    for each in rows.values():
+        if gone in (each.contact_id, each.about_contact_id):
+            if each.contact_id == gone:
+                each.contact_id = into
+            if each.about_contact_id == gone:
+                each.about_contact_id = into
+            rows.touch(each.draft_id)
+
+
+def _sent(row: DraftRow, fact: Fact) -> None:
+    if row.status == "pending":
+        row.status = "sent"
+        row.updated_at = fact.occurred_at
+
+
+def _updated(row: DraftRow, fact: Fact) -> None:
+    p, at = fact.payload, fact.occurred_at
+    row.updated_at = at
+    row.subject = p.get("subject", row.subject)
+    row.provider_draft_id = p.get("provider_draft_id") or row.provider_draft_id
+    if p.get("findings") is not None:
+        row.findings = list(p["findings"])
+    row.body_digest = p.get("body_digest") or None
+    if p.get("by", "user") == "worker":
+        row.rendered_at = at
+    else:
+        row.edited = True
+
+
+def _discarded(row: DraftRow, fact: Fact) -> None:
+    row.updated_at = fact.occurred_at
+    if row.status == "pending":
+        row.status = "discarded"
+        row.discard_reason = fact.payload.get("reason")
+
+
+_SENT = on_row("draft_id", _sent)
+
+
 class Drafts(Projection[DraftRow]):
     name = "drafts"
     row_type = DraftRow
-    handles = frozenset(
+    # The drafted and sent types are those of DRAFT_KINDS and SENT_TYPES, written out so
+    # the table reads whole; tests/events/test_dispatch.py checks they agree.
+    handlers = MappingProxyType(
         {
-            *DRAFT_KINDS,
-            "draft.updated",
-            "draft.discarded",
-            "contact.forgotten",
-            "contact.merged",
-            *SENT_TYPES,
+            "outreach.drafted": _drafted,
+            "nudge.drafted": _drafted,
+            "thank_you.drafted": _drafted,
+            "referrer_thanks.drafted": _drafted,
+            "keep_in_touch.drafted": _drafted,
+            "times.offered": _drafted,
+            "confirmation_ask.drafted": _drafted,
+            "decline_thanks.drafted": _drafted,
+            "draft.updated": on_row("draft_id", _updated),
+            "draft.discarded": on_row("draft_id", _discarded),
+            "contact.forgotten": _forgotten,
+            "contact.merged": _merged,
+            "outreach.sent": _SENT,
+            "nudge.sent": _SENT,
+            "contact.thanked": _SENT,
+            "referrer.thanked": _SENT,
+            "kept_in_touch": _SENT,
+            "times.sent": _SENT,
+            "confirmation_ask.sent": _SENT,
+            "decline_thanks.sent": _SENT,
         }
     )
     # Subject and recipient of the draft; a sent message's sealed subject is not shown.
     personal = frozenset({*DRAFT_KINDS, "draft.updated"})
-
-    def apply(self, rows: Rows[DraftRow], fact: Fact) -> None:
-        p = fact.payload
-        t = fact.type
-        at = fact.occurred_at
-        if t in DRAFT_KINDS:
-            did = p["draft_id"]
-            rows.put(
-                did,
-                DraftRow(
-                    draft_id=did,
-                    contact_id=p["contact_id"],
-                    kind=DRAFT_KINDS[t],
-                    account_id=p.get("account_id", ""),
-                    provider_draft_id=p.get("provider_draft_id", ""),
-                    message_id=p.get("message_id", ""),
-                    thread_id=p.get("thread_id"),
-                    subject=p.get("subject"),
-                    to=p.get("to"),
-                    created_at=at,
-                    updated_at=at,
-                    meeting_id=p.get("meeting_id"),
-                    nudge_number=p.get("nudge_number"),
-                    about_contact_id=p.get("about_contact_id"),
-                    findings=list(p.get("findings") or []),
-                    body_digest=p.get("body_digest") or None,
-                    rendered_at=at,
-                ),
-            )
-        elif t == "contact.forgotten":
-            for each in rows.values():
-                if each.contact_id == p["contact_id"]:
-                    each.subject = each.to = each.body_digest = None
-                    rows.touch(each.draft_id)
-        elif t == "contact.merged":
-            # One person now: their drafts follow the contact they were merged into.
-            for each in rows.values():
-                if p["contact_id"] in (each.contact_id, each.about_contact_id):
-                    if each.contact_id == p["contact_id"]:
-                        each.contact_id = p["into"]
-                    if each.about_contact_id == p["contact_id"]:
-                        each.about_contact_id = p["into"]
-                    rows.touch(each.draft_id)
-        elif t in SENT_TYPES:
-            did = p.get("draft_id")
-            sent = rows.get(did) if did else None
-            if sent is not None and sent.status == "pending":
-                sent.status = "sent"
-                sent.updated_at = at
-                rows.touch(sent.draft_id)
-        else:
-            row = rows.get(p["draft_id"])
-            if row is None:
-                return
-            rows.touch(row.draft_id)
-            row.updated_at = at
-            if t == "draft.updated":
-                row.subject = p.get("subject", row.subject)
-                row.provider_draft_id = p.get("provider_draft_id") or row.provider_draft_id
-                if p.get("findings") is not None:
-                    row.findings = list(p["findings"])
-                row.body_digest = p.get("body_digest") or None
-                if p.get("by", "user") == "worker":
-                    row.rendered_at = at
-                else:
-                    row.edited = True
-            elif row.status == "pending":
-                row.status = "discarded"
-                row.discard_reason = p.get("reason")

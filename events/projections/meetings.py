@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Final, Literal
 
-from events.projections.base import Fact, Projection, Rows
+from events.projections.base import Fact, Projection, Rows, on_row
 from events.projections.rows import Row
 
 # scheduled -> (met | no_show | cancelled | declined); a reschedule keeps it scheduled.
@@ -57,92 +58,95 @@ class MeetingRow(Row):
     due_at: str | None = None
 
 
+def _forgotten(rows: Rows[MeetingRow], fact: Fact) -> None:
+    for row in rows.values():
+        if row.contact_id == fact.payload["contact_id"]:
+            row.place = row.link = None
+            rows.touch(row.meeting_id)
+
+
+def _merged(rows: Rows[MeetingRow], fact: Fact) -> None:
+    # One person now: their meetings follow the contact they were merged into.
+    for row in rows.values():
+        if row.contact_id == fact.payload["contact_id"]:
+            row.contact_id = fact.payload["into"]
+            rows.touch(row.meeting_id)
+
+
+def _scheduled(rows: Rows[MeetingRow], fact: Fact) -> None:
+    p, at = fact.payload, fact.occurred_at
+    mid = p["meeting_id"]
+    rows.put(
+        mid,
+        MeetingRow(
+            meeting_id=mid,
+            contact_id=p["contact_id"],
+            account_id=p.get("account_id", ""),
+            provider_event_id=p.get("provider_event_id", ""),
+            start=p["start"],
+            end=p["end"],
+            time_zone=p.get("time_zone", "UTC"),
+            place=p.get("place"),
+            link=p.get("link") or None,
+            user_response=p.get("user_response", "accepted"),
+            scheduled_at=at,
+            status_at=at,
+        ),
+    )
+
+
+def _noted(row: MeetingRow, fact: Fact) -> None:
+    row.notes_at = fact.occurred_at
+
+
+def _rescheduled(row: MeetingRow, fact: Fact) -> None:
+    p = fact.payload
+    row.start, row.end = p["start"], p["end"]
+    row.time_zone = p.get("time_zone", row.time_zone)
+    row.place = p.get("place", row.place)
+    row.link = p.get("link") or None
+    row.user_response = p.get("user_response", row.user_response)
+    row.status = "scheduled"
+    row.reschedules += 1
+    row.status_at = fact.occurred_at
+
+
+def _details_changed(row: MeetingRow, fact: Fact) -> None:
+    p = fact.payload
+    row.place = p.get("place") or None
+    row.link = p.get("link") or None
+    row.user_response = p.get("user_response", row.user_response)
+
+
+def _confirmed(row: MeetingRow, fact: Fact) -> None:
+    p = fact.payload
+    row.confirmed_for_start = p["for_start"]
+    row.confirmation_message_id = p["message_id"]
+    row.confirmed_at = p.get("sent_at") or fact.occurred_at
+
+
+def _ended(row: MeetingRow, fact: Fact) -> None:
+    row.status = ENDED_BY[fact.type]
+    row.status_at = fact.occurred_at
+
+
 class Meetings(Projection[MeetingRow]):
     name = "meetings"
     row_type = MeetingRow
-    handles = frozenset(
+    handlers = MappingProxyType(
         {
-            "meeting.scheduled",
-            "meeting.rescheduled",
-            "meeting.details_changed",
-            "meeting.confirmed",
-            "meeting.cancelled",
-            "meeting.declined",
-            "meeting.met",
-            "meeting.no_show",
-            "contact.forgotten",
-            "notes.recorded",
-            "contact.merged",
+            "meeting.scheduled": _scheduled,
+            "meeting.rescheduled": on_row("meeting_id", _rescheduled),
+            "meeting.details_changed": on_row("meeting_id", _details_changed),
+            "meeting.confirmed": on_row("meeting_id", _confirmed),
+            "meeting.cancelled": on_row("meeting_id", _ended),
+            "meeting.declined": on_row("meeting_id", _ended),
+            "meeting.met": on_row("meeting_id", _ended),
+            "meeting.no_show": on_row("meeting_id", _ended),
+            "notes.recorded": on_row("meeting_id", _noted),
+            "contact.forgotten": _forgotten,
+            "contact.merged": _merged,
         }
     )
     # The place; nothing else sealed is shown.
     personal = frozenset({"meeting.scheduled", "meeting.rescheduled", "meeting.details_changed"})
-
-    def apply(self, rows: Rows[MeetingRow], fact: Fact) -> None:
-        p = fact.payload
-        t = fact.type
-        at = fact.occurred_at
-        if t == "contact.forgotten":
-            for row in rows.values():
-                if row.contact_id == p["contact_id"]:
-                    row.place = row.link = None
-                    rows.touch(row.meeting_id)
-            return
-        if t == "contact.merged":
-            # One person now: their meetings follow the contact they were merged into.
-            for row in rows.values():
-                if row.contact_id == p["contact_id"]:
-                    row.contact_id = p["into"]
-                    rows.touch(row.meeting_id)
-            return
-        if t == "notes.recorded":
-            noted = rows.get(p.get("meeting_id") or "")
-            if noted is not None:
-                noted.notes_at = at
-                rows.touch(noted.meeting_id)
-            return
-        mid = p["meeting_id"]
-        if t == "meeting.scheduled":
-            rows.put(
-                mid,
-                MeetingRow(
-                    meeting_id=mid,
-                    contact_id=p["contact_id"],
-                    account_id=p.get("account_id", ""),
-                    provider_event_id=p.get("provider_event_id", ""),
-                    start=p["start"],
-                    end=p["end"],
-                    time_zone=p.get("time_zone", "UTC"),
-                    place=p.get("place"),
-                    link=p.get("link") or None,
-                    user_response=p.get("user_response", "accepted"),
-                    scheduled_at=at,
-                    status_at=at,
-                ),
-            )
-            return
-        found = rows.get(mid)
-        if found is None:
-            return
-        row = found
-        rows.touch(mid)
-        if t == "meeting.rescheduled":
-            row.start, row.end = p["start"], p["end"]
-            row.time_zone = p.get("time_zone", row.time_zone)
-            row.place = p.get("place", row.place)
-            row.link = p.get("link") or None
-            row.user_response = p.get("user_response", row.user_response)
-            row.status = "scheduled"
-            row.reschedules += 1
-            row.status_at = at
-        elif t == "meeting.details_changed":
-            row.place = p.get("place") or None
-            row.link = p.get("link") or None
-            row.user_response = p.get("user_response", row.user_response)
-        elif t == "meeting.confirmed":
-            row.confirmed_for_start = p["for_start"]
-            row.confirmation_message_id = p["message_id"]
-            row.confirmed_at = p.get("sent_at") or at
-        else:
-            row.status = ENDED_BY[t]
-            row.status_at = at

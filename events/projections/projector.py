@@ -25,6 +25,7 @@ from events.projections.referrals import Referrals
 from events.projections.rows import R, Row
 from events.projections.tables import checkpoints, insert_rows, metadata, table_for
 from events.store import EventStore, loads_payload
+from events.types import EventType
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,12 @@ class Dater(Protocol):
 
 def default_projections() -> tuple[Projection[Any], ...]:
     return (Pipeline(), Meetings(), Drafts(), Referrals(), Accounts())
+
+
+#: Event types no view reads: failures and outcomes are read from the log itself (by the
+#: history, status and the notes' next message). Every other type must be in some view's
+#: table; tests/events/test_dispatch.py checks that the two together cover the log.
+UNVIEWED: frozenset[EventType] = frozenset({"action.failed", "outcome.recorded"})
 
 
 class Projector:
@@ -284,13 +291,13 @@ class Projector:
         chosen: Sequence[Projection[Any]] | None = None,
     ) -> int:
         chosen = chosen or self.projections
-        # Per event type: the projections reading it, and whether any needs its
-        # personal fields opened.
-        by_type: dict[str, tuple[list[Projection[Any]], bool]] = {}
+        # Per event type as stored: the type as the views' tables know it, the
+        # projections reading it, and whether any needs its personal fields opened.
+        by_type: dict[str, tuple[EventType, list[Projection[Any]], bool]] = {}
         for p in chosen:
             for t in p.handles:
-                readers, opens = by_type.get(t, ([], False))
-                by_type[t] = ([*readers, p], opens or p.opens(t))
+                _, readers, opens = by_type.get(t, (t, [], False))
+                by_type[t] = (t, [*readers, p], opens or p.opens(t))
         open_payload = self.codec.open
         loads = loads_payload
         applied = 0
@@ -302,14 +309,14 @@ class Projector:
             found = by_type.get(type_)
             if found is None:
                 continue
-            readers, opens = found
+            known, readers, opens = found
             fact: Fact | None = None
             for p in readers:
                 if check and position <= cps[p.name]:
                     continue
                 if fact is None:
                     payload = open_payload(type_, schema_version, loads(text), personal=opens)
-                    fact = Fact(position, type_, occurred_at, payload)
+                    fact = Fact(position, known, occurred_at, payload)
                 p.apply(states[p.name], fact)
                 applied += 1
         return applied

@@ -7,6 +7,7 @@ A referral named without an address is open: its contact has no address yet, and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from events.projections.base import Fact, Projection, Rows
 from events.projections.rows import Row
@@ -23,38 +24,53 @@ class ReferralRow(Row):
     referrer_thanked_at: str | None = None
 
 
+def _added(rows: Rows[ReferralRow], fact: Fact) -> None:
+    p = fact.payload
+    if p.get("referred_by"):
+        cid = p["contact_id"]
+        rows.put(
+            cid,
+            ReferralRow(contact_id=cid, referrer_id=p["referred_by"], referred_at=fact.occurred_at),
+        )
+
+
+def _merged(rows: Rows[ReferralRow], fact: Fact) -> None:
+    _merge(rows, fact.payload["contact_id"], fact.payload["into"])
+
+
+def _thanks_drafted(rows: Rows[ReferralRow], fact: Fact) -> None:
+    row = _about(rows, fact)
+    if row is not None:
+        row.referrer_thanks_drafted_at = row.referrer_thanks_drafted_at or fact.occurred_at
+
+
+def _thanked(rows: Rows[ReferralRow], fact: Fact) -> None:
+    row = _about(rows, fact)
+    if row is not None:
+        sent_at = fact.payload.get("sent_at") or fact.occurred_at
+        row.referrer_thanked_at = row.referrer_thanked_at or sent_at
+
+
+def _about(rows: Rows[ReferralRow], fact: Fact) -> ReferralRow | None:
+    """The referral a thank-you to the referrer is about, marked changed."""
+    row = rows.get(fact.payload.get("about_contact_id") or "")
+    if row is not None:
+        rows.touch(row.contact_id)
+    return row
+
+
 class Referrals(Projection[ReferralRow]):
     name = "referrals"
     row_type = ReferralRow
-    handles = frozenset(
-        {"contact.added", "contact.merged", "referrer_thanks.drafted", "referrer.thanked"}
+    handlers = MappingProxyType(
+        {
+            "contact.added": _added,
+            "contact.merged": _merged,
+            "referrer_thanks.drafted": _thanks_drafted,
+            "referrer.thanked": _thanked,
+        }
     )
     personal: frozenset[str] = frozenset()
-
-    def apply(self, rows: Rows[ReferralRow], fact: Fact) -> None:
-        p = fact.payload
-        if fact.type == "contact.added":
-            if p.get("referred_by"):
-                cid = p["contact_id"]
-                rows.put(
-                    cid,
-                    ReferralRow(
-                        contact_id=cid, referrer_id=p["referred_by"], referred_at=fact.occurred_at
-                    ),
-                )
-            return
-        if fact.type == "contact.merged":
-            _merge(rows, p["contact_id"], p["into"])
-            return
-        row = rows.get(p.get("about_contact_id") or "")
-        if row is None:
-            return
-        rows.touch(row.contact_id)
-        if fact.type == "referrer_thanks.drafted":
-            row.referrer_thanks_drafted_at = row.referrer_thanks_drafted_at or fact.occurred_at
-        else:
-            sent_at = p.get("sent_at") or fact.occurred_at
-            row.referrer_thanked_at = row.referrer_thanked_at or sent_at
 
 
 def _merge(rows: Rows[ReferralRow], src: str, into: str) -> None:

@@ -3,6 +3,7 @@ answer to the offer. Pure: decisions from the snapshot, the clock and the policy
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from worker.domain.offers import TimesView
@@ -50,7 +51,7 @@ def due_times(snapshot: Snapshot, now: datetime, policy: Policy) -> list[Action]
 
 
 def held_times(
-    view: TimesView, stages: dict[str, str], now: datetime, *, besides: str
+    view: TimesView, stages: Mapping[str, str], now: datetime, *, besides: str
 ) -> list[Interval]:
     """Times offered to other contacts still waiting for a meeting and not expired: never
     offered to a second person. `stages`: each contact's stage."""
