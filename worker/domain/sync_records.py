@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 from events.entry import Entry
 from events.ids import derive_id
@@ -17,14 +17,18 @@ from events.projections.accounts import AccountRow
 from events.projections.drafts import DraftRow
 from events.types import (
     SENT_FOR_KIND,
+    ContactThanked,
     DraftDiscarded,
     MeetingCancelled,
     MeetingDeclined,
     MeetingDetailsChanged,
     MeetingRescheduled,
     MeetingScheduled,
+    NudgeSent,
     OutreachSent,
+    ReferrerThanked,
     ReplyReceived,
+    SentEvent,
     SyncCursorAdvanced,
 )
 from integrations.protocol import CalendarEventSeen, MessageSeen, SyncBatch
@@ -140,23 +144,7 @@ def _sent(
         sent_drafts.add(draft.draft_id)
         if draft.status != "pending":
             return []
-        cls = SENT_FOR_KIND[draft.kind]
-        fields: dict[str, object] = {
-            "contact_id": draft.contact_id,
-            "message_id": msg.message_id,
-            "account_id": account.account_id,
-            "thread_id": msg.thread_id,
-            "draft_id": draft.draft_id,
-            "sent_at": msg.date,
-            "subject": msg.subject,
-        }
-        if draft.kind == "nudge":
-            fields["nudge_number"] = draft.nudge_number or 1
-        if draft.kind == "thank_you":
-            fields["meeting_id"] = draft.meeting_id or ""
-        if draft.kind == "referrer_thanks":
-            fields["about_contact_id"] = draft.about_contact_id or ""
-        return [Entry(cls(**fields), eid)]  # type: ignore[arg-type]
+        return [Entry(_sent_event(draft, msg, account.account_id), eid)]
     entries = []
     for address in [*msg.to, *msg.cc]:
         cid = by_address.get(address.lower())
@@ -340,3 +328,37 @@ def _calendar(
 
 def _lower(attendees: dict[str, str]) -> dict[str, str]:
     return {a.lower(): s for a, s in attendees.items()}
+
+
+class _Sent(TypedDict):
+    """The fields every sent event has, checked by mypy where they are spread."""
+
+    contact_id: str
+    message_id: str
+    account_id: str
+    thread_id: str | None
+    draft_id: str | None
+    sent_at: datetime
+    subject: str
+
+
+def _sent_event(draft: DraftRow, msg: MessageSeen, account_id: str) -> SentEvent:
+    """The event recording that `draft` went out as `msg`, with what its kind also names."""
+    common: _Sent = {
+        "contact_id": draft.contact_id,
+        "message_id": msg.message_id,
+        "account_id": account_id,
+        "thread_id": msg.thread_id,
+        "draft_id": draft.draft_id,
+        "sent_at": msg.date,
+        "subject": msg.subject,
+    }
+    match draft.kind:
+        case "nudge":
+            return NudgeSent(**common, nudge_number=draft.nudge_number or 1)
+        case "thank_you":
+            return ContactThanked(**common, meeting_id=draft.meeting_id or "")
+        case "referrer_thanks":
+            return ReferrerThanked(**common, about_contact_id=draft.about_contact_id or "")
+        case _:
+            return SENT_FOR_KIND[draft.kind](**common)

@@ -37,6 +37,13 @@ _EVENT = re.compile(
     r"\b(?:met|meetup|conference|event|fair|workshop|hackathon|summit|networking)\b", re.I
 )
 _COLLEAGUE = re.compile(r"\b(?:colleague|worked|work together|team|manager|coworker)\b", re.I)
+#: The first that matches the user's words says why they write (in this order).
+_REASONS: tuple[tuple[re.Pattern[str], Reason], ...] = (
+    (_SCHOOL, "school"),
+    (_TALK, "talk"),
+    (_EVENT, "event"),
+    (_COLLEAGUE, "colleague"),
+)
 
 
 @dataclass(frozen=True)
@@ -91,14 +98,9 @@ def reason(known: Known) -> Reason:
         return "none"
     if _LINKEDIN.match(how):
         return "linkedin"
-    for pattern, why in (
-        (_SCHOOL, "school"),
-        (_TALK, "talk"),
-        (_EVENT, "event"),
-        (_COLLEAGUE, "colleague"),
-    ):
+    for pattern, why in _REASONS:
         if pattern.search(how):
-            return why  # type: ignore[return-value]
+            return why
     return "other"
 
 

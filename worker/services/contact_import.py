@@ -14,6 +14,8 @@ from worker.domain.names import same_name
 from worker.services.imports import ImportedContact, ParsedFile
 
 _FILLED = ("company", "role", "how_we_know", "url")
+#: A parsed file names its source as text; an unknown one is recorded as a CSV import.
+_SOURCES: dict[str, Source] = {s: s for s in get_args(Source)}
 
 
 @dataclass
@@ -65,7 +67,7 @@ def plan_import(parsed: ParsedFile, existing: list[ContactRow], label: str) -> I
     unit = "card " if parsed.unit == "card" else ""
     for problem in parsed.problems:
         summary.skipped.append(f"{label}:{unit}{problem.line}: {problem.reason}")
-    source: Source = parsed.source if parsed.source in get_args(Source) else "csv"  # type: ignore[assignment]
+    source = _SOURCES.get(parsed.source, "csv")
     for c in parsed.contacts:
         where = f"{label}:{unit}{c.line}"
         target, conflict = _match(c, known)
