@@ -59,6 +59,31 @@ def test_show_and_edit_complete_a_contact(world: World, cli: Cli) -> None:
     )
 
 
+def test_a_contacts_zone_is_set_checked_and_forgotten(world: World, cli: Cli) -> None:
+    cli.ok("contacts", "add", "Ada Lovelace", "-e", ADA)
+    # A zone zoneinfo does not know is refused by name, with the rest of the edit: one
+    # line, exit 2, nothing written.
+    line = cli.refused("contacts", "edit", "ada", "--role", "Engineer", "--zone", "Europe/Pari")
+    assert line == (
+        "error: contacts edit: --zone: 'Europe/Pari' is not a time zone "
+        "(use a name like Europe/Paris)"
+    )
+    assert "'Berlin' is not a time zone" in cli.refused(
+        "contacts", "edit", "ada", "--zone", "Berlin"
+    )
+    assert world.events("contact.updated") == []
+
+    edited = _json(cli, "contacts", "edit", "ada", "--zone", " Europe/Paris ")
+    assert edited["changed"] == ["time_zone"]
+    [updated] = world.events("contact.updated")
+    assert updated["time_zone"] == "Europe/Paris"
+    assert "time zone: Europe/Paris" in cli.ok("contacts", "show", "ada").stdout
+    assert "nothing changed" in cli.ok("contacts", "edit", "ada", "--zone", "Europe/Paris").stdout
+    # "" forgets it: the show no longer names one.
+    assert _json(cli, "contacts", "edit", "ada", "--zone", "")["changed"] == ["time_zone"]
+    assert _json(cli, "contacts", "show", "ada")["time_zone"] is None
+
+
 def test_merge_keeps_one_person_with_both_histories(world: World, cli: Cli) -> None:
     world.add("Ada Lovelace", ADA)  # chosen to write to: an outreach draft is prepared
     world.perform("draft_outreach")

@@ -141,6 +141,7 @@ def show(contact: ContactRef, as_json: JsonFlag = False) -> None:
         ("address", ", ".join(d["emails"]) or "none yet"),
         ("profile", d["url"]),
         ("how you know them", d["how_we_know"]),
+        ("time zone", d["time_zone"]),
         ("introduced by", d["referred_by"]),
         ("stage", d["stage_words"]),
         ("next", d["next_step"]),
@@ -168,6 +169,14 @@ def edit(
     role: Annotated[str | None, typer.Option("--role", help="Their role.")] = None,
     how: Annotated[str | None, typer.Option("--how", help="How you know of them.")] = None,
     url: Annotated[str | None, typer.Option("--url", help="Profile URL.")] = None,
+    zone: Annotated[
+        str | None,
+        typer.Option(
+            "--zone",
+            help="Their time zone (e.g. Europe/Paris): times offered to them and "
+            'confirmations are written in it ("" forgets it).',
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Correct a contact's details (an event in the log; the history keeps the old ones)."""
@@ -181,6 +190,7 @@ def edit(
                 role=role,
                 how_we_know=how,
                 url=url,
+                time_zone=zone,
             ),
         )
     if as_json:

@@ -1,8 +1,10 @@
-"""Validating what people type: e-mail addresses and names that end up in mail headers."""
+"""Validating what people type: e-mail addresses and names that end up in mail headers,
+and time zones that times are written in."""
 
 from __future__ import annotations
 
 import re
+from zoneinfo import available_timezones
 
 from events.errors import UserError
 
@@ -42,3 +44,12 @@ def check_text(value: str, where: str, *, max_len: int = 200, required: bool = F
     if len(text) > max_len:
         raise InvalidInput(f"{where}: longer than {max_len} characters")
     return text
+
+
+def check_zone(value: str, where: str) -> str:
+    """An IANA zone name as zoneinfo knows it (Europe/Paris, America/New_York), trimmed;
+    "" stays "" (no zone). Anything else is refused, naming the value."""
+    zone = value.strip()
+    if zone and zone not in available_timezones():
+        raise InvalidInput(f"{where}: {zone!r} is not a time zone (use a name like Europe/Paris)")
+    return zone

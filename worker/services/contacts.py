@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import sqlalchemy as sa
 
@@ -30,7 +30,7 @@ from events.types import (
     DraftDiscarded,
     ReachOutRequested,
 )
-from worker.domain.addresses import InvalidInput, check_address, check_text
+from worker.domain.addresses import InvalidInput, check_address, check_text, check_zone
 from worker.domain.names import fold, name_starts_match, same_name
 from worker.services.app import App
 from worker.services.contact_import import ImportSummary, plan_import
@@ -69,9 +69,29 @@ class ContactChanges:
     role: str | None = None
     how_we_know: str | None = None
     url: str | None = None
+    time_zone: str | None = None  # an IANA name; "" forgets the one set
 
 
-EditedField = Literal["name", "emails", "company", "role", "how_we_know", "url"]
+T = TypeVar("T")
+EditedField = Literal["name", "emails", "company", "role", "how_we_know", "url", "time_zone"]
+EDITED_FIELDS: tuple[EditedField, ...] = (
+    "name",
+    "emails",
+    "company",
+    "role",
+    "how_we_know",
+    "url",
+    "time_zone",
+)
+
+
+def _text(value: str | None, where: str, max_len: int) -> str | None:
+    return None if value is None else check_text(value, where, max_len=max_len)
+
+
+def _changed(new: T | None, old: T | None) -> T | None:
+    """`new` when it was given and differs from what is known, else None (unchanged)."""
+    return new if new is not None and new != old else None
 
 
 class ContactBook:
@@ -229,38 +249,63 @@ class ContactBook:
     # --- correcting -----------------------------------------------------------------
 
     def edit(self, ref: str, changes: ContactChanges) -> tuple[ContactRow, list[EditedField]]:
-        """Record the fields that differ from what is known; returns the row and their names."""
+        """Record the fields that differ from what is known; returns the row and their names.
+        Every value is checked before anything is written."""
         row = self.resolve(ref)
         where = "contacts edit"
-        new: dict[EditedField, str | list[str]] = {}
+        name = None
         if changes.name is not None:
-            new["name"] = check_text(changes.name, f"{where}: --name", required=True)
+            name = check_text(changes.name, f"{where}: --name", required=True)
+        emails = None
         if changes.emails is not None:
-            emails: list[str] = []
-            for raw in changes.emails:
-                address = check_address(raw, f"{where}: --email")
-                if address.lower() not in (e.lower() for e in emails):
-                    emails.append(address)
-            others = [r for r in self.all() if r.contact_id != row.contact_id]
-            probe = ContactAdded(contact_id=row.contact_id, name=row.name, emails=emails)
-            self._refuse_duplicates([probe], others, lambda _c: where)
-            new["emails"] = emails
-        for name, value, max_len in (
-            ("company", changes.company, 200),
-            ("role", changes.role, 200),
-            ("how_we_know", changes.how_we_know, 500),
-            ("url", changes.url, 500),
-        ):
-            if value is not None:
-                new[name] = check_text(value, f"{where}: {name}", max_len=max_len)  # type: ignore[index]
-        changed: dict[EditedField, str | list[str]] = {
-            k: v for k, v in new.items() if v != getattr(row, k)
-        }
-        if not new:
+            emails = self._edited_addresses(row, changes.emails, where)
+        zone = None
+        if changes.time_zone is not None:
+            zone = check_zone(changes.time_zone, f"{where}: --zone")
+        company = _text(changes.company, f"{where}: company", 200)
+        role = _text(changes.role, f"{where}: role", 200)
+        how_we_know = _text(changes.how_we_know, f"{where}: how_we_know", 500)
+        url = _text(changes.url, f"{where}: url", 500)
+        if all(v is None for v in (name, emails, company, role, how_we_know, url, zone)):
             raise InvalidInput(f"{where}: nothing to change (give --name, --email, --company...)")
+        update = ContactUpdated(
+            contact_id=row.contact_id,
+            name=_changed(name, row.name),
+            emails=_changed(emails, row.emails),
+            company=_changed(company, row.company),
+            role=_changed(role, row.role),
+            how_we_know=_changed(how_we_know, row.how_we_know),
+            url=_changed(url, row.url),
+            time_zone=None if zone is None else _changed(zone, self.zone(row.contact_id) or ""),
+        )
+        changed = [f for f in EDITED_FIELDS if getattr(update, f) is not None]
         if changed:
-            self.app.journal.record(ContactUpdated(contact_id=row.contact_id, **changed))  # type: ignore[arg-type]
-        return self.resolve(row.contact_id), list(changed)
+            self.app.journal.record(update)
+        return self.resolve(row.contact_id), changed
+
+    def _edited_addresses(self, row: ContactRow, given: list[str], where: str) -> list[str]:
+        """The addresses checked, without repeats, and refused when another contact has one."""
+        emails: list[str] = []
+        for raw in given:
+            address = check_address(raw, f"{where}: --email")
+            if address.lower() not in (e.lower() for e in emails):
+                emails.append(address)
+        others = [r for r in self.all() if r.contact_id != row.contact_id]
+        probe = ContactAdded(contact_id=row.contact_id, name=row.name, emails=emails)
+        self._refuse_duplicates([probe], others, lambda _c: where)
+        return emails
+
+    def zone(self, contact_id: str) -> str | None:
+        """The time zone the user set for them (`contacts edit --zone`), if any: read from
+        their history (and that of anyone merged into them), the latest setting winning
+        ("" forgot it)."""
+        settings = [
+            (d.stored.position, d.event.time_zone)
+            for cid in self.merged_ids(contact_id)
+            for d in self.app.journal.contact_history(cid)
+            if isinstance(d.event, ContactUpdated) and d.event.time_zone is not None
+        ]
+        return max(settings)[1] or None if settings else None
 
     def merge(self, keep_ref: str, other_ref: str) -> ContactRow:
         """`other` is the same person as `keep`: one contact from now on, with both

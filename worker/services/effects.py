@@ -47,6 +47,7 @@ from worker.services.app import App
 from worker.services.connected_accounts import NoAccount
 from worker.services.message_context import person
 from worker.services.notes import and_join, notes_on, outcomes_since
+from worker.services.offers import contact_zone
 from worker.services.rendering import Rendered, Renderer
 
 log = logging.getLogger(__name__)
@@ -261,7 +262,7 @@ class Effects:
         provider = self.provider_for(account)
         message_id = message_id_for(action, account.email)
         rendered = self.renderer.render(
-            "confirmation", self._context(c, account, meeting=self._meeting_context(m, account))
+            "confirmation", self._context(c, account, meeting=self._meeting_context(m, account, c))
         )
         sent = provider.find_sent(message_id)
         if sent is None:
@@ -421,13 +422,13 @@ class Effects:
                 extra["outreach"] = message_context.outreach(c, about_row)
         m = self._meeting(meeting_id)
         if m is not None:
-            extra["meeting"] = self._meeting_context(m, account)
+            extra["meeting"] = self._meeting_context(m, account, c)
         extra["nudge_number"] = nudge_number or 1
         extra.update(self._notes_context(kind, c, about_contact_id, meeting_id))
         if kind == "referrer_thanks" and m is None and about_contact_id:
             held = self._met_meeting(about_contact_id)
             if held is not None:
-                extra["meeting"] = self._meeting_context(held, account)
+                extra["meeting"] = self._meeting_context(held, account, c)
         return self.renderer.render(kind, self._context(c, account, **extra))
 
     def _met_meeting(self, contact_id: str) -> MeetingRow | None:
@@ -501,8 +502,14 @@ class Effects:
             subject = subject[3:].strip()
         return subject or "Our conversation"
 
-    def _meeting_context(self, m: MeetingRow, account: AccountRow) -> dict[str, Any]:
-        return message_context.meeting(m, self.app.settings.policy)
+    def _meeting_context(
+        self, m: MeetingRow, account: AccountRow, reader: ContactRow
+    ) -> dict[str, Any]:
+        """The meeting in the reader's zone when known (a referrer reads about someone
+        else's meeting: the zone is theirs, not the meeting's contact's)."""
+        about = m if m.contact_id == reader.contact_id else None
+        zone = contact_zone(self.app, reader.contact_id, about=about)
+        return message_context.meeting(m, self.app.settings.policy, zone)
 
     @staticmethod
     def _outgoing(

@@ -62,10 +62,13 @@ def outreach(contact: ContactRow, referrer: ContactRow | None) -> dict[str, str]
     }
 
 
-def meeting(m: MeetingRow, policy: Policy) -> dict[str, Any]:
+def meeting(m: MeetingRow, policy: Policy, contact_zone: str | None = None) -> dict[str, Any]:
+    """The meeting as the contact reads it: in their zone when known (`contact_zone`, set
+    for them or learnt from an earlier meeting), else the meeting's, with the user's beside
+    it when the two differ."""
     start = datetime.fromisoformat(m.start)
     minutes = int((datetime.fromisoformat(m.end) - start).total_seconds() // 60)
-    reader_zone = m.time_zone or policy.time_zone
+    reader_zone = contact_zone or m.time_zone or policy.time_zone
     link = m.link or ""
     return {
         "when": meeting_time.when(start, reader_zone, policy.time_zone),

@@ -11,6 +11,7 @@ from integrations.protocol import Provider
 from worker.domain.offers import OfferRow, ReplySeen, TimesView
 from worker.domain.slots import BusyDay, Interval
 from worker.services.app import App
+from worker.services.contacts import ContactBook
 
 _TYPES = ("reply.received", "times.offered", "times.answered")
 
@@ -95,11 +96,16 @@ def busy_between(
     return taken
 
 
-def contact_zone(app: App, contact_id: str) -> str | None:
-    """The contact's zone when known: the zone an earlier meeting with them was set in,
-    when it differs from the user's (an event written in the user's zone says nothing)."""
+def contact_zone(app: App, contact_id: str, about: MeetingRow | None = None) -> str | None:
+    """The contact's zone when known: the one the user set for them, else the zone a
+    meeting with them was set in when it differs from the user's (an event written in
+    the user's zone says nothing), the meeting written `about` first."""
+    chosen = ContactBook(app).zone(contact_id)
+    if chosen:
+        return chosen
     mine = app.settings.policy.time_zone
-    for m in app.projector.rows(MeetingRow):
-        if m.contact_id == contact_id and m.time_zone and m.time_zone != mine:
+    theirs = app.projector.find(MeetingRow, contact_id=contact_id)
+    for m in [*([about] if about else []), *theirs]:
+        if m.time_zone and m.time_zone != mine:
             return m.time_zone
     return None
