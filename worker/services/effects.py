@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, assert_never
+from typing import Any, Literal, assert_never
 
 from events.ids import derive_id
 from events.projections.accounts import AccountRow
@@ -36,18 +36,16 @@ from events.types import (
     ReferrerThanksDrafted,
     ThankYouDrafted,
 )
-from integrations.protocol import OutgoingMessage, Provider
+from integrations.protocol import DraftText, OutgoingMessage, Provider
 from worker.domain.backoff import backing_off
 from worker.domain.draft_text import body_digest, changed_by_user
 from worker.domain.etiquette import check
 from worker.domain.policies.actions import Action, ActionKind
 from worker.domain.policies.confirmations import needs_acceptance, needs_place
-from worker.services import message_context, times_effects
+from worker.services import times_effects
 from worker.services.app import App
 from worker.services.connected_accounts import NoAccount
-from worker.services.message_context import person
-from worker.services.notes import and_join, notes_on, outcomes_since
-from worker.services.offers import contact_zone
+from worker.services.draft_context import DraftContext
 from worker.services.rendering import Rendered, Renderer
 
 log = logging.getLogger(__name__)
@@ -89,6 +87,7 @@ class Effects:
         self.app = app
         self.provider_for = provider_for
         self.renderer = renderer
+        self.context = DraftContext(app)
         #: The account the last action acted through: when its grant fails, that is the
         #: account to mark as needing reconnection.
         self.account: AccountRow | None = None
@@ -140,16 +139,10 @@ class Effects:
     # --- views ----------------------------------------------------------------------
 
     def _contact(self, contact_id: str) -> ContactRow | None:
-        for row in self.app.projector.rows(ContactRow):
-            if row.contact_id == contact_id:
-                return row
-        return None
+        return self.context.contact(contact_id)
 
     def _meeting(self, meeting_id: str | None) -> MeetingRow | None:
-        for row in self.app.projector.rows(MeetingRow):
-            if row.meeting_id == meeting_id:
-                return row
-        return None
+        return self.context.meeting(meeting_id)
 
     def _account(self, account_id: str | None) -> AccountRow:
         accounts = [a for a in self.app.projector.rows(AccountRow) if a.status != "removed"]
@@ -228,9 +221,7 @@ class Effects:
         return times_effects.read_times_answer(self, action, eid)
 
     def _delete_draft(self, action: Action, eid: str) -> str:
-        draft = next(
-            (d for d in self.app.projector.rows(DraftRow) if d.draft_id == action.draft_id), None
-        )
+        draft = self.app.projector.get(DraftRow, action.draft_id or "")
         if draft is None or draft.status != "pending":
             return self._skip(action, eid, "the draft is no longer waiting")
         account = self._account(draft.account_id)
@@ -262,7 +253,7 @@ class Effects:
         provider = self.provider_for(account)
         message_id = message_id_for(action, account.email)
         rendered = self.renderer.render(
-            "confirmation", self._context(c, account, meeting=self._meeting_context(m, account, c))
+            "confirmation", self.context.base(c, account, meeting=self.context.meeting_for(m, c))
         )
         sent = provider.find_sent(message_id)
         if sent is None:
@@ -337,9 +328,7 @@ class Effects:
         first, and one that is not what we wrote is recorded as edited and left alone.
         (An edit made between that read and our update would be lost: a window of one
         request, against a draft the user has not touched since it was prepared.)"""
-        draft = next(
-            (d for d in self.app.projector.rows(DraftRow) if d.draft_id == action.draft_id), None
-        )
+        draft = self.app.projector.get(DraftRow, action.draft_id or "")
         if draft is None or draft.status != "pending":
             return self._skip(action, eid, "the draft is no longer waiting (sent or discarded)")
         if draft.edited:
@@ -350,35 +339,37 @@ class Effects:
         if current is None:
             return self._skip(action, eid, "the draft left the mailbox (sent or deleted)")
         if changed_by_user(draft.body_digest, current.body):
-            self.app.journal.record(
-                DraftUpdated(
-                    contact_id=draft.contact_id,
-                    draft_id=draft.draft_id,
-                    provider_draft_id=draft.provider_draft_id,
-                    subject=current.subject,
-                    body_digest=body_digest(current.body),
-                    by="mailbox",
-                ),
-                event_id=eid,
-            )
+            # Recorded as the user's: never written over again.
+            self._record_text(draft, draft.provider_draft_id, current, "mailbox", eid)
             return "skipped: edited in the mailbox; the user's text stays"
         rendered = self.render_draft(draft)
         ref = provider.update_draft(
             draft.provider_draft_id,
             self.outgoing_for_draft(draft, rendered.subject, rendered.body),
         )
+        self._record_text(draft, ref.provider_draft_id, rendered, "worker", eid)
+        return "done"
+
+    def _record_text(
+        self,
+        draft: DraftRow,
+        provider_draft_id: str,
+        text: Rendered | DraftText,
+        by: Literal["mailbox", "worker"],
+        eid: str,
+    ) -> None:
+        """Record the text a waiting draft now holds, and who wrote it."""
         self.app.journal.record(
             DraftUpdated(
                 contact_id=draft.contact_id,
                 draft_id=draft.draft_id,
-                provider_draft_id=ref.provider_draft_id,
-                subject=rendered.subject,
-                body_digest=body_digest(rendered.body),
-                by="worker",
+                provider_draft_id=provider_draft_id,
+                subject=text.subject,
+                body_digest=body_digest(text.body),
+                by=by,
             ),
             event_id=eid,
         )
-        return "done"
 
     # --- message building -----------------------------------------------------------
 
@@ -405,7 +396,7 @@ class Effects:
 
     def _render_draft(
         self,
-        kind: str,
+        kind: DraftKind,
         c: ContactRow,
         account: AccountRow,
         about_contact_id: str | None,
@@ -414,102 +405,10 @@ class Effects:
     ) -> Rendered:
         if kind == "propose_times":
             return times_effects.render_offer(self, c, account)
-        extra: dict[str, Any] = {}
-        if about_contact_id:
-            about_row = self._contact(about_contact_id)
-            extra["referrer" if kind == "outreach" else "about"] = person(about_row)
-            if kind == "outreach":
-                extra["outreach"] = message_context.outreach(c, about_row)
-        m = self._meeting(meeting_id)
-        if m is not None:
-            extra["meeting"] = self._meeting_context(m, account, c)
-        extra["nudge_number"] = nudge_number or 1
-        extra.update(self._notes_context(kind, c, about_contact_id, meeting_id))
-        if kind == "referrer_thanks" and m is None and about_contact_id:
-            held = self._met_meeting(about_contact_id)
-            if held is not None:
-                extra["meeting"] = self._meeting_context(held, account, c)
-        return self.renderer.render(kind, self._context(c, account, **extra))
-
-    def _met_meeting(self, contact_id: str) -> MeetingRow | None:
-        met = [
-            m
-            for m in self.app.projector.rows(MeetingRow)
-            if m.contact_id == contact_id and m.status == "met"
-        ]
-        return max(met, key=lambda m: m.start) if met else None
-
-    def _notes_context(
-        self, kind: str, c: ContactRow, about_contact_id: str | None, meeting_id: str | None
-    ) -> dict[str, Any]:
-        """What the user wrote, for the messages that quote it: the takeaway and the
-        people suggested (thank-you), how the referral's meeting went (the referrer's
-        update), outcomes of their advice and referrals met since (keep in touch).
-        Every key is always given (empty when unknown): templates test them."""
-        extra: dict[str, Any] = {
-            "takeaway": "",
-            "referrals": [],
-            "how_it_went": "",
-            "outcome": "",
-            "met_through_them": [],
-            "suggested": [],
-        }
-        if kind == "thank_you":
-            notes = notes_on(self.app, c.contact_id, meeting_id)
-            extra["takeaway"] = notes.takeaway
-            extra["referrals"] = notes.referrals
-        elif kind == "referrer_thanks" and about_contact_id:
-            held = self._meeting(meeting_id) or self._met_meeting(about_contact_id)
-            notes = notes_on(self.app, about_contact_id, held.meeting_id if held else None)
-            extra["how_it_went"] = notes.went
-        elif kind == "decline_thanks":
-            # Whom they pointed the user to, though they could not talk themselves.
-            extra["suggested"] = sorted(
-                r.name
-                for r in self.app.projector.rows(ContactRow)
-                if r.referred_by == c.contact_id and r.name and not r.forgotten
-            )
-        elif kind == "keep_in_touch":
-            since = c.kept_in_touch_at
-            outcomes = [o.rstrip(".!") for o in outcomes_since(self.app, c.contact_id, since)]
-            met = [
-                r.name
-                for r in self.app.projector.rows(ContactRow)
-                if r.referred_by == c.contact_id
-                and r.met_at
-                and r.name
-                and (since is None or r.met_at > since)
-            ]
-            extra["outcome"] = and_join(outcomes)
-            extra["met_through_them"] = sorted(n for n in met if n)
-        return extra
-
-    def _context(self, c: ContactRow, account: AccountRow, **extra: Any) -> dict[str, Any]:
-        context = message_context.base(
-            self.app.settings.profile, account.email, c, self._thread_subject(c)
+        context = self.context.for_draft(
+            kind, c, account, about_contact_id, meeting_id, nudge_number
         )
-        context.update(extra)
-        return context
-
-    def _thread_subject(self, c: ContactRow) -> str:
-        ours = [
-            d
-            for d in self.app.projector.rows(DraftRow)
-            if d.contact_id == c.contact_id and d.kind == "outreach" and d.subject
-        ]
-        subject = ours[0].subject if ours else "Our conversation"
-        while subject and subject.lower().startswith("re:"):
-            subject = subject[3:].strip()
-        return subject or "Our conversation"
-
-    def _meeting_context(
-        self, m: MeetingRow, account: AccountRow, reader: ContactRow
-    ) -> dict[str, Any]:
-        """The meeting in the reader's zone when known (a referrer reads about someone
-        else's meeting: the zone is theirs, not the meeting's contact's)."""
-        about = m if m.contact_id == reader.contact_id else None
-        zone = contact_zone(self.app, reader.contact_id, about=about)
-        return message_context.meeting(m, self.app.settings.policy, zone)
+        return self.renderer.render(kind, context)
 
     @staticmethod
     def _outgoing(

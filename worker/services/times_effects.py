@@ -55,7 +55,7 @@ def render_offer(fx: Effects, c: ContactRow, account: AccountRow) -> Rendered:
     if found is None:
         raise LookupError(f"no times were offered to {c.contact_id}")
     offer = found[0]
-    context = fx._context(c, account, times=times_context(offer))
+    context = fx.context.base(c, account, times=times_context(offer))
     return fx.renderer.render("propose_times", context)
 
 
@@ -120,7 +120,7 @@ def draft_times(fx: Effects, action: Action, eid: str) -> str:
         note=found.note,
     )
     rendered = fx.renderer.render(
-        "propose_times", fx._context(c, account, times=times_context(offer))
+        "propose_times", fx.context.base(c, account, times=times_context(offer))
     )
     # Imported here: effects imports this module to dispatch to it.
     from worker.services.effects import message_id_for
