@@ -22,9 +22,8 @@ class ProviderUnavailable(UserError, LookupError):
 SANDBOX_ENDPOINTS = "OUTREACH_SANDBOX_ENDPOINTS"
 
 
-def sandbox_endpoints(env: Mapping[str, str], account_email: str | None = None) -> dict[str, Any]:
-    """The endpoints a running `outreach sandbox` printed, read from the configured file;
-    with `account_email`, checked to be that sandbox's account."""
+def sandbox_endpoints(env: Mapping[str, str]) -> dict[str, Any]:
+    """The endpoints a running `outreach sandbox` printed, read from the configured file."""
     where = env.get(SANDBOX_ENDPOINTS, "").strip()
     if not where:
         raise ProviderUnavailable(
@@ -40,10 +39,4 @@ def sandbox_endpoints(env: Mapping[str, str], account_email: str | None = None) 
         raise ProviderUnavailable(f"{SANDBOX_ENDPOINTS}={path}: {reason}") from None
     if not isinstance(found, dict) or not isinstance(found.get("google"), dict):
         raise ProviderUnavailable(f"{SANDBOX_ENDPOINTS}={path}: no Google sandbox endpoints")
-    return found
-    email = str(found["google"].get("email", ""))
-    if account_email is not None and email.lower() != account_email.lower():
-        raise ProviderUnavailable(
-            f"account {account_email} is not the running sandbox's account {email}"
-        )
     return found
