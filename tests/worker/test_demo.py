@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from worker.runner.demo import run_demo
 
 
-def test_demo_story_ends_with_the_right_mailbox(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def played(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], dict[str, Any]]:
+    """One run of the demo (it takes seconds), what it told and what it ended with."""
     said: list[str] = []
-    outcome = run_demo(tmp_path, said.append)
+    outcome = run_demo(tmp_path_factory.mktemp("demo"), said.append)
+    return said, outcome
+
+
+def test_demo_story_ends_with_the_right_mailbox(played: tuple[list[str], dict[str, Any]]) -> None:
+    _, outcome = played
 
     stages = {p["name"]: p["stage"] for p in outcome["pipeline"]}
     assert stages == {
@@ -25,7 +35,7 @@ def test_demo_story_ends_with_the_right_mailbox(tmp_path: Path) -> None:
     # each exactly once in the sandbox's sent mail.
     confirmed = Counter((c["to"], c["for"]) for c in outcome["confirmations"])
     assert sorted(confirmed) == [
-        ("Ada Lovelace", "2026-03-05T15:00:00+00:00"),
+        ("Ada Lovelace", "2026-03-05T14:00:00+00:00"),  # the second time offered
         ("Barbara Liskov", "2026-03-06T10:00:00+00:00"),
         ("Grace Hopper", "2026-03-10T16:00:00+00:00"),
         ("Grace Hopper", "2026-03-11T11:00:00+00:00"),
@@ -44,7 +54,50 @@ def test_demo_story_ends_with_the_right_mailbox(tmp_path: Path) -> None:
     assert "made my own switch feel possible." in thanks["Ada Lovelace"]
     assert "I will write to Alan and mention you" in thanks["Ada Lovelace"]
     assert "write code people can read" in thanks["Grace Hopper"]
-    assert len(said) == 12
+
+
+def test_demo_shows_a_happy_to_talk_become_a_meeting(
+    played: tuple[list[str], dict[str, Any]],
+) -> None:
+    """Ada (in Paris) replies; a reply offering three free times, in her zone with the
+    user's beside it, is reviewed and sent; she picks the second; the invitation is
+    prepared, approved, on the calendar with her invited; the confirmation goes a day
+    ahead. Told in that order, in words, and the texts as she got them."""
+    said, outcome = played
+    text = "\n".join(said)
+    story = [
+        'Ada replies: "Happy to talk! When would suit you?"',
+        "a reply offering Ada three free times, for your review:",
+        "- Wednesday 4 March at 11:00 your time (10:00 GMT for me)",
+        "- Thursday 5 March at 15:00 your time (14:00 GMT for me)",
+        "you send Ada the reply with the times",
+        'Ada answers: "The second one works for me."',
+        "Ada chose the second time; the invitation is ready:",
+        '"Ada Lovelace / Sam Rivera"',
+        "Thursday 5 March at 14:00 GMT, 30 minutes, video call",
+        "inviting ada@analytical.example",
+        "you approve it: outreach schedule ada --offered 2",
+        "on your calendar: Thursday 5 March at 14:00 GMT",
+        "with ada@analytical.example, invitation sent",
+        "the call: https://meet.google.com/",
+        "Wed 04 Mar 14:00  the confirmation goes to Ada by itself, a day ahead",
+        "Thu 05 Mar 16:00  you write notes after meeting Ada",
+    ]
+    at = [text.find(line) for line in story]
+    assert -1 not in at, [line for line, where in zip(story, at, strict=True) if where < 0]
+    assert at == sorted(at)
+    # Barbara asks for another time: read as none of those offered, nothing guessed.
+    assert "Barbara's answer: not one of the times; nothing guessed" in text
+    # Every line fits a terminal of 80 columns (the command indents each by two).
+    assert max(len(line) for line in said) <= 78
+
+    [offer, confirmation] = outcome["booked_from_offer"]
+    assert (offer["to"], offer["what"]) == ("Ada Lovelace", "offer")
+    assert "- Thursday 5 March at 15:00 your time (14:00 GMT for me)" in offer["text"]
+    assert "or suggest another time that suits you" in offer["text"].lower()
+    assert (confirmation["to"], confirmation["what"]) == ("Ada Lovelace", "confirmation")
+    assert "Thursday 5 March at 15:00 your time (14:00 GMT for me)" in confirmation["text"]
+    assert "https://meet.google.com/" in confirmation["text"]
 
 
 def test_demo_is_deterministic(tmp_path: Path) -> None:

@@ -62,6 +62,13 @@ def demo(
         ["kind", "to", "subject"],
         [[d["kind"], d["to"], d["subject"]] for d in outcome["drafts_waiting"]],
     )
+    for b in outcome.get("booked_from_offer", []):
+        said = {
+            "offer": f"Reply offering times, as {b['to']} got it",
+            "confirmation": f"Confirmation, as {b['to']} got it (sent without review)",
+        }
+        console.print(f"\n[bold]{said.get(b['what'], b['what'])}[/]:")
+        console.print(b["text"].rstrip(), markup=False, highlight=False)
     for t in outcome.get("thanks_sent", []):
         console.print(f"\n[bold]Thank-you sent to {t['to']}[/] (from your notes):")
         console.print(t["text"].rstrip(), markup=False, highlight=False)

@@ -20,14 +20,18 @@ from events.projections.accounts import AccountRow
 from events.projections.drafts import DraftRow
 from events.projections.meetings import MeetingRow
 from events.types import AccountConnected
-from integrations.protocol import EventRequest, Provider
+from integrations.protocol import Provider
 from integrations.sandbox import Sandbox
 from worker.accounts.registry import sandbox_provider
+from worker.domain.meeting_time import when
 from worker.domain.settings import Profile
+from worker.domain.wording import first_name
 from worker.runner import composition
 from worker.runner.demo_mailbox import save_mailbox
+from worker.runner.demo_narration import MORE, Narrator
 from worker.services.app import App, open_app
-from worker.services.contacts import ContactBook, NewContact
+from worker.services.contacts import ContactBook, ContactChanges, NewContact
+from worker.services.invitations import invite, plan, plan_offered, scheduling_account, still_free
 from worker.services.notes import Notes, record_notes
 from worker.services.settings import Settings, load_settings, with_policy
 
@@ -53,6 +57,11 @@ class Story:
         self.provider = provider
         self.book = ContactBook(app)
         self.events: dict[str, str] = {}
+        self.narrator = Narrator(app)
+        #: Steps that depend on how the story went (notes after a meeting whose time the
+        #: contact chose), and lines to tell beside the steps' own.
+        self.added: list[Step] = []
+        self.told: list[str] = []
 
     def day(self, n: int, hour: int, minute: int = 0) -> datetime:
         return START.replace(hour=hour, minute=minute) + timedelta(days=n)
@@ -61,26 +70,56 @@ class Story:
         d = self.day
         return [
             Step(d(0, 8, 5), "you add five people and choose to write to them", self.contacts),
-            Step(d(1, 10), "Ada replies: happy to talk", lambda: self.reply("ada", "Happy to!")),
+            Step(
+                d(0, 8, 10),
+                "Ada works from Paris: you set her time zone",
+                self.ada_in_paris,
+            ),
+            Step(
+                d(1, 10),
+                'Ada replies: "Happy to talk! When would suit you?"',
+                lambda: self.reply("ada", "Happy to talk! When would suit you?"),
+            ),
             Step(d(1, 11), "Katherine's out-of-office answers", self.katherine_away),
-            Step(d(1, 14), "Barbara replies", lambda: self.reply("barbara", "Sure, let's talk.")),
+            Step(
+                d(1, 14),
+                'Barbara replies: "Sure, let\'s talk."',
+                lambda: self.reply("barbara", "Sure, let's talk."),
+            ),
+            Step(
+                d(1, 16),
+                'Ada answers: "The second one works for me."',
+                lambda: self.reply("ada", "The second one works for me. See you then!"),
+            ),
+            Step(
+                d(1, 18),
+                "you approve it: outreach schedule ada --offered 2",
+                lambda: self.approve("ada"),
+            ),
             Step(
                 d(2, 9),
-                "Ada sends an invite for Thursday 15:00",
-                lambda: self.invites("ada", "ada@analytical.example", "Coffee chat", d(3, 15)),
+                'Barbara answers: "Could we do Friday at 10 instead?"',
+                lambda: self.reply("barbara", "Could we do Friday at 10 instead?"),
             ),
-            Step(d(2, 10), "you invite Barbara for Friday", self.invite_barbara),
-            Step(d(2, 12), "Grace replies", lambda: self.reply("grace", "Any friend of Ada's.")),
+            Step(
+                d(2, 10),
+                "you invite Barbara for Friday 10:00, as she asked",
+                self.invite_barbara,
+            ),
             Step(
                 d(3, 9),
-                "Grace invites you for next Tuesday 16:00",
+                "Grace answers with an invitation for next Tuesday 16:00",
                 lambda: self.invites("grace", "grace@navy.example", "Chat with Grace", d(8, 16)),
             ),
             Step(d(3, 15), "Barbara declines the meeting", self.barbara_declines),
-            Step(d(3, 17), "you write notes after meeting Ada", self.notes_on_ada),
             Step(d(7, 18), "Grace moves the meeting to Wednesday 11:00", self.grace_moves),
             Step(d(9, 12), "you write notes after meeting Grace", self.notes_on_grace),
         ]
+
+    def news(self) -> list[str]:
+        """What was told since the last call: the steps' results, then the worker's doing."""
+        told, self.told = self.told, []
+        return told + self.narrator.news()
 
     # --- the steps ------------------------------------------------------------------
 
@@ -142,6 +181,38 @@ class Story:
             to_message=self._sent_to("katherine"), return_date=date(2026, 3, 12)
         )
 
+    def ada_in_paris(self) -> None:
+        """`outreach contacts edit ada --zone Europe/Paris`."""
+        self.book.edit("ada@analytical.example", ContactChanges(time_zone="Europe/Paris"))
+
+    def approve(self, who: str) -> None:
+        """`outreach schedule WHO --offered N` for the time they chose: still free, so the
+        event goes on the calendar with them invited; notes follow the meeting."""
+        row = self.book.resolve(who)
+        if row.times_answer != "chosen" or row.times_choice is None:
+            raise RuntimeError(f"demo story: {who}'s choice of time was not read")
+        person, request = plan_offered(self.app, row.contact_id, row.times_choice)
+        if not still_free(self.app, self.provider, request):
+            raise RuntimeError(f"demo story: {who}'s time is no longer free")
+        done = invite(self.app, self.provider, scheduling_account(self.app), person, request)
+        [event] = [
+            e for e in self.google.calendar_state()["events"] if e["id"] == done.provider_event_id
+        ]
+        invited = ", ".join(str(a["email"]) for a in event.get("attendees", []))
+        zone = self.app.settings.policy.time_zone
+        self.told += [
+            f"on your calendar: {when(request.start, zone, zone)}",
+            f"{MORE}with {invited}, invitation sent",
+            f"{MORE}the call: {done.link}",
+        ]
+        self.added.append(
+            Step(
+                _next_hour(request.end + timedelta(hours=1)),
+                f"you write notes after meeting {first_name(person.name)}",
+                self.notes_on_ada,
+            )
+        )
+
     def invites(self, who: str, organizer: str, summary: str, start: datetime) -> None:
         """The contact sends the user a 30-minute invitation."""
         ev = self.google.send_invite(
@@ -159,19 +230,17 @@ class Story:
         self.events[who] = ev["id"]
 
     def invite_barbara(self) -> None:
-        start = self.day(4, 10)
-        self.events["barbara"] = self.provider.create_event(
-            EventRequest(
-                summary="Informational interview",
-                start=start,
-                end=start + timedelta(minutes=30),
-                time_zone=ZONE,
-                attendees=["barbara@mit.example"],
-                # A call link, as the user pastes it: a confirmation says where to join.
-                location="https://meet.google.com/ynb-qpkx-rmd",
-                request_id=derive_id("demo", "barbara"),
-            )
-        ).provider_event_id
+        """`outreach schedule barbara "2026-03-06 10:00" --place LINK`: the time she asked
+        for, typed by you, with a call link you paste."""
+        person, request = plan(
+            self.app,
+            "barbara@mit.example",
+            "2026-03-06 10:00",
+            minutes=30,
+            place="https://meet.google.com/ynb-qpkx-rmd",
+        )
+        done = invite(self.app, self.provider, scheduling_account(self.app), person, request)
+        self.events["barbara"] = done.provider_event_id
 
     def barbara_declines(self) -> None:
         self.google.respond_to_event(
@@ -224,6 +293,12 @@ class Story:
                 self.google.user_sends_draft(d.provider_draft_id)
 
 
+def _next_hour(moment: datetime) -> datetime:
+    """The story moves hour by hour: the first hour at or after `moment`."""
+    whole = moment.replace(minute=0, second=0, microsecond=0)
+    return whole if whole == moment else whole + timedelta(hours=1)
+
+
 def demo_settings(data_dir: Path) -> Settings:
     env = {
         "OUTREACH_DATA_DIR": str(data_dir),
@@ -265,11 +340,13 @@ def play(
 ) -> None:
     """Drive the story hour by hour: move the clocks, play what is due, review drafts,
     then let the worker take one step (whatever runs it: embedded or scaled out)."""
-    steps = sorted(story.steps(), key=lambda s: s.at)
+    steps = story.steps()
     now = START
     end = START + timedelta(days=days)
     while now <= end:
         clocks(now)
+        steps = sorted([*steps, *story.added], key=lambda s: s.at)
+        story.added = []
         while steps and steps[0].at <= now:
             each = steps.pop(0)
             progress(f"{each.at:%a %d %b %H:%M}  {each.what}")
@@ -277,6 +354,10 @@ def play(
         if 8 <= now.hour < 20:
             story.review_drafts(now)
         step()
+        for line in story.news():
+            # A line going on the one before it is indented under it, without the time.
+            at = "" if line.startswith(MORE) else f"{now:%a %d %b %H:%M}"
+            progress(f"{at:16}  {line}")
         now += timedelta(hours=1)
 
 
@@ -365,8 +446,29 @@ def summary(app: App, sandbox: Sandbox) -> dict[str, Any]:
         for m in mailbox.get("sent", [])
         if m.get("messageId") in ours
     ]
+    # From "happy to talk" to a meeting, as the contact read it: the reply offering times
+    # and the confirmation of the time they chose (in their zone, the user's beside it).
+    chosen = {c.contact_id for c in contacts if c.times_answer == "chosen"}
+    theirs = {
+        d.message_id: ("offer", d.contact_id)
+        for d in app.projector.rows(DraftRow)
+        if d.kind == "propose_times" and d.contact_id in chosen
+    }
+    for e in app.store.read_all(types={"meeting.confirmed"}):
+        if e.payload["contact_id"] in chosen:
+            theirs[e.payload["message_id"]] = ("confirmation", e.payload["contact_id"])
+    booked = sorted(
+        (
+            {"what": what, "to": names.get(cid), "text": _text(m)}
+            for m in sent
+            for what, cid in [theirs.get(m.get("messageId"), ("", ""))]
+            if what
+        ),
+        key=lambda b: (str(b["to"]), b["what"] != "offer"),
+    )
     return {
         "pipeline": [{"name": c.name, "stage": c.stage, "next": next_step(c)} for c in contacts],
+        "booked_from_offer": booked,
         "confirmations": confirmations,
         "drafts_waiting": drafts,
         "thanks_sent": sorted(thanks, key=lambda t: str(t["to"])),
