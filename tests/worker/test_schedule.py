@@ -67,9 +67,13 @@ def test_schedule_invites_once_and_the_sync_records_nothing_more(
     made = json.loads(first.output)
     assert made["start"].startswith(f"{day}T15:00:00+0")
     assert made["time_zone"] == "Europe/Berlin"
+    # Where the event is in the user's calendar; no call link for a café.
+    assert made["calendar_link"].startswith("https://www.google.com/calendar/event?eid=")
+    assert made["link"] == ""
     again = run.invoke(cli, args)  # a retry: same contact, same start
     assert again.exit_code == 0, again.output
     assert f"{day:%a %d %b %Y} 15:00 (Europe/Berlin)" in again.output
+    assert f"in your calendar: {made['calendar_link']}" in again.output
     events = consent.sandbox.google.calendar_state()["events"]
     assert len(events) == 1
     assert [a["email"] for a in events[0]["attendees"]] == [ADA]
