@@ -267,10 +267,12 @@ def test_notes_find_referrals_in_any_form_and_open_ones_wait_for_an_address(
     status = cli.ok("status", "--json").stdout
     [open_one] = json.loads(status)["open_referrals"]
     assert (open_one["name"], open_one["referrer"]) == ("Raj", "Priya Raman")
+    assert json.loads(status)["open_referrals_count"] == 1
 
     # Completed with the address: an outreach draft comes, introduced by Priya.
     cli.ok("contacts", "edit", "Raj", "--name", "Raj Patel", "--email", "raj@tailspin.example")
-    assert json.loads(cli.ok("status", "--json").stdout)["open_referrals"] == []
+    completed = json.loads(cli.ok("status", "--json").stdout)
+    assert (completed["open_referrals"], completed["open_referrals_count"]) == ([], 0)
     [due] = [a for a in world.due("draft_outreach") if a.contact_id == open_one["contact_id"]]
     assert due.about_contact_id == _json(cli, "contacts", "show", "priya")["contact_id"]
     raj = _json(cli, "contacts", "show", "raj")

@@ -59,6 +59,11 @@ def test_coming_up_lists_what_every_policy_asked_hourly_lists(tmp_path: Path, se
             clock.set(quiet + timedelta(hours=hours))
             expected = every_row_hourly(app, clock.now())
             assert coming_up(app, clock.now()) == expected, f"{hours} hours after the quiet moment"
+            # What status shows: the first few, read a page of due rows at a time (pages
+            # small enough here to end before the rows due do, and to grow).
+            for shown, page in ((1, 1), (3, 2), (12, 5), (12, 40)):
+                first = coming_up(app, clock.now(), shown=shown, page=page)
+                assert first == expected[:shown], f"first {shown}, {hours} hours after"
             listed += len(expected)
         assert listed > 20  # the histories leave work coming up, not an empty list
     finally:

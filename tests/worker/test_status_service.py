@@ -89,3 +89,26 @@ def test_service_install_print_and_uninstall(tmp_path: Path) -> None:
     assert f'Environment="OUTREACH_DATA_DIR={tmp_path / "data"}"' in text
     subprocess.run([*CLI, "service", "uninstall"], env=env, capture_output=True, check=True)
     assert not unit.exists()
+
+
+def test_status_lists_the_first_few_and_counts_them_all(
+    sqlite_url: str, tmp_path: Path, clock: ManualClock
+) -> None:
+    app = open_test_app(sqlite_url, tmp_path, clock)
+    try:
+        app.journal.record(
+            AccountConnected(
+                account_id="a1", provider="google", email="me@example.org", time_zone="UTC"
+            ),
+            event_id=derive_id("t", "a1"),
+        )
+        book = ContactBook(app)
+        for name in ("Ada", "Grace", "Alan"):
+            book.add(NewContact(name=name, emails=[f"{name.lower()}@example.org"]), reach_out=True)
+        every = status(app, queued=None, shown=None)
+        assert len(every["coming_up"]) == 3
+        report = status(app, queued=None, shown=1)
+        assert report["coming_up"] == every["coming_up"][:1]
+        assert report["due_within_48h"] == {"people": 3, "meetings": 0}
+    finally:
+        app.close()

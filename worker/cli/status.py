@@ -35,6 +35,9 @@ def _queued(broker_url: str | None) -> int | None:
 @app.command()
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="List at most this many of each (counts all).")
+    ] = 20,
 ) -> None:
     """Is it working? Accounts, the worker's heartbeat, queued and coming work, failures."""
     from worker.services.status import status as gather
@@ -43,7 +46,7 @@ def status(
     try:
         settings = load_settings()
         opened = open_app(settings, clock_from_env(os.environ))
-        report = gather(opened, _queued(settings.broker_url))
+        report = gather(opened, _queued(settings.broker_url), limit)
     except USER_ERRORS as exc:
         fail(str(exc).splitlines()[0])
     finally:
@@ -132,6 +135,13 @@ def _print(report: dict[str, Any], zone: str = "UTC") -> None:
         ],
         empty="nothing due",
     )
+    due = report["due_within_48h"]
+    if len(report["coming_up"]) < due["people"] + due["meetings"]:
+        console.print(
+            f"the first {len(report['coming_up'])} shown; {due['people']} people and "
+            f"{due['meetings']} meetings may have work due within 48 h",
+            highlight=False,
+        )
     print_table(
         "Drafts waiting for your review",
         ["kind", "to", "subject", "since"],
@@ -141,18 +151,27 @@ def _print(report: dict[str, Any], zone: str = "UTC") -> None:
         ],
         empty="none",
     )
+    _more(
+        len(report["drafts_waiting"]), report["drafts_waiting_count"], "drafts: `outreach drafts`"
+    )
     for n in report.get("notes_to_write", []):
         console.print(Text(n["sentence"]), soft_wrap=True)
     for m in report.get("meetings_to_settle", []):
         console.print(Text(f"meeting: {m['sentence']}"), soft_wrap=True)
     for r in report.get("open_referrals", []):
         console.print(Text(f"open referral: {r['sentence']}"), soft_wrap=True)
+    _more(len(report["open_referrals"]), report["open_referrals_count"], "open referrals")
     print_table(
         "Failures (7 days)",
         ["at", "type", "what", "why"],
         [[f["at"], f["type"], f["what"], f["why"]] for f in report["recent_failures"]],
         empty="none",
     )
+
+
+def _more(shown: int, count: int, what: str) -> None:
+    if count > shown:
+        console.print(f"... and {count - shown} more {what}", highlight=False)
 
 
 def _account_notes(a: dict[str, Any]) -> list[str]:

@@ -57,9 +57,10 @@ def pipeline(
         shut = True if closed else False if active else None
         rows = ContactBook(a).page(stage=stage, closed=shut, limit=limit, offset=offset)
         zone = a.settings.policy.time_zone
-        from worker.services.status import open_referrals
+        from worker.services.status import SHOWN, open_referrals
 
-        referrals = open_referrals(a)
+        # The table's note on open referrals: the longest waiting (JSON has none).
+        referrals = [] if as_json else open_referrals(a, SHOWN + 1)
     if as_json:
         print_json(
             [{**asdict(r), "stage_words": stage_words(r), "next_step": next_step(r)} for r in rows]
@@ -77,8 +78,10 @@ def pipeline(
         empty="no contacts yet",
         wide=wide,
     )
-    for r in referrals:
+    for r in referrals[:SHOWN]:
         say(f"open referral: {r['sentence']}")
+    if len(referrals) > SHOWN:
+        say("more open referrals: `outreach status --json` counts them")
 
 
 @app.command()

@@ -7,7 +7,7 @@ shown, not summarised away.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from events.projections.drafts import DraftRow
 from events.projections.meetings import MeetingRow
 from events.projections.pipeline import ContactRow
 from events.projections.referrals import ReferralRow
+from events.projections.rows import Row
 from worker.domain.backoff import backing_off
 from worker.domain.policies.actions import Action
 from worker.domain.policies.confirmations import due_confirmations, needs_acceptance, needs_place
@@ -29,7 +30,7 @@ from worker.domain.settings import Policy
 from worker.services import heartbeat
 from worker.services.app import App
 from worker.services.profile import RUN_INIT, profile_unset
-from worker.services.tick import load_due_snapshot, load_summary_snapshot, summary_may_be_due
+from worker.services.tick import load_first_due, load_summary_snapshot, summary_may_be_due
 
 #: How far ahead "coming up" looks, and how far back "recent failures" looks.
 AHEAD = timedelta(hours=48)
@@ -94,9 +95,14 @@ def workers(app: App, now: datetime) -> list[dict[str, Any]]:
 
 
 def coming_up(
-    app: App, now: datetime, step: timedelta = timedelta(hours=1)
+    app: App,
+    now: datetime,
+    step: timedelta = timedelta(hours=1),
+    shown: int | None = None,
+    page: int = 100,
 ) -> list[dict[str, Any]]:
-    """What the policies will find due within AHEAD, if nothing new happens.
+    """What the policies will find due within AHEAD, if nothing new happens: the first
+    `shown` pieces of work (None: all).
 
     The policies are pure, so asking them at later times answers exactly this. They are
     asked about the rows due within AHEAD only (the due index), and all of them only
@@ -104,20 +110,40 @@ def coming_up(
     two time-bound policies, asked hourly: a confirmation stops once the meeting starts
     and the daily outreach cap starts afresh each day. The daily summary is asked at the
     first hour it may go each day, about what it reads (indexed reads).
+
+    With `shown`, the rows are read in due order a page at a time: a page's work before
+    the next unread row's due moment is exactly the work due before then, so a page is
+    read again four times as large only while it holds fewer than `shown` of those. The
+    first page holds `page` contacts and `page` meetings.
     """
+    first = None if shown is None else max(page, shown)
+    while True:
+        snapshot, bound = load_first_due(app, now + AHEAD, today=now, first=first)
+        found = _coming(app, snapshot, now, step)
+        if bound is not None:
+            found = [f for f in found if f[0] < bound]
+        if first is None or shown is None or bound is None or len(found) >= shown:
+            break
+        first *= 4
+    listed = [
+        {"kind": kind, "contact": contact, "due_at": at.isoformat()} for at, kind, contact in found
+    ]
+    return sorted(listed, key=lambda a: (a["due_at"], a["kind"], a["contact"]))[:shown]
+
+
+def _coming(
+    app: App, snapshot: Snapshot, now: datetime, step: timedelta
+) -> list[tuple[datetime, str, str | None]]:
+    """(due, kind, contact) of the work `snapshot`'s rows come to within AHEAD."""
     policy = app.settings.policy
-    snapshot = load_due_snapshot(app, now + AHEAD, today=now)
     names = {c.contact_id: c.name for c in snapshot.contacts.values()}
-    first: dict[str, dict[str, Any]] = {}
+    first: dict[str, tuple[datetime, str, str | None]] = {}
 
     def note(actions: list[Action]) -> None:
         for action in in_order(actions):
             if action.key not in first and action.kind != "skip":
-                first[action.key] = {
-                    "kind": action.kind,
-                    "contact": names.get(action.contact_id, action.contact_id[:8]),
-                    "due_at": max(action.due_at, now).isoformat(),
-                }
+                contact = names.get(action.contact_id, action.contact_id[:8])
+                first[action.key] = (max(action.due_at, now), action.kind, contact)
 
     steps = []
     at = now
@@ -130,10 +156,25 @@ def coming_up(
     note(due_for_rows(snapshot, steps[-1], policy))
     summary_steps = _summary_moments(snapshot, steps, policy)
     if summary_steps:
-        summary = load_summary_snapshot(app, now, now + AHEAD)
+        # One pending draft is enough to make the summary go (it lists them); only
+        # without one is everything else it might tell read.
+        probe = _summary_probe(app, snapshot)
+        if not any(due_summary(probe, at, policy) for at in summary_steps):
+            probe = load_summary_snapshot(app, now, now + AHEAD)
         for at in summary_steps:
-            note(due_summary(summary, at, policy))
-    return sorted(first.values(), key=lambda a: (a["due_at"], a["kind"], a["contact"]))
+            note(due_summary(probe, at, policy))
+    return list(first.values())
+
+
+def _summary_probe(app: App, snapshot: Snapshot) -> Snapshot:
+    """The accounts and summaries of `snapshot` and one pending draft."""
+    draft = app.projector.columns(DraftRow)
+    pending = app.projector.query(DraftRow, draft.status == "pending", limit=1)
+    return Snapshot(
+        drafts={d.draft_id: d for d in pending},
+        accounts=snapshot.accounts,
+        summaries=snapshot.summaries,
+    )
 
 
 def _summary_moments(snapshot: Snapshot, steps: list[datetime], policy: Policy) -> list[datetime]:
@@ -150,11 +191,18 @@ def _summary_moments(snapshot: Snapshot, steps: list[datetime], policy: Policy) 
 NOTES_WITHIN = timedelta(days=14)
 
 
-def drafts_waiting(app: App) -> list[dict[str, Any]]:
-    pending = app.projector.find(DraftRow, status="pending")
+def drafts_waiting(app: App, limit: int | None = None) -> list[dict[str, Any]]:
+    """The drafts waiting for review, the oldest first (`limit`: that many)."""
+    draft = app.projector.columns(DraftRow)
+    pending = app.projector.query(
+        DraftRow,
+        draft.status == "pending",
+        order_by=[draft.created_at, draft.draft_id],
+        limit=limit,
+    )
     return [
         {"kind": d.kind, "to": d.to, "subject": d.subject, "created_at": d.created_at}
-        for d in sorted(pending, key=lambda d: (d.created_at, d.draft_id))
+        for d in pending
     ]
 
 
@@ -221,19 +269,39 @@ def meetings_to_settle(app: App, now: datetime) -> list[dict[str, Any]]:
     return sorted(found, key=lambda f: f["start"])
 
 
-def open_referrals(app: App) -> list[dict[str, Any]]:
-    """People named in notes without an address: the user asks the referrer for an
-    introduction, then completes them with `contacts edit --email`."""
+def _open_referrals(app: App) -> sa.ColumnElement[bool]:
+    """Referrals of people still without an address, open to an introduction: not closed,
+    forgotten or merged into someone else."""
+    referral, contact = app.projector.columns(ReferralRow), app.projector.columns(ContactRow)
+    # The referred people without an address (stored as the JSON text "[]").
+    open_ = sa.select(contact.contact_id).where(
+        sa.cast(contact.emails, sa.Text) == "[]",
+        contact.forgotten.is_(False),
+        contact.merged_into.is_(None),
+        contact.closed.is_(None),
+    )
+    is_open: sa.ColumnElement[bool] = referral.contact_id.in_(open_)
+    return is_open
+
+
+def open_referrals(app: App, limit: int | None = None) -> list[dict[str, Any]]:
+    """People named in notes without an address, the longest waiting first (`limit`: that
+    many): the user asks the referrer for an introduction, then completes them with
+    `contacts edit --email`."""
     app.projector.catch_up()
     referral, contact = app.projector.columns(ReferralRow), app.projector.columns(ContactRow)
-    # Only the referred people without an address (stored as the JSON text "[]").
-    no_address = sa.select(contact.contact_id).where(sa.cast(contact.emails, sa.Text) == "[]")
-    rows = app.projector.query(ReferralRow, referral.contact_id.in_(no_address))
+    name = sa.select(contact.name).where(contact.contact_id == referral.contact_id)
+    rows = app.projector.query(
+        ReferralRow,
+        _open_referrals(app),
+        order_by=[referral.referred_at, sa.func.coalesce(name.scalar_subquery(), "")],
+        limit=limit,
+    )
     contacts = _contacts(app, {r.contact_id for r in rows} | {r.referrer_id for r in rows})
     found = []
     for r in rows:
         c, by = contacts.get(r.contact_id), contacts.get(r.referrer_id)
-        if c is None or c.emails or c.forgotten or c.merged_into or c.closed:
+        if c is None:
             continue
         referrer = by.name if by is not None and not by.forgotten else "whoever named them"
         found.append(
@@ -249,12 +317,17 @@ def open_referrals(app: App) -> list[dict[str, Any]]:
     return sorted(found, key=lambda f: (f["since"], f["name"] or ""))
 
 
-def recent_failures(app: App, now: datetime) -> list[dict[str, Any]]:
-    since = now - BEHIND
+def _count(app: App, row_type: type[Row], *where: sa.ColumnElement[bool]) -> int:
+    table = app.projector.columns(row_type)
+    key = table[row_type.KEY]
+    [(n,)] = app.projector.select(sa.select(sa.func.count(key)).where(*where))
+    return int(n)
+
+
+def recent_failures(app: App, now: datetime, limit: int = 50) -> list[dict[str, Any]]:
+    """The last `limit` failures of the past week (the log's index by event type)."""
     found = []
-    for e in app.store.read_all(types=FAILURE_TYPES):
-        if e.occurred_at < since:
-            continue
+    for e in app.store.latest(FAILURE_TYPES, now - BEHIND, limit):
         p = e.payload
         found.append(
             {
@@ -264,22 +337,42 @@ def recent_failures(app: App, now: datetime) -> list[dict[str, Any]]:
                 "why": str(p.get("error") or p.get("reason") or "")[:200],
             }
         )
-    return found[-50:]
+    return found
 
 
-def status(app: App, queued: int | None) -> dict[str, Any]:
-    """Everything `outreach status` shows; `queued` is the Redis queue length, if any."""
+#: How many pieces of work, drafts and referrals status lists (with how many there are).
+SHOWN = 20
+
+
+def status(app: App, queued: int | None, shown: int | None = SHOWN) -> dict[str, Any]:
+    """Everything `outreach status` shows; `queued` is the Redis queue length, if any.
+
+    Lists stop at `shown` items (None: every one), each beside how many there are, so
+    the report costs what it shows, not the size of the pipeline.
+    """
     now = app.clock.now()
     app.projector.catch_up()
+    contact, meeting = app.projector.columns(ContactRow), app.projector.columns(MeetingRow)
+    until = (now + AHEAD).astimezone(UTC).isoformat()
     return {
         "now": now.isoformat(),
         "accounts": accounts(app, now),
         "workers": workers(app, now),
         "queued": queued,
-        "coming_up": coming_up(app, now),
-        "drafts_waiting": drafts_waiting(app),
+        "coming_up": coming_up(app, now, shown=shown),
+        # The people and meetings that have something due within AHEAD at the earliest
+        # (some may find the moment has not come yet): how much "coming_up" is of.
+        "due_within_48h": {
+            "people": _count(app, ContactRow, contact.due_at <= until),
+            "meetings": _count(app, MeetingRow, meeting.due_at <= until),
+        },
+        "drafts_waiting": drafts_waiting(app, shown),
+        "drafts_waiting_count": _count(
+            app, DraftRow, app.projector.columns(DraftRow).status == "pending"
+        ),
         "notes_to_write": notes_to_write(app, now),
-        "open_referrals": open_referrals(app),
+        "open_referrals": open_referrals(app, shown),
+        "open_referrals_count": _count(app, ReferralRow, _open_referrals(app)),
         "recent_failures": recent_failures(app, now),
         # Until `outreach init`, no first message is prepared: say so first.
         "profile": RUN_INIT if profile_unset(app.settings.profile) else None,

@@ -68,11 +68,24 @@ def load_due_snapshot(app: App, until: datetime, today: datetime | None = None) 
     their meetings and drafts, whoever introduced them (and those people's meetings and
     drafts), the outreach drafts of `today`'s local day on (the daily cap; `until`'s day
     by default) and the accounts. Indexed reads."""
+    return load_first_due(app, until, today)[0]
+
+
+def load_first_due(
+    app: App, until: datetime, today: datetime | None = None, first: int | None = None
+) -> tuple[Snapshot, datetime | None]:
+    """`load_due_snapshot`, of only the `first` contacts and `first` meetings in due order
+    (None: all), and the moment before which it holds every row due: work found due
+    before it is all the work due before it (a row's due moment is the earliest of its
+    work). None when it holds every row due by `until`."""
     app.projector.catch_up()
     moment = iso(until) or ""
     with app.engine.connect() as conn:
-        contacts = _by_key(app.projector.due_by(ContactRow, moment, conn))
-        meetings = _by_key(app.projector.due_by(MeetingRow, moment, conn))
+        contacts_due = _first_due(app, conn, ContactRow, moment, first)
+        meetings_due = _first_due(app, conn, MeetingRow, moment, first)
+        full = [rows[-1].due_at for rows in (contacts_due, meetings_due) if len(rows) == first]
+        bound = datetime.fromisoformat(min(d for d in full if d)) if full else None
+        contacts, meetings = _by_key(contacts_due), _by_key(meetings_due)
         wanted = {m.contact_id for m in meetings.values()} - contacts.keys()
         contacts.update(_by_key(_rows_where(app, conn, ContactRow, "contact_id", wanted)))
         referrers = {c.referred_by for c in contacts.values() if c.referred_by}
@@ -83,7 +96,7 @@ def load_due_snapshot(app: App, until: datetime, today: datetime | None = None) 
         drafts = _by_key(_rows_where(app, conn, DraftRow, "contact_id", set(contacts)))
         drafts.update(_by_key(_outreach_drafted_since(conn, app, today or until)))
         accounts = _by_key(app.projector.rows(AccountRow, conn))
-    return Snapshot(
+    snapshot = Snapshot(
         contacts=contacts,
         meetings=meetings,
         drafts=drafts,
@@ -91,6 +104,19 @@ def load_due_snapshot(app: App, until: datetime, today: datetime | None = None) 
         times=_times_of(contacts.values()),
         accounts=accounts,
         summaries=frozenset(a.summary_day for a in accounts.values() if a.summary_day),
+    )
+    return snapshot, bound
+
+
+def _first_due(
+    app: App, conn: Connection, row_type: type[R], moment: str, first: int | None
+) -> list[R]:
+    """The rows due by `moment`; with `first`, that many of them in due order."""
+    if first is None:
+        return app.projector.due_by(row_type, moment, conn)
+    due_at = app.projector.columns(row_type).due_at
+    return app.projector.query(
+        row_type, due_at <= moment, order_by=[due_at], limit=first, conn=conn
     )
 
 
