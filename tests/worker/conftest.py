@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -12,6 +13,10 @@ from tests.harness.lockstep import lockstep_env
 from worker.services.app import App, open_app
 from worker.services.contacts import ContactBook
 from worker.services.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from tests.worker.test_cli_drafts import Cli
+    from tests.worker.world import World
 
 # The same environment the lockstep driver gives its subprocesses.
 worker_env = lockstep_env
@@ -52,3 +57,24 @@ def app(settings: Settings, clock: ManualClock) -> Iterator[App]:
 @pytest.fixture
 def book(app: App) -> ContactBook:
     return ContactBook(app)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    """A worker on SQLite with the sandbox's Gmail account connected (tests/worker/world.py)."""
+    # Imported here: world.py itself imports this module's worker_env.
+    from tests.worker.world import World
+
+    w = World(tmp_path)
+    try:
+        yield w
+    finally:
+        w.close()
+
+
+@pytest.fixture
+def cli(world: World, tmp_path: Path) -> Cli:
+    """The command line run in-process against `world` (tests/worker/test_cli_drafts.py)."""
+    from tests.worker.test_cli_drafts import Cli
+
+    return Cli(world, tmp_path)

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import dramatiq
@@ -71,15 +70,6 @@ class Redis:
         keys = list(self.client.scan_iter(f"{self.namespace}*"))
         if keys:
             self.client.delete(*keys)
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = World(tmp_path)
-    try:
-        yield w
-    finally:
-        w.close()
 
 
 @pytest.fixture

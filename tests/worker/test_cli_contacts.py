@@ -2,7 +2,6 @@
 commands: in-process, with the world's settings and a running sandbox mailbox."""
 
 # The fixtures imported below are parameters of the tests, hence "redefined".
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -14,7 +13,7 @@ import pytest
 
 # The world (an app and a running sandbox) and the in-process command line, as the
 # drafts commands are tested.
-from tests.worker.test_cli_drafts import Cli, cli, world  # noqa: F401
+from tests.worker.test_cli_drafts import Cli
 from tests.worker.world import World
 
 EXPORTS = Path(__file__).parent.parent / "data" / "exports"

@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -68,20 +67,6 @@ class Cli:
         after = self.world.mail()
         assert (after["drafts"], after["sent"]) == (mail_before["drafts"], mail_before["sent"])
         return lines[0]
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = World(tmp_path)
-    try:
-        yield w
-    finally:
-        w.close()
-
-
-@pytest.fixture
-def cli(world: World, tmp_path: Path) -> Cli:
-    return Cli(world, tmp_path)
 
 
 def _two_outreach_drafts(w: World) -> None:

@@ -2,7 +2,6 @@
 the user's zone, history in sentences, clean --help, and JSON from every acting command."""
 
 # The fixtures imported below are parameters of the tests, hence "redefined".
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -18,7 +17,7 @@ from typer.testing import CliRunner
 
 from tests.harness.clock_server import ClockServer
 from tests.worker.test_cli import OUTREACH
-from tests.worker.test_cli_drafts import Cli, cli, world  # noqa: F401
+from tests.worker.test_cli_drafts import Cli
 from tests.worker.world import World
 from worker.cli import COMMANDS
 from worker.cli import app as cli_app

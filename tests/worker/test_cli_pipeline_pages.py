@@ -3,14 +3,13 @@ list in the same order, filters keep their meaning, and a contact is found by ad
 id prefix or name without reading every row."""
 
 # The fixtures imported below are parameters of the tests, hence "redefined".
-# ruff: noqa: F811
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from tests.worker.test_cli_drafts import Cli, cli, world  # noqa: F401
+from tests.worker.test_cli_drafts import Cli
 from tests.worker.world import World
 
 

@@ -5,27 +5,10 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.worker.test_cli_drafts import ADA, Cli, _draft_to, _two_outreach_drafts
 from tests.worker.world import World
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = World(tmp_path)
-    try:
-        yield w
-    finally:
-        w.close()
-
-
-@pytest.fixture
-def cli(world: World, tmp_path: Path) -> Cli:
-    return Cli(world, tmp_path)
 
 
 def _appending_editor(tmp_path: Path, line: str) -> str:

@@ -4,25 +4,12 @@ confirmed by itself once the event says where; status says what waits for the us
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 from tests.worker.world import World
 from worker.services.status import status
 
 ADA = "ada@example.org"
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = World(tmp_path)
-    try:
-        yield w
-    finally:
-        w.close()
 
 
 def _settle(world: World) -> list[str]:

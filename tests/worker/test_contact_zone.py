@@ -7,12 +7,9 @@ written in the user's zone. The texts are golden (tests/golden/), as the reader 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
-
-import pytest
 
 from events.projections.meetings import MeetingRow
 from tests.worker.world import ZONE, World
@@ -25,13 +22,6 @@ from worker.services.invitations import invite, plan_offered, scheduling_account
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "stories"
 ADA = "ada@analytical.example"
 NEW_YORK = "America/New_York"
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = World(tmp_path)
-    yield w
-    w.close()
 
 
 def golden(name: str, kind: str, subject: str, body: str) -> None:

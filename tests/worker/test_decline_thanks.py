@@ -5,7 +5,6 @@ no keep-in-touch), whatever the worker does in the weeks after."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,15 +16,6 @@ from worker.services.contacts import NewContact
 
 ADA = "ada@analytical.example"
 NO = "Thank you for thinking of me, but I have to pass: this term is far too busy."
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = World(tmp_path)
-    try:
-        yield w
-    finally:
-        w.close()
 
 
 def _settle(world: World, contact_id: str = "") -> list[str]:

@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.worker.test_cli_drafts import ADA, GRACE, Cli, _draft_to, _editor, cli, world  # noqa: F401
+from tests.worker.test_cli_drafts import ADA, GRACE, Cli, _draft_to, _editor
 from tests.worker.world import World
 
 NO_HOW = "does not say how you know of them"
 
 
-def test_a_flagged_first_contact_needs_anyway(world: World, cli: Cli) -> None:  # noqa: F811
+def test_a_flagged_first_contact_needs_anyway(world: World, cli: Cli) -> None:
     world.add("Ada Lovelace", ADA, company="Analytical Engines")  # nothing on how we know
     world.add("Grace Hopper", GRACE, how_we_know="met at PyCon")
     for action in world.due("draft_outreach"):
@@ -41,8 +41,8 @@ def test_a_flagged_first_contact_needs_anyway(world: World, cli: Cli) -> None:  
 
 
 def test_an_edit_fixing_the_finding_clears_it(
-    world: World,  # noqa: F811
-    cli: Cli,  # noqa: F811
+    world: World,
+    cli: Cli,
     tmp_path: Path,
 ) -> None:
     world.add("Ada Lovelace", ADA)
@@ -58,7 +58,7 @@ def test_an_edit_fixing_the_finding_clears_it(
     assert "sent" in cli.ok("drafts", "approve", ada.draft_id[:8]).stdout
 
 
-def test_a_template_marker_is_never_sent(world: World, cli: Cli, tmp_path: Path) -> None:  # noqa: F811
+def test_a_template_marker_is_never_sent(world: World, cli: Cli, tmp_path: Path) -> None:
     world.add("Ada Lovelace", ADA, how_we_know="met at PyCon")
     world.perform("draft_outreach")
     ada = _draft_to(world, ADA)

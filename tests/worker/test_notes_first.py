@@ -3,12 +3,8 @@ and doing what is due through the real effects, as the user and the contacts act
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from events.projections.pipeline import ContactRow
 from tests.worker.world import World
@@ -18,15 +14,6 @@ from worker.services.status import status
 PRIYA = "priya@tailspin.example"
 DANIEL = "daniel@fabrikam.example"
 TAKEAWAY = "Your advice to start with the support queue stayed with me."
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = World(tmp_path)
-    try:
-        yield w
-    finally:
-        w.close()
 
 
 def settle(w: World) -> list[tuple[str, str]]:

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from events.ids import derive_id
 from events.projections.accounts import AccountRow
 from events.types import AccountConnected, OutreachSent
@@ -14,15 +9,6 @@ from tests.worker.world import ACCOUNT, ZONE, World
 from worker.services.contacts import NewContact
 
 OTHER = "sandbox-second"
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = World(tmp_path)
-    try:
-        yield w
-    finally:
-        w.close()
 
 
 def test_revoked_grant_marks_the_contacts_own_account(world: World) -> None:

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from events.projections.accounts import AccountRow
 from integrations.google.provider import GmailProvider
 from integrations.protocol import Provider
@@ -15,15 +10,6 @@ from worker.cli.sync import sync_account
 from worker.runner.runtime import Runtime, SyncProgress
 from worker.services.contacts import NewContact
 from worker.services.rendering import Renderer
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = World(tmp_path)
-    try:
-        yield w
-    finally:
-        w.close()
 
 
 def small_pages(world: World) -> Runtime:

@@ -4,11 +4,6 @@ user schedules the time they read; a "no" is only ever suggested for `outreach c
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from events.projections.meetings import MeetingRow
 from events.projections.pipeline import next_step
 from tests.worker.world import World
@@ -21,13 +16,6 @@ LONG = (
     "Thanks so much for the options! None of those quite work with my travel, but could "
     "we do Thursday the 12th at 4pm instead? Otherwise the week after is wide open."
 )
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = World(tmp_path)
-    yield w
-    w.close()
 
 
 def summary_body(w: World) -> str:
