@@ -385,11 +385,7 @@ class ContactBook:
             row = done[0]
         # Whoever was merged into them is the same person: their keys go too.
         ids = self.merged_ids(row.contact_id)
-        pending = [
-            d
-            for d in self.app.projector.rows(DraftRow)
-            if d.contact_id in ids and d.status == "pending"
-        ]
+        pending = self.app.projector.find(DraftRow, contact_id=list(ids), status="pending")
         entries = [
             Entry(
                 DraftDiscarded(

@@ -59,11 +59,7 @@ def record_outcome(book: ContactBook, ref: str, *, no_show: bool = False) -> Mee
         raise InvalidInput(f"{contact.name}: the meeting has not started yet ({meeting.start})")
     wanted = "no_show" if no_show else "met"
     label = "no-show" if no_show else "met"
-    waiting = [
-        d
-        for d in book.app.projector.rows(DraftRow)
-        if d.meeting_id == meeting.meeting_id and d.status == "pending"
-    ]
+    waiting = book.app.projector.find(DraftRow, meeting_id=meeting.meeting_id, status="pending")
     if meeting.status == wanted:
         return MeetingOutcome(contact, meeting, f"already {label}", waiting)
     if no_show:

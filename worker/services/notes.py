@@ -74,9 +74,7 @@ def record_notes(book: ContactBook, ref: str, notes: Notes | str) -> list[str]:
     ]
     known = {e.lower() for c in book.all() for e in c.emails}
     known_names = {fold(c.name or "") for c in book.all()}
-    meetings = [
-        m for m in book.app.projector.rows(MeetingRow) if m.contact_id == contact.contact_id
-    ]
+    meetings = book.app.projector.find(MeetingRow, contact_id=contact.contact_id)
     meeting_id = max(meetings, key=lambda m: m.start).meeting_id if meetings else None
     entries = [
         Entry(

@@ -90,8 +90,8 @@ def busy_between(
             taken.append(BusyDay(b.start.date(), max(last, b.start.date())))
         else:
             taken.append(Interval(b.start, b.end))
-    for m in app.projector.rows(MeetingRow):
-        if m.status == "scheduled" and m.start and m.end:
+    for m in app.projector.find(MeetingRow, status="scheduled"):
+        if m.start and m.end:
             taken.append(Interval(datetime.fromisoformat(m.start), datetime.fromisoformat(m.end)))
     return taken
 

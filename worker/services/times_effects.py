@@ -91,7 +91,9 @@ def draft_times(fx: Effects, action: Action, eid: str) -> str:
     provider = fx.provider_for(account)
     now = app.clock.now()
     view = load_times_view(app)
-    stages = {row.contact_id: row.stage for row in app.projector.rows(ContactRow)}
+    # Only the contacts times were offered to: their stage says whether those still hold.
+    offered_to = app.projector.find(ContactRow, contact_id=list(view.offers))
+    stages = {row.contact_id: row.stage for row in offered_to}
     held = held_times(view, stages, now, besides=c.contact_id)
     zone = contact_zone(app, c.contact_id)
     found = find_slots(
