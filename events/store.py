@@ -12,7 +12,6 @@ from typing import Any, Final
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
 from events.clock import Clock
@@ -36,7 +35,7 @@ metadata = sa.MetaData()
 
 # Aware timestamps: PostgreSQL has a type for them; SQLite gets fixed-width ISO 8601 text
 # in UTC, which sorts like time and reads back with `datetime.fromisoformat`.
-_Timestamp = sa.Text().with_variant(postgresql.TIMESTAMP(timezone=True), "postgresql")
+_Timestamp = sa.Text().with_variant(sa.TIMESTAMP(timezone=True), "postgresql")
 
 events_table = sa.Table(
     "events",

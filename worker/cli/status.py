@@ -12,7 +12,7 @@ from worker.cli import app
 from worker.cli.common import USER_ERRORS, console, fail, print_json, print_table
 from worker.runner.clocks import clock_from_env
 from worker.services.app import App, open_app
-from worker.services.people import local_time
+from worker.services.local_time import local_time
 from worker.services.settings import load_settings
 
 

@@ -9,15 +9,17 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from babel import Locale, UnknownLocaleError
-from babel.core import get_global
-from babel.dates import format_date, format_datetime, format_skeleton, format_time
+# Babel is imported where a time is written: the policies import this module for `where`
+# alone, and every command would otherwise pay for loading Babel.
 
 
 @lru_cache(maxsize=64)
 def locale_for(zone: str) -> str:
     """English as written where `zone` is (en_US in New York, en_IN in Kolkata, en_DE in
     Berlin), or British English where Babel knows no such variant."""
+    from babel import Locale, UnknownLocaleError
+    from babel.core import get_global
+
     territory = get_global("zone_territories").get(zone)
     if territory:
         try:
@@ -30,6 +32,8 @@ def locale_for(zone: str) -> str:
 def zone_label(moment: datetime, locale: str) -> str:
     """The zone as people name it: "ET", "CET", "IST", else its long name ("Singapore
     Standard Time"); never "+0800" or "Unknown Region (UTC) Time"."""
+    from babel.dates import format_datetime
+
     for pattern in ("v", "z"):
         label = format_datetime(moment, pattern, locale=locale)
         if label.isalpha() and label.isupper() and len(label) <= 5:
@@ -39,12 +43,16 @@ def zone_label(moment: datetime, locale: str) -> str:
 
 def day(moment: datetime, locale: str) -> str:
     """ "Friday, December 4" (en_US) or "Friday 4 December" (en_GB), always the full weekday."""
+    from babel.dates import format_date, format_skeleton
+
     text = format_skeleton("MMMMEEEEd", moment, locale=locale)
     short, full = (format_date(moment, p, locale=locale) for p in ("EEE", "EEEE"))
     return text if full in text else text.replace(short, full, 1)
 
 
 def clock(moment: datetime, locale: str) -> str:
+    from babel.dates import format_time
+
     return format_time(moment, "short", locale=locale)
 
 
@@ -66,6 +74,8 @@ def when(start: datetime, reader_zone: str, user_zone: str) -> str:
         return f"{said} {zone_label(theirs, their_locale)}"
     my_time = f"{clock(mine, my_locale)} {zone_label(mine, my_locale)}"
     if mine.date() != theirs.date():
+        from babel.dates import format_date
+
         my_time = f"{format_date(mine, 'EEEE', locale=my_locale)} {my_time}"
     return f"{said} your time ({my_time} for me)"
 

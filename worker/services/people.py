@@ -3,7 +3,6 @@ outreach draft will come; times in the user's zone."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,6 +12,7 @@ from events.projections.pipeline import next_step, stage_words
 from worker.domain.policies.outreach_queue import outreach_day
 from worker.services.app import App
 from worker.services.contacts import ContactBook
+from worker.services.local_time import local_time as local_time  # its importers
 from worker.services.tick import load_snapshot
 
 DRAFT_WORDS = {
@@ -23,14 +23,6 @@ DRAFT_WORDS = {
     "keep_in_touch": "keep-in-touch note",
     "decline_thanks": "thank-you for their answer",
 }
-
-
-def local_time(iso: str | None, zone: str) -> str:
-    """ "Mon 2 Mar 2026 14:00 GMT": a moment as the user reads it, in their zone."""
-    if not iso:
-        return ""
-    moment = datetime.fromisoformat(iso).astimezone(ZoneInfo(zone))
-    return f"{moment:%a} {moment.day} {moment:%b %Y %H:%M %Z}"
 
 
 def contact_details(book: ContactBook, ref: str) -> dict[str, Any]:

@@ -33,12 +33,15 @@ from worker.domain.policies.summary import NOTES_WITHIN, due_summary
 from worker.domain.settings import Policy
 from worker.services.app import App
 from worker.services.dating import iso
-from worker.services.offers import load_times_view
 
 
 def load_snapshot(app: App) -> Snapshot:
     """Every row of the views as they stand after catching up with the log (the oracle's
     and the daily summary's state; the tick reads `load_due_snapshot`)."""
+    # Here only: the times view reads the log through the contact book and its importers,
+    # which the tick and status never need.
+    from worker.services.offers import load_times_view
+
     app.projector.catch_up()
     with app.engine.connect() as conn:
         contacts = {r.contact_id: r for r in app.projector.rows(ContactRow, conn)}
