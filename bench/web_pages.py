@@ -1,6 +1,7 @@
 """Each web page's server time with 10,000 contacts and their histories (median and 95th
 percentile of repeated requests, through the whole Flask app: gate, services, templates),
-target under 150 ms. Run: .venv/bin/python bench/web_pages.py [contacts]
+target under 150 ms. Run: .venv/bin/python bench/web_pages.py [contacts] [cache folder]
+(the database is bench/scale.py's, kept in /tmp/outreach-scale unless another folder is named)
 
 The Today page is measured without the mailbox: each waiting draft would add one read of
 it from the mailbox (a provider round trip), which is the provider's time, not the page's."""
@@ -36,11 +37,11 @@ def _no_mailbox(_account: AccountRow) -> Provider:
     raise ProviderError("the benchmark reads no mailbox")
 
 
-def main(contacts: int = 10_000) -> None:
+def main(contacts: int = 10_000, cache: Path = Path("/tmp/outreach-scale")) -> None:  # noqa: S108
     """Measures on bench/scale.py's database of `contacts` people (built once, kept in
-    /tmp/outreach-scale), at the moment its histories leave nothing due."""
+    `cache`), at the moment its histories leave nothing due."""
     with tempfile.TemporaryDirectory() as folder:
-        env, events = build("sqlite", contacts, Path("/tmp/outreach-scale"), fresh=False)  # noqa: S108
+        env, events = build("sqlite", contacts, cache, fresh=False)
         # The page writes its own secret: settings of its own, the database shared.
         env = {**env, "OUTREACH_CONFIG_DIR": str(Path(folder) / "config")}
         app = open_app(load_settings(env), ManualClock(quiet_moment(DAY0)))
@@ -52,6 +53,8 @@ def main(contacts: int = 10_000) -> None:
         someone = max(app.projector.rows(ContactRow), key=lambda r: len(r.stage))
         pages = {
             "Today": "/",
+            "Today, drafts": "/today/drafts",
+            "Introductions": "/today/introductions",
             "People": "/people",
             "People, searched": "/people?q=jose",
             "A person": f"/people/{someone.contact_id}",
@@ -75,4 +78,5 @@ def main(contacts: int = 10_000) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000)
+    args = sys.argv[1:]
+    main(int(args[0]) if args else 10_000, *([Path(args[1])] if len(args) > 1 else []))

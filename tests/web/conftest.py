@@ -116,6 +116,16 @@ def browser() -> Iterator[webdriver.Chrome]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
+@pytest.fixture
+def browser_on(browser: webdriver.Chrome, world: PageWorld) -> webdriver.Chrome:
+    """The module's browser, signed in to this test's page, at the wide size."""
+    browser.set_window_size(*SIZES["wide"])
+    browser.delete_all_cookies()
+    browser.get(world.served.sign_in_url())
+    assert browser.current_url == f"{world.url}/"
+    return browser
+
+
 def screenshots_dir(tmp: Path) -> Path:
     """Where the browser tests save screenshots: OUTREACH_SCREENSHOTS (docs/screenshots to
     refresh the README's), else the test's temporary directory."""

@@ -38,16 +38,6 @@ HOSTILE = (
 )
 
 
-@pytest.fixture
-def browser_on(browser: Browser, world: PageWorld) -> Browser:
-    """The module's browser, signed in to this test's page, at the wide size."""
-    browser.set_window_size(*SIZES["wide"])
-    browser.delete_all_cookies()
-    browser.get(world.served.sign_in_url())
-    assert browser.current_url == f"{world.url}/"
-    return browser
-
-
 def _follow(element: WebElement) -> None:
     """Click a button or link and wait for the page it leads to."""
     browser = element.parent
@@ -302,6 +292,18 @@ def _tab_order(browser: Browser, limit: int = 400) -> list[WebElement]:
     return seen
 
 
+def _enter_on(browser: Browser, tag: str, text: str) -> None:
+    """Tab from the top of the page to the `tag` showing `text` and press Enter on it, as
+    a user without a mouse does; wait for the page it leads to."""
+    for element in _tab_order(browser):
+        if element.tag_name == tag and element.text == text:
+            old = browser.find_element(By.TAG_NAME, "html")
+            element.send_keys(Keys.ENTER)
+            WebDriverWait(browser, 15).until(staleness_of(old))
+            return
+    pytest.fail(f"Tab never reached the {tag} {text!r}")
+
+
 def _story_for_pages(world: PageWorld) -> str:
     """People at several stages, a draft waiting, notes to write; returns a person's id."""
     world.met("Grace Hopper", GRACE, company="US Navy", role="Rear Admiral")
@@ -351,11 +353,6 @@ def test_every_page_is_accessible_and_works_by_keyboard(
 def test_send_by_keyboard_alone(world: PageWorld, browser_on: Browser) -> None:
     world.outreach_draft("Ada Lovelace", ADA, how_we_know=HOW)
     browser_on.get(world.url + "/")
-    for element in _tab_order(browser_on):
-        if element.tag_name == "button" and element.text == "Send":
-            element.send_keys(Keys.ENTER)
-            break
-    else:
-        pytest.fail("Tab never reached the Send button")
+    _enter_on(browser_on, "button", "Send")
     assert "Sent to" in _notice(browser_on)
     assert len(_sent(world)) == 1

@@ -9,10 +9,22 @@ import unicodedata
 _WORD = re.compile(r"[^\W_]+")
 
 
+class _Marks(dict[int, int | None]):
+    """A `str.translate` table dropping combining marks (accents), filled as characters
+    are first met: the page's search folds thousands of names per request."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_MARKS = _Marks()
+
+
 def fold(text: str) -> str:
     """Lower-cased, accents dropped: the form two spellings of one name share."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return unicodedata.normalize("NFKD", text).translate(_MARKS).casefold()
 
 
 def words(text: str) -> list[str]:

@@ -8,6 +8,7 @@ from typing import Any, Final, Literal
 
 import sqlalchemy as sa
 
+from events.database import is_sqlite
 from events.projections.pipeline import ContactRow, next_step
 from worker.domain.names import fold
 from worker.services.app import App
@@ -130,32 +131,106 @@ def card(row: ContactRow, now: datetime) -> Card:
     )
 
 
-def board(app: App, query: str = "", *, per_column: int = 50) -> Board:
+def board(app: App, query: str = "", *, per_column: int = 20) -> Board:
     """The board, most recently moved first in each column; at most `per_column` cards
     each (the page stays quick with thousands of people; search finds the rest).
 
-    Reads the few columns that place and search a card for every listed person, and
-    whole rows only for the cards shown."""
+    Without a search, SQL counts each column and reads its first cards (by the stage
+    index). A search reads only the people it may find: SQL keeps the rows whose plain
+    ASCII text holds every word, and the rows with other letters, which only folding
+    can decide (so "jose" finds "José"); the exact match is decided here for those."""
     app.projector.catch_up()
     now = app.clock.now()
     folded = fold(query.strip())
     c = app.projector.columns(ContactRow)
-    shown = [c.contact_id, c.stage, c.closed, c.stage_at]
-    searched = [c.name, c.company, c.role, c.emails] if folded else []
-    listed = sa.select(*shown, *searched).where(c.forgotten.is_(False), c.merged_into.is_(None))
-    grouped: dict[ColumnKey, list[tuple[str, str]]] = {key: [] for key, _ in COLUMNS}
-    for cid, stage, closed, stage_at, *text in app.projector.select(listed):
-        key = "closed" if closed else COLUMN_OF_STAGE.get(stage)
-        if key is not None and (not folded or _found(text, folded)):
-            grouped[key].append((stage_at, cid))
-    tops = {key: sorted(found, reverse=True)[:per_column] for key, found in grouped.items()}
-    wanted = sorted({cid for top in tops.values() for _, cid in top})
+    listed = (c.forgotten.is_(False), c.merged_into.is_(None))
+    if folded:
+        grouped = _searched(app, folded, listed)
+        totals = {key: len(found) for key, found in grouped.items()}
+        tops = {
+            key: [cid for _, cid in sorted(found, reverse=True)[:per_column]]
+            for key, found in grouped.items()
+        }
+    else:
+        totals = _counts(app, listed)
+        tops = {key: _newest(app, key, per_column) if totals[key] else [] for key, _ in COLUMNS}
+    # Whole rows only for the cards shown.
+    wanted = sorted({cid for top in tops.values() for cid in top})
     rows = {r.contact_id: r for r in app.projector.find(ContactRow, contact_id=wanted)}
     columns = [
-        Column(key, label, [card(rows[cid], now) for _, cid in tops[key]], len(grouped[key]))
+        Column(key, label, [card(rows[cid], now) for cid in tops[key]], totals[key])
         for key, label in COLUMNS
     ]
     return Board(columns=columns, query=query.strip(), total=sum(c.total for c in columns))
+
+
+def _stages(key: ColumnKey) -> list[str]:
+    return sorted(stage for stage, column in COLUMN_OF_STAGE.items() if column == key)
+
+
+def _in_column(c: Any, key: ColumnKey) -> sa.ColumnElement[bool]:
+    """SQL for `column_of` over the view's columns `c` (the people gone are left out by
+    the caller)."""
+    if key == "closed":
+        return sa.or_(c.closed.is_not(None), c.stage.in_(_stages(key)))
+    return sa.and_(c.closed.is_(None), c.stage.in_(_stages(key)))
+
+
+def _newest(app: App, key: ColumnKey, count: int) -> list[str]:
+    """The ids of the `count` people most recently moved into column `key` (by the stage
+    index; two columns read)."""
+    c = app.projector.columns(ContactRow)
+    # Nearly every row is not merged: SQLite would walk that index (the whole view)
+    # rather than the stage's. The same test, written so no index answers it.
+    not_merged = sa.func.coalesce(c.merged_into, "") == ""
+    found = app.projector.select(
+        sa.select(c.contact_id)
+        .where(c.forgotten.is_(False), not_merged, _in_column(c, key))
+        .order_by(c.stage_at.desc(), c.contact_id.desc())
+        .limit(count)
+    )
+    return [cid for (cid,) in found]
+
+
+def _counts(app: App, listed: tuple[sa.ColumnElement[bool], ...]) -> dict[ColumnKey, int]:
+    """How many people each column holds, counted in SQL by stage."""
+    c = app.projector.columns(ContactRow)
+    is_closed = c.closed.is_not(None)
+    counted = sa.select(c.stage, is_closed, sa.func.count()).where(*listed)
+    totals: dict[ColumnKey, int] = {key: 0 for key, _ in COLUMNS}
+    for stage, closed, count in app.projector.select(counted.group_by(c.stage, is_closed)):
+        key = "closed" if closed else COLUMN_OF_STAGE.get(stage)
+        if key is not None:
+            totals[key] += count
+    return totals
+
+
+def _searched(
+    app: App, folded: str, listed: tuple[sa.ColumnElement[bool], ...]
+) -> dict[ColumnKey, list[tuple[str, str]]]:
+    """(moved at, id) of the people each word searched is found in, by column."""
+    c = app.projector.columns(ContactRow)
+    # The searched text as SQL holds it: the fields apart, the addresses as their JSON.
+    text: sa.ColumnElement[str] = sa.func.coalesce(c.name, "")
+    for part in (c.company, c.role, sa.cast(c.emails, sa.Text)):
+        text = text + " " + sa.func.coalesce(part, "")
+    # Text with letters outside ASCII is longer in bytes than in characters.
+    if is_sqlite(app.engine):
+        other_letters = sa.func.length(text) != sa.func.length(sa.cast(text, sa.LargeBinary))
+    else:
+        other_letters = sa.func.char_length(text) != sa.func.octet_length(text)
+    # JSON writes a letter outside ASCII as an escape: such an address is folded here too.
+    escaped = sa.cast(c.emails, sa.Text).contains("\\", autoescape=True)
+    plain = sa.and_(*(sa.func.lower(text).contains(w, autoescape=True) for w in folded.split()))
+    candidates = sa.select(
+        c.contact_id, c.stage, c.closed, c.stage_at, c.name, c.company, c.role, c.emails
+    ).where(*listed, sa.or_(plain, other_letters, escaped))
+    grouped: dict[ColumnKey, list[tuple[str, str]]] = {key: [] for key, _ in COLUMNS}
+    for cid, stage, closed, stage_at, *searched in app.projector.select(candidates):
+        key = "closed" if closed else COLUMN_OF_STAGE.get(stage)
+        if key is not None and _found(searched, folded):
+            grouped[key].append((stage_at, cid))
+    return grouped
 
 
 def _found(text: list[Any], folded_query: str) -> bool:

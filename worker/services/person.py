@@ -10,6 +10,7 @@ from events.projections.pipeline import ContactRow
 from worker.services.board import STAGE_WORDS, days_since, step_of
 from worker.services.contacts import ContactBook, is_listed, listing_order
 from worker.services.meetings import briefing
+from worker.services.scheduling import Offer, offer_for
 from worker.services.timeline import Moment, timeline
 
 
@@ -30,6 +31,12 @@ class Person:
     introduced: list[Link]
     moments: list[Moment]
     brief: dict[str, Any]
+    #: Whether they can be invited to a meeting (open, with an address to invite).
+    can_schedule: bool
+    #: The times last offered to them, to invite them at one.
+    offer: Offer | None
+    #: Where a meeting is when the user names no place (their setting).
+    default_place: str
 
 
 def _link(row: ContactRow) -> Link:
@@ -53,4 +60,7 @@ def person(book: ContactBook, ref: str) -> Person:
         introduced=[_link(c) for c in sorted(introduced, key=listing_order)],
         moments=timeline(book.history(row), book.app.settings.policy.time_zone),
         brief=briefing(book, row.contact_id),
+        can_schedule=bool(row.emails) and not row.closed and is_listed(row),
+        offer=offer_for(book.app, row),
+        default_place=book.app.settings.policy.meeting_place,
     )

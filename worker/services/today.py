@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 
 import sqlalchemy as sa
 
@@ -21,6 +22,17 @@ from worker.services.timeline import local_time
 AHEAD = timedelta(days=7)
 #: A meeting older than this no longer asks for notes (the page would nag forever).
 NOTES_WITHIN = timedelta(days=30)
+#: Stored times may carry any offset: SQL selects with this margin, Python decides.
+MARGIN = timedelta(days=1)
+#: How many of each list Today shows (a normal day's drafts: the daily outreach cap is
+#: 5); the rest are a link away, a page at a time.
+SHOWN = 5
+#: A page of drafts or meetings needing notes (each shown with its form; each draft is
+#: read back from the mailbox), and a page of a list of names.
+PAGE = 10
+LIST_PAGE = 50
+
+T = TypeVar("T")
 
 KIND_WORDS = {
     "outreach": "First message",
@@ -70,11 +82,31 @@ class OpenReferral:
 
 
 @dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list: its items, how many the whole list holds, which page this is."""
+
+    items: list[T]
+    total: int
+    #: 1-based.
+    number: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def more(self) -> int:
+        """How many are not on this page or the ones before it."""
+        return max(0, self.total - (self.number - 1) * self.size - len(self.items))
+
+
+@dataclass(frozen=True)
 class Today:
-    drafts: list[WaitingDraft]
+    drafts: Page[WaitingDraft]
     meetings: list[MeetingItem]
-    needs_notes: list[MeetingItem]
-    referrals: list[OpenReferral]
+    needs_notes: Page[MeetingItem]
+    referrals: Page[OpenReferral]
     reconnect: list[AccountRow]
 
 
@@ -123,77 +155,152 @@ def save_as_shown(review: DraftReview, draft: DraftRow, subject: str, body: str)
     return review.edit(draft, editor_text(subject, body))
 
 
-def today(review: DraftReview) -> Today:
-    """Read by status, by time and by key: the drafts waiting, the meetings of the week
-    around now, the open referrals, and only the people these name."""
+def today(review: DraftReview, *, shown: int = SHOWN) -> Today:
+    """The first `shown` of each list (the rest a page at a time by `waiting`,
+    `needing_notes` and `introductions`), each read by index, key or time, and the
+    meetings of the coming week."""
     app = review.app
     app.projector.catch_up()
-    now = app.clock.now()
-    zone = app.settings.policy.time_zone
-    p = app.projector
-    pending = review.pending()
-    meeting = p.columns(MeetingRow)
-    # Stored starts may carry any offset: a day's margin, the times are compared exactly.
-    margin = timedelta(days=1)
-    meetings = p.query(
-        MeetingRow,
-        meeting.status.in_(["scheduled", "met"]),
-        meeting.start >= (now - NOTES_WITHIN - margin).isoformat(),
-        meeting.start <= (now + AHEAD + margin).isoformat(),
-    )
-    referral, contact = p.columns(ReferralRow), p.columns(ContactRow)
-    fresh = sa.select(contact.contact_id).where(contact.stage == "identified")
-    open_referrals = p.query(ReferralRow, referral.contact_id.in_(fresh))
-    named = {d.contact_id for d in pending} | {m.contact_id for m in meetings}
-    named |= {r.contact_id for r in open_referrals} | {r.referrer_id for r in open_referrals}
-    contacts = {c.contact_id: c for c in p.find(ContactRow, contact_id=sorted(named))}
-    names = {cid: c.name or "(no name)" for cid, c in contacts.items()}
-    drafts = [
-        WaitingDraft(
-            draft=d,
-            kind_words=KIND_WORDS.get(d.kind, d.kind),
-            contact_name=names.get(d.contact_id, "(unknown)"),
-            created=local_time(datetime.fromisoformat(d.created_at), zone),
-            text=draft_text(review, d),
-        )
-        for d in pending
-    ]
-
-    def item(m: MeetingRow) -> MeetingItem:
-        return MeetingItem(
-            meeting=m,
-            contact_id=m.contact_id,
-            contact_name=names.get(m.contact_id, "(unknown)"),
-            when=local_time(datetime.fromisoformat(m.start), zone),
-            confirmed=m.confirmed_for_start == m.start,
-        )
-
-    coming = [
-        item(m)
-        for m in meetings
-        if m.status == "scheduled" and now <= datetime.fromisoformat(m.start) <= now + AHEAD
-    ]
-    needs_notes = [
-        item(m)
-        for m in meetings
-        if m.status == "met"
-        and now - NOTES_WITHIN <= datetime.fromisoformat(m.start) <= now
-        and (c := contacts.get(m.contact_id)) is not None
-        and not c.forgotten
-        and (not c.notes_at or c.notes_at < m.start)
-    ]
-    referrals = [
-        OpenReferral(r.contact_id, names[r.contact_id], r.referrer_id, names[r.referrer_id])
-        for r in open_referrals
-        if (c := contacts.get(r.contact_id)) is not None
-        and c.stage == "identified"
-        and not c.closed
-        and r.referrer_id in names
-    ]
     return Today(
-        drafts=drafts,
-        meetings=sorted(coming, key=lambda i: i.meeting.start),
-        needs_notes=sorted(needs_notes, key=lambda i: i.meeting.start),
-        referrals=sorted(referrals, key=lambda r: r.name.lower()),
-        reconnect=p.find(AccountRow, status="needs_reconnect"),
+        drafts=waiting(review, size=shown),
+        meetings=coming_meetings(app),
+        needs_notes=needing_notes(app, size=shown),
+        referrals=introductions(app, size=shown),
+        reconnect=app.projector.find(AccountRow, status="needs_reconnect"),
     )
+
+
+def _number(number: int, total: int, size: int) -> int:
+    """The page asked for, within the pages there are."""
+    return min(max(1, number), max(1, -(-total // size)))
+
+
+def _names(app: App, ids: set[str]) -> dict[str, str]:
+    """Names of the people listed, by key (one indexed read of two columns)."""
+    c = app.projector.columns(ContactRow)
+    found = app.projector.select(
+        sa.select(c.contact_id, c.name).where(c.contact_id.in_(sorted(ids)))
+    )
+    return {cid: name or "(no name)" for cid, name in found}
+
+
+def waiting(review: DraftReview, number: int = 1, *, size: int = PAGE) -> Page[WaitingDraft]:
+    """The drafts waiting for review, oldest first, a page at a time: each shown is read
+    back from the mailbox, so a page holds few."""
+    app = review.app
+    zone = app.settings.policy.time_zone
+    d = app.projector.columns(DraftRow)
+    pending = d.status == "pending"
+    [(total,)] = app.projector.select(sa.select(sa.func.count()).where(pending))
+    number = _number(number, total, size)
+    rows = app.projector.query(
+        DraftRow,
+        pending,
+        order_by=(d.created_at, d.draft_id),
+        limit=size,
+        offset=(number - 1) * size,
+    )
+    names = _names(app, {r.contact_id for r in rows})
+    items = [
+        WaitingDraft(
+            draft=r,
+            kind_words=KIND_WORDS.get(r.kind, r.kind),
+            contact_name=names.get(r.contact_id, "(unknown)"),
+            created=local_time(datetime.fromisoformat(r.created_at), zone),
+            text=draft_text(review, r),
+        )
+        for r in rows
+    ]
+    return Page(items, total, number, size)
+
+
+def _item(m: MeetingRow, names: dict[str, str], zone: str) -> MeetingItem:
+    return MeetingItem(
+        meeting=m,
+        contact_id=m.contact_id,
+        contact_name=names.get(m.contact_id, "(unknown)"),
+        when=local_time(datetime.fromisoformat(m.start), zone),
+        confirmed=m.confirmed_for_start == m.start,
+    )
+
+
+def coming_meetings(app: App) -> list[MeetingItem]:
+    """The meetings planned in the coming week (bounded by the user's own week)."""
+    now = app.clock.now()
+    m = app.projector.columns(MeetingRow)
+    # Stored starts may carry any offset: a day's margin, the times are compared exactly.
+    rows = app.projector.query(
+        MeetingRow,
+        m.status == "scheduled",
+        m.start >= (now - MARGIN).isoformat(),
+        m.start <= (now + AHEAD + MARGIN).isoformat(),
+    )
+    coming = [r for r in rows if now <= datetime.fromisoformat(r.start) <= now + AHEAD]
+    names = _names(app, {r.contact_id for r in coming})
+    zone = app.settings.policy.time_zone
+    return [_item(r, names, zone) for r in sorted(coming, key=lambda r: r.start)]
+
+
+def needing_notes(app: App, number: int = 1, *, size: int = PAGE) -> Page[MeetingItem]:
+    """Meetings of the last 30 days held with someone the user has written no notes on
+    since, oldest first, a page at a time: SQL finds them by status, time and key (only
+    their ids and starts), whole rows are read for the page shown."""
+    now = app.clock.now()
+    m, c = app.projector.columns(MeetingRow), app.projector.columns(ContactRow)
+    candidates = (
+        sa.select(m.meeting_id, m.start)
+        .select_from(m.meeting_id.table.join(c.contact_id.table, c.contact_id == m.contact_id))
+        .where(
+            m.status == "met",
+            m.start >= (now - NOTES_WITHIN - MARGIN).isoformat(),
+            m.start <= (now + MARGIN).isoformat(),
+            c.forgotten.is_(False),
+            sa.or_(c.notes_at.is_(None), c.notes_at < m.start),
+        )
+    )
+    held = sorted(
+        (start, mid)
+        for mid, start in app.projector.select(candidates)
+        if now - NOTES_WITHIN <= datetime.fromisoformat(start) <= now
+    )
+    number = _number(number, len(held), size)
+    wanted = [mid for _, mid in held[(number - 1) * size : number * size]]
+    rows = {r.meeting_id: r for r in app.projector.find(MeetingRow, meeting_id=wanted)}
+    shown = [rows[mid] for mid in wanted]
+    names = _names(app, {r.contact_id for r in shown})
+    zone = app.settings.policy.time_zone
+    return Page([_item(r, names, zone) for r in shown], len(held), number, size)
+
+
+def introductions(app: App, number: int = 1, *, size: int = LIST_PAGE) -> Page[OpenReferral]:
+    """People someone introduced who are not written to yet (nor closed), by name, a
+    page at a time: counted and paged in SQL (the stage index, the referrals' key)."""
+    r = app.projector.columns(ReferralRow)
+    c = app.projector.columns(ContactRow)
+    referrer = c.contact_id.table.alias("referrer")
+    joined = r.contact_id.table.join(c.contact_id.table, c.contact_id == r.contact_id).join(
+        referrer, referrer.c.contact_id == r.referrer_id
+    )
+    open_ones = (
+        c.stage == "identified",
+        c.closed.is_(None),
+        c.forgotten.is_(False),
+        c.merged_into.is_(None),
+    )
+    [(total,)] = app.projector.select(
+        sa.select(sa.func.count()).select_from(joined).where(*open_ones)
+    )
+    number = _number(number, total, size)
+    found = app.projector.select(
+        sa.select(c.contact_id, c.name, r.referrer_id, referrer.c.name)
+        .select_from(joined)
+        .where(*open_ones)
+        .order_by(sa.func.lower(c.name), c.contact_id)
+        .limit(size)
+        .offset((number - 1) * size)
+    )
+    items = [
+        OpenReferral(cid, name or "(no name)", rid, referrer_name or "(no name)")
+        for cid, name, rid, referrer_name in found
+    ]
+    return Page(items, total, number, size)

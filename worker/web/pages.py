@@ -4,7 +4,10 @@ No decisions here; what a button does is what the same command line command does
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from werkzeug.utils import secure_filename
@@ -18,7 +21,17 @@ from worker.services.drafts import DraftReview
 from worker.services.notes import Notes, record_notes
 from worker.services.person import person
 from worker.services.progress import progress
-from worker.services.today import save_as_shown, send_as_shown, today
+from worker.services.scheduling import schedule_meeting
+from worker.services.timeline import local_time
+from worker.services.today import (
+    Page,
+    introductions,
+    needing_notes,
+    save_as_shown,
+    send_as_shown,
+    today,
+    waiting,
+)
 from worker.web.app import context, request_provider, safe_back
 from worker.web.charts import funnel_chart, weekly_chart
 from worker.web.security import COOKIE, SESSION_TTL_S
@@ -89,6 +102,49 @@ def ping() -> tuple[str, int, dict[str, str]]:
 @pages.get("/")
 def today_page() -> str:
     return render_template("today.html", today=today(_review()))
+
+
+@dataclass(frozen=True)
+class TodayList:
+    """One of Today's lists on pages of its own: its words and the service paging it."""
+
+    title: str
+    empty: str
+    page: Callable[[int], Page[Any]]
+
+
+TODAY_LISTS: dict[str, TodayList] = {
+    "drafts": TodayList(
+        "Messages waiting for you",
+        "Nothing waits for your review.",
+        lambda number: waiting(_review(), number),
+    ),
+    "notes": TodayList(
+        "Meetings that need your notes",
+        "None: all your meetings have notes.",
+        lambda number: needing_notes(context().app, number),
+    ),
+    "introductions": TodayList(
+        "Introductions to follow up",
+        "None open.",
+        lambda number: introductions(context().app, number),
+    ),
+}
+
+
+@pages.get("/today/<kind>")
+def today_list(kind: str) -> str:
+    shown = TODAY_LISTS.get(kind)
+    if shown is None:
+        abort(404)
+    return render_template(
+        "today_list.html",
+        kind=kind,
+        page=shown.page(request.args.get("page", 1, type=int) or 1),
+        title=shown.title,
+        empty=shown.empty,
+        path=f"/today/{kind}",
+    )
 
 
 @pages.post("/drafts/<draft_id>/send")
@@ -180,7 +236,7 @@ def person_page(contact_id: str) -> str:
         found = person(book, contact_id)
     except LookupError:
         abort(404)
-    return render_template("person.html", p=found)
+    return render_template("person.html", p=found, zone=book.app.settings.policy.time_zone)
 
 
 @pages.post("/people/<contact_id>/edit")
@@ -220,6 +276,25 @@ def reopen_person(contact_id: str) -> Response:
 def reach_out(contact_id: str) -> Response:
     row = _book().reach_out(contact_id)
     return _done(f"A first message to {row.name} will be prepared for your review.")
+
+
+@pages.post("/people/<contact_id>/schedule")
+def schedule(contact_id: str) -> Response:
+    offered, minutes = _form("offered"), _form("minutes") or "30"
+    if not minutes.isdigit() or (offered and not offered.isdigit()):
+        raise InvalidInput("schedule: the length and the time chosen are whole numbers")
+    app = context().app
+    done = schedule_meeting(
+        app,
+        request_provider,
+        contact_id,
+        when=None if offered else (_form("when") or None),
+        offered=int(offered) if offered else None,
+        minutes=int(minutes),
+        place=_form("place") or None,
+    )
+    start = local_time(done.request.start, app.settings.policy.time_zone)
+    return _done(f"Invited {done.contact.name} for {start}; your calendar sent the invitation.")
 
 
 # --- progress -----------------------------------------------------------------------------

@@ -1,0 +1,79 @@
+"""The page's lists as SQL reads them, on SQLite and PostgreSQL: the board's search finds
+what the folded text holds ("jose" finds "José", an address, a company) and nothing else,
+its columns count everyone and show the most recently moved first; Today's introductions
+are counted and paged by name."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from events.clock import ManualClock
+from worker.services.app import App
+from worker.services.board import board
+from worker.services.contacts import ContactBook, NewContact
+from worker.services.today import introductions
+
+
+def _found(app: App, query: str) -> set[str]:
+    return {c.name for col in board(app, query).columns for c in col.cards}
+
+
+def test_search_folds_accents_and_case_and_reads_every_field(book: ContactBook) -> None:
+    book.add(NewContact(name="José Álvarez", emails=["jose@alvarez.example"]))
+    book.add(NewContact(name="Jose Smith", company="Acme"))
+    book.add(NewContact(name="Zoë Brown", company="Müller & Söhne", role="Straße planner"))
+    book.add(NewContact(name="Ann Lee", company="Bücher Café", emails=["ann@books.example"]))
+    book.add(NewContact(name="Kim 100% Park", role="under_score"))
+    app = book.app
+    assert _found(app, "jose") == {"José Álvarez", "Jose Smith"}
+    assert _found(app, "JOSÉ álvarez") == {"José Álvarez"}
+    assert _found(app, "alvarez.example") == {"José Álvarez"}
+    assert _found(app, "muller") == {"Zoë Brown"}
+    assert _found(app, "strasse zoe") == {"Zoë Brown"}
+    assert _found(app, "bucher cafe books") == {"Ann Lee"}
+    assert _found(app, "acme smith") == {"Jose Smith"}
+    assert _found(app, "100%") == {"Kim 100% Park"}
+    assert _found(app, "r_s") == {"Kim 100% Park"}  # under_score, not any letter
+    assert _found(app, "%") == {"Kim 100% Park"}
+    assert _found(app, "nobody") == set()
+    assert board(app, "jose").total == 2
+
+
+def test_columns_count_everyone_and_show_the_newest_first(
+    book: ContactBook, clock: ManualClock
+) -> None:
+    for i in range(5):
+        book.add(NewContact(name=f"Person {i}", emails=[f"p{i}@example.org"]))
+        clock.advance(timedelta(minutes=1))
+    closed = book.add(NewContact(name="Closed One"))
+    book.close(closed.contact_id, "declined", "")
+    shown = board(book.app, per_column=3)
+    columns = {c.key: c for c in shown.columns}
+    assert columns["to_write"].total == 5
+    assert [c.name for c in columns["to_write"].cards] == ["Person 4", "Person 3", "Person 2"]
+    assert [c.name for c in columns["closed"].cards] == ["Closed One"]
+    assert shown.total == 6
+    searched = {c.key: c for c in board(book.app, "person", per_column=2).columns}
+    assert searched["to_write"].total == 5
+    assert [c.name for c in searched["to_write"].cards] == ["Person 4", "Person 3"]
+
+
+def test_introductions_are_counted_and_paged_by_name(book: ContactBook) -> None:
+    grace = book.add(NewContact(name="Grace Hopper", emails=["grace@navy.example"]))
+    names = ["bea Ortiz", "Álvaro Díaz", "Carl Weber", "Ada King", "Dan Lee"]
+    for name in names:
+        book.add(NewContact(name=name, referred_by=grace.contact_id))
+    written = book.add(NewContact(name="Eve Stone", referred_by=grace.contact_id))
+    book.close(written.contact_id, "not_now", "")  # closed: nothing to follow up
+    first = introductions(book.app, 1, size=2)
+    assert first.total == 5
+    assert first.pages == 3
+    assert [r.name for r in first.items] == ["Ada King", "bea Ortiz"]
+    assert {r.referrer_name for r in first.items} == {"Grace Hopper"}
+    assert [r.name for r in introductions(book.app, 2, size=2).items] == [
+        "Carl Weber",
+        "Dan Lee",
+    ]
+    last = introductions(book.app, 9, size=2)  # past the end: the last page
+    assert last.number == 3
+    assert [r.name for r in last.items] == ["Álvaro Díaz"]
