@@ -7,10 +7,12 @@ id prefix or name without reading every row."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from tests.worker.test_cli_drafts import Cli
 from tests.worker.world import World
+from worker.services.contacts import ContactBook, NewContact
 
 
 def _json(cli: Cli, *args: str) -> Any:
@@ -40,3 +42,20 @@ def test_pages_put_together_are_the_whole_pipeline(world: World, cli: Cli) -> No
     assert _json(cli, "contacts", "show", "SAGAN_X@example.org")["name"] == "Carl Sagan"
     assert "no contact matches" in cli.refused("contacts", "show", "saganx@example.org")
     assert _json(cli, "contacts", "show", "emile")["name"] == "Émile Zola"
+
+
+def test_pages_end_inside_a_moment_of_adding_or_between_two(world: World) -> None:
+    """Those added at one moment (an import) are ordered by name, which SQL cannot do as
+    Python lower-cases: a page ending among them reads all of that moment."""
+    book = ContactBook(world.app)
+    start = world.clock.now()
+    moments = [0, 0, 0, 1, 1, 2, 3, 3, 3, 3]
+    names = ["yann T", "Ana L", "émile Z", "Kim G", "al B", "Zoë A", "bo C", "Ög D", "Ed E", "x F"]
+    for n, (hours, name) in enumerate(zip(moments, names, strict=True)):
+        world.clock.set(start + timedelta(hours=hours))
+        book.add(NewContact(name=name, emails=[f"p{n}@example.org"]))
+    everyone = [c.contact_id for c in book.all()]
+    assert [c.contact_id for c in book.page()] == everyone
+    for size in (1, 2, 3, 4, 7):
+        pages = [book.page(limit=size, offset=at) for at in range(0, len(names) + size, size)]
+        assert [c.contact_id for page in pages for c in page] == everyone, f"pages of {size}"

@@ -116,8 +116,9 @@ class ContactBook:
         offset: int = 0,
     ) -> list[ContactRow]:
         """The contacts listed (`all`'s order), filtered in SQL: in `stage`, closed or not
-        (None: both); `limit` from `offset`. Reads three columns of every match and whole
-        rows only for the page."""
+        (None: both); `limit` from `offset`. Reads three columns of the matches up to the
+        page's end in the order they were added (and of those added with the last of
+        them), whole rows only for the page."""
         self.app.projector.catch_up()
         c = self.app.projector.columns(ContactRow)
         where = [*_listed(c)]
@@ -125,8 +126,18 @@ class ContactBook:
             where.append(c.stage == stage)
         if closed is not None:
             where.append(c.closed.is_not(None) if closed else c.closed.is_(None))
-        keys = self.app.projector.select(sa.select(c.added_at, c.name, c.contact_id).where(*where))
-        ordered = sorted(keys, key=lambda k: (k[0], (k[1] or "").lower(), k[2]))
+        keys = sa.select(c.added_at, c.name, c.contact_id).where(*where)
+        if limit is None:
+            found = self.app.projector.select(keys)
+        else:
+            found = self.app.projector.select(keys.order_by(c.added_at).limit(offset + limit))
+            if len(found) == offset + limit:
+                # Names order those added at the same moment (as Python lower-cases them,
+                # which SQL does not): read every one added with the last of the page.
+                last = found[-1][0]
+                found = [k for k in found if k[0] != last]
+                found += self.app.projector.select(keys.where(c.added_at == last))
+        ordered = sorted(found, key=lambda k: (k[0], (k[1] or "").lower(), k[2]))
         chosen = [k[2] for k in ordered[offset : None if limit is None else offset + limit]]
         return self._by_ids(chosen)
 
