@@ -5,18 +5,23 @@ already running instead of starting another."""
 from __future__ import annotations
 
 import os
+import pty
 import re
+import select
 import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
 from tests.harness.lockstep import lockstep_env
+from worker.cli.ui import can_open_browser
 
 MAIN = [sys.executable, "-c", "from worker.cli import main; main()"]
 LINK = re.compile(r"(http://127\.0\.0\.1:\d+/sign-in\?token=\S+)")
@@ -55,7 +60,7 @@ def _read_until(proc: subprocess.Popen[str], pattern: re.Pattern[str]) -> re.Mat
     )
 
 
-def _stop(proc: subprocess.Popen[str]) -> None:
+def _stop(proc: subprocess.Popen[Any]) -> None:
     proc.send_signal(signal.SIGINT)
     try:
         proc.wait(timeout=15)
@@ -112,3 +117,114 @@ def test_run_serves_the_page_unless_told_not_to(env: dict[str, str]) -> None:
     finally:
         _stop(quiet)
         assert quiet.stdout is None or quiet.stdout.closed
+
+
+# --- `outreach run` opens the page, signed in, only for a user at a terminal -------------
+
+
+@pytest.mark.parametrize(
+    ("env", "interactive", "platform", "opens"),
+    [
+        ({"DISPLAY": ":0"}, True, "linux", True),
+        ({"WAYLAND_DISPLAY": "wayland-0"}, True, "linux", True),
+        ({}, True, "linux", False),  # over SSH: no display to open it on
+        ({"DISPLAY": ":0"}, False, "linux", False),  # a service, a pipe
+        ({"DISPLAY": ":0", "CI": "true"}, True, "linux", False),
+        ({}, True, "darwin", True),
+        ({}, True, "win32", True),
+        ({"CI": "1"}, True, "darwin", False),
+    ],
+)
+def test_when_run_may_open_a_browser(
+    env: dict[str, str], interactive: bool, platform: str, opens: bool
+) -> None:
+    assert can_open_browser(env, interactive, platform) is opens
+
+
+def _fake_browser(tmp_path: Path) -> tuple[str, Path]:
+    """A browser command (for Python's webbrowser, through BROWSER) that notes each link."""
+    opened = tmp_path / "opened.txt"
+    script = tmp_path / "fake-browser"
+    script.write_text(f'#!/bin/sh\necho "$1" >> {opened}\n')
+    script.chmod(0o755)
+    return str(script), opened
+
+
+def _at_terminal(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    """The command with a terminal for its output, as a user starting it has."""
+    main, child = pty.openpty()
+    proc = subprocess.Popen([*MAIN, *args], env=env, stdout=child, stderr=child)
+    os.close(child)
+    return proc, main
+
+
+def _read_terminal(fd: int, until: re.Pattern[str], seconds: float = 60) -> str:
+    seen = b""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not until.search(seen.decode(errors="replace")):
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            try:
+                seen += os.read(fd, 4096)
+            except OSError:  # the command ended and its terminal closed
+                break
+    return seen.decode(errors="replace")
+
+
+#: Matches nothing: read what the terminal shows until the time is up.
+NEVER = re.compile(r"(?!)")
+
+
+def _terminal_env(env: dict[str, str], browser: str) -> dict[str, str]:
+    return {k: v for k, v in env.items() if k != "CI"} | {"DISPLAY": ":99", "BROWSER": browser}
+
+
+def test_run_at_a_terminal_opens_the_page_signed_in_and_prints_no_token(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    browser, opened = _fake_browser(tmp_path)
+    run, terminal = _at_terminal(
+        ["run", "--ui-port", "0", "--tick-interval", "3600"], _terminal_env(env, browser)
+    )
+    try:
+        shown = _read_terminal(terminal, re.compile(r"Opened it in your browser"))
+        assert "Opened it in your browser, signed in." in shown, shown
+        url = ADDRESS.search(shown)
+        assert url is not None
+        [link] = opened.read_text().split()
+        assert link.startswith(f"{url[1]}/sign-in?token=")
+        with requests.Session() as user:
+            assert "Nothing waits for your review" in user.get(link, timeout=10).text
+    finally:
+        _stop(run)
+        shown += _read_terminal(terminal, NEVER, seconds=2)
+        os.close(terminal)
+    token = link.split("token=", 1)[1]
+    assert token not in shown
+    assert "token=" not in shown
+    data_dir = Path(env["OUTREACH_DATA_DIR"])
+    for kept in data_dir.rglob("*.log"):
+        assert token not in kept.read_text(errors="replace")
+
+
+def test_run_opens_no_browser_without_a_terminal_or_when_told_not_to(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    browser, opened = _fake_browser(tmp_path)
+    piped = _start(
+        ["run", "--ui-port", "0", "--tick-interval", "3600"], _terminal_env(env, browser)
+    )
+    try:
+        _read_until(piped, ADDRESS)
+    finally:
+        _stop(piped)
+    told, terminal = _at_terminal(
+        ["run", "--ui-port", "0", "--tick-interval", "3600", "--no-browser"],
+        _terminal_env(env, browser),
+    )
+    try:
+        assert ADDRESS.search(_read_terminal(terminal, ADDRESS))
+    finally:
+        _stop(told)
+        os.close(terminal)
+    assert not opened.exists()

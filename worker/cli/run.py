@@ -11,17 +11,20 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from worker.cli import app
-from worker.cli.common import USER_ERRORS, fail
+from worker.cli.common import USER_ERRORS, console, fail
 from worker.runner.clocks import clock_from_env
 from worker.runner.signals import stop_on_signals
 from worker.services import heartbeat
 from worker.services.app import App, open_app
 from worker.services.settings import Settings, check_private_file, load_settings
+
+if TYPE_CHECKING:
+    from worker.cli.ui import Opener
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +96,18 @@ def run(
     ui_port: Annotated[
         int, typer.Option(help="The web page's port (the next free one if taken).", min=0)
     ] = 8765,
+    no_browser: Annotated[
+        bool,
+        typer.Option(
+            "--no-browser",
+            help="Do not open the web page in a browser (it is not opened without a "
+            "terminal and a display, nor in CI).",
+        ),
+    ] = False,
 ) -> None:
     """Run everything in this process (the default): sync, tick, act, and serve the web
-    page on 127.0.0.1. Stop with Ctrl-C."""
+    page on 127.0.0.1, opened in your browser. Stop with Ctrl-C."""
+    from worker.cli.ui import browser_for_run
     from worker.runner import composition
     from worker.runner.loop import Loop
 
@@ -104,7 +116,12 @@ def run(
         _opened() as (settings, application),
         composition.providers(application) as providers,
         # A lockstep run is a test or demo driving the clock: no page for it.
-        _page(application, ui_port, enabled=not (no_ui or lockstep)),
+        _page(
+            application,
+            ui_port,
+            enabled=not (no_ui or lockstep),
+            browser=browser_for_run(no_browser),
+        ),
     ):
         embedded = composition.embedded(application, providers, threads)
         loop = Loop(
@@ -127,8 +144,11 @@ def run(
 
 
 @contextmanager
-def _page(application: App, port: int, *, enabled: bool) -> Iterator[None]:
-    """Serve the web page beside the worker, printing where; stopped with it."""
+def _page(
+    application: App, port: int, *, enabled: bool, browser: Opener | None = None
+) -> Iterator[None]:
+    """Serve the web page beside the worker, printing where, and open it signed in with
+    `browser` when given; stopped with the worker."""
     if not enabled:
         yield
         return
@@ -138,6 +158,10 @@ def _page(application: App, port: int, *, enabled: bool) -> Iterator[None]:
     quiet_waitress()
     served = serve(application, port=port).start()
     say_address(served.url)
+    # The one-time sign-in link goes to the browser only: this command's output may be
+    # kept in a log (a service's journal), and the link is never printed.
+    if browser is not None and browser(served.sign_in_url()):
+        console.print("Opened it in your browser, signed in.")
     try:
         yield
     finally:

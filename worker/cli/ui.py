@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import webbrowser
+from collections.abc import Callable, Mapping
 from typing import Annotated
 
 import typer
@@ -29,6 +31,28 @@ NoBrowser = Annotated[
 
 def say_address(url: str) -> None:
     console.print(Text(f"The web page is at {url} (open it with `outreach ui`)."), soft_wrap=True)
+
+
+#: Opens a link in the user's browser; False when none could be opened.
+Opener = Callable[[str], bool]
+
+
+def can_open_browser(env: Mapping[str, str], interactive: bool, platform: str) -> bool:
+    """Whether a command started by the user may open their browser: at a terminal (not
+    a service, a pipe or CI), and on Linux and the BSDs with a display to open it on
+    (not over SSH without one)."""
+    if not interactive or env.get("CI"):
+        return False
+    if platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def browser_for_run(no_browser: bool) -> Opener | None:
+    """The browser `outreach run` opens the page in, signed in; None when it should not."""
+    if no_browser or not can_open_browser(os.environ, sys.stdout.isatty(), sys.platform):
+        return None
+    return webbrowser.open
 
 
 def open_signed_in(link: str, no_browser: bool) -> None:
