@@ -42,10 +42,15 @@ def test_demo_story_ends_with_the_right_mailbox(played: tuple[list[str], dict[st
     ]
     assert set(confirmed.values()) == {1}
     assert [c["in_mailbox"] for c in outcome["confirmations"]] == [1, 1, 1, 1]
+    # The summary says when in the user's words and zone, never as a timestamp.
+    assert "Thursday 5 March at 14:00 GMT" in {c["when"] for c in outcome["confirmations"]}
+    words = {p["name"]: p["stage_words"] for p in outcome["pipeline"]}
+    assert words["Linus Torvalds"] == "no answer"
     # The thank-you to the referrer is waiting for review, nothing else: complete, in
     # the user's words from their notes on Grace, nothing left to fill in.
     [waiting] = outcome["drafts_waiting"]
     assert (waiting["kind"], waiting["to"]) == ("referrer_thanks", "Ada Lovelace")
+    assert waiting["kind_words"] == "Thanks for an introduction"
     assert "Grace Hopper" in waiting["text"]
     assert "I came away with a reading list." in waiting["text"]
     assert "[" not in waiting["text"]

@@ -49,18 +49,21 @@ def demo(
         return
     print_table(
         "Pipeline",
-        ["name", "stage", "next"],
-        [[p["name"], p["stage"], p["next"]] for p in outcome["pipeline"]],
+        ["name", "where they are", "next"],
+        [[p["name"], p["stage_words"], p["next"]] for p in outcome["pipeline"]],
+        wide=True,  # read once, by someone new to it: nothing cut
     )
     print_table(
         "Confirmations sent automatically",
-        ["to", "for (UTC)", "meeting zone", "copies in the mailbox"],
-        [[c["to"], c["for"], c["time_zone"], c["in_mailbox"]] for c in outcome["confirmations"]],
+        ["to", "for the meeting on", "copies sent"],
+        [[c["to"], c["when"], c["in_mailbox"]] for c in outcome["confirmations"]],
+        wide=True,
     )
     print_table(
         "Drafts waiting for your review",
-        ["kind", "to", "subject"],
-        [[d["kind"], d["to"], d["subject"]] for d in outcome["drafts_waiting"]],
+        ["what", "to", "subject"],
+        [[d["kind_words"], d["to"], d["subject"]] for d in outcome["drafts_waiting"]],
+        wide=True,
     )
     for b in outcome.get("booked_from_offer", []):
         said = {
@@ -73,7 +76,7 @@ def demo(
         console.print(f"\n[bold]Thank-you sent to {t['to']}[/] (from your notes):")
         console.print(t["text"].rstrip(), markup=False, highlight=False)
     for d in outcome["drafts_waiting"]:
-        console.print(f"\n[bold]Waiting for your review[/]: {d['kind']} to {d['to']}")
+        console.print(f"\n[bold]Waiting for your review[/]: {d['kind_words']} to {d['to']}")
         console.print(
             f"Subject: {d['subject']}\n\n{d['text'].rstrip()}", markup=False, highlight=False
         )

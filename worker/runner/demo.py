@@ -34,6 +34,7 @@ from worker.services.contacts import ContactBook, ContactChanges, NewContact
 from worker.services.invitations import invite, plan, plan_offered, scheduling_account, still_free
 from worker.services.notes import Notes, record_notes
 from worker.services.settings import Settings, load_settings, with_policy
+from worker.services.today import KIND_WORDS
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday morning in London
 ZONE = "Europe/London"
@@ -409,18 +410,21 @@ def _text(message: dict[str, Any]) -> str:
 
 
 def summary(app: App, sandbox: Sandbox) -> dict[str, Any]:
-    from events.projections.pipeline import next_step
+    from events.projections.pipeline import next_step, stage_words
 
     contacts = ContactBook(app).all()
     names = {c.contact_id: c.name for c in contacts}
     meetings = app.projector.rows(MeetingRow)
     sent = sandbox.google.mail_state().get("sent", [])
     zones = {m.meeting_id: m.time_zone for m in meetings}
+    user_zone = app.settings.policy.time_zone
     # From the log, not the view: a rescheduled meeting has had one per start time.
     confirmations = [
         {
             "to": names.get(e.payload["contact_id"]),
             "for": e.payload["for_start"],
+            # As the user reads it, in their own zone.
+            "when": when(datetime.fromisoformat(e.payload["for_start"]), user_zone, user_zone),
             "time_zone": zones.get(e.payload["meeting_id"], ""),
             "message_id": e.payload["message_id"],
             "in_mailbox": sum(s.get("messageId") == e.payload["message_id"] for s in sent),
@@ -432,6 +436,7 @@ def summary(app: App, sandbox: Sandbox) -> dict[str, Any]:
     drafts = [
         {
             "kind": d.kind,
+            "kind_words": KIND_WORDS.get(d.kind, d.kind),
             "to": names.get(d.contact_id),
             "subject": d.subject,
             "text": in_drafts.get(d.provider_draft_id, ""),
@@ -467,7 +472,10 @@ def summary(app: App, sandbox: Sandbox) -> dict[str, Any]:
         key=lambda b: (str(b["to"]), b["what"] != "offer"),
     )
     return {
-        "pipeline": [{"name": c.name, "stage": c.stage, "next": next_step(c)} for c in contacts],
+        "pipeline": [
+            {"name": c.name, "stage": c.stage, "stage_words": stage_words(c), "next": next_step(c)}
+            for c in contacts
+        ],
         "booked_from_offer": booked,
         "confirmations": confirmations,
         "drafts_waiting": drafts,
