@@ -594,6 +594,15 @@ def stage_words(row: ContactRow) -> str:
     return words
 
 
+def _day(iso: str) -> str:
+    """A date as people write it ("Thursday 12 March"); the text itself if it is none."""
+    try:
+        d = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{d:%A} {d.day} {d:%B}"
+
+
 def next_step(row: ContactRow) -> str:
     """What happens next for this contact, in words, from its current state (a draft
     waiting for review first: that is what the user has to do)."""
@@ -607,7 +616,7 @@ def next_step(row: ContactRow) -> str:
     if row.stage == "identified" and not row.emails:
         return "add an e-mail address to write to them (outreach contacts edit --email)"
     if row.stage in ("sent", "nudged") and row.out_of_office_until:
-        return f"away until {row.out_of_office_until}; nudge after"
+        return f"away until {_day(row.out_of_office_until)}; nudge after"
     if row.stage == "replied" and (times := times_step(row)):
         return times
     return _NEXT.get(row.stage, "")

@@ -19,7 +19,7 @@ from events.journal import Journal
 from events.keyring import Keyring
 from events.keyring import metadata as keys_metadata
 from events.projections.meetings import MeetingRow
-from events.projections.pipeline import ContactRow
+from events.projections.pipeline import ContactRow, next_step
 from events.projections.projector import Projector, default_projections
 from events.projections.tables import metadata as views_metadata
 from events.store import EventStore
@@ -665,6 +665,8 @@ def test_out_of_office_keeps_the_return_date_until_a_real_reply(views: Views) ->
     row = _contact(views)
     assert row.stage == "sent"
     assert row.out_of_office_until == "2026-03-16"
+    # What the pipeline tells the user: the day as people write it.
+    assert next_step(row) == "away until Monday 16 March; nudge after"
 
     _record(views, _reply("reply"))
     row = _contact(views)
