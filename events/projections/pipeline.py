@@ -594,7 +594,7 @@ def stage_words(row: ContactRow) -> str:
     return words
 
 
-def _day(iso: str) -> str:
+def day_words(iso: str) -> str:
     """A date as people write it ("Thursday 12 March"); the text itself if it is none."""
     try:
         d = datetime.fromisoformat(iso)
@@ -616,7 +616,7 @@ def next_step(row: ContactRow) -> str:
     if row.stage == "identified" and not row.emails:
         return "add an e-mail address to write to them (outreach contacts edit --email)"
     if row.stage in ("sent", "nudged") and row.out_of_office_until:
-        return f"away until {_day(row.out_of_office_until)}; nudge after"
+        return f"away until {day_words(row.out_of_office_until)}; nudge after"
     if row.stage == "replied" and (times := times_step(row)):
         return times
     return _NEXT.get(row.stage, "")

@@ -9,6 +9,7 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from events.codec import Decoded
+from events.projections.pipeline import day_words
 
 Fields = dict[str, Any]
 Say = Callable[[Fields, str], str]
@@ -62,7 +63,8 @@ def _reply(f: Fields, zone: str) -> str:
         return "Your message could not be delivered."
     if f.get("auto_reply") or kind != "reply":
         back = f.get("return_date")
-        return f"An automatic reply came back{f' (away until {back})' if back else ''}."
+        until = f" (away until {day_words(str(back))})" if back else ""
+        return f"An automatic reply came back{until}."
     return f"They replied: “{f.get('subject') or '(no subject)'}”."
 
 
