@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 from integrations.protocol import TransientProviderError
@@ -77,3 +79,19 @@ class Backoff:
                     if found is not None:
                         return found
         raise AssertionError("unreachable: the last attempt either returns or raises")
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds a Retry-After header asks for (RFC 9110 10.2.3: delta-seconds or an HTTP
+    date), or None when absent or unreadable. Google and Microsoft send either form."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(str(value))
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 
 import httplib2
 from google.auth.exceptions import RefreshError, TransportError
@@ -17,6 +16,7 @@ from integrations.protocol import (
     ProviderError,
     TransientProviderError,
 )
+from integrations.retry import retry_after_seconds
 
 RECONNECT_COMMAND = "outreach connect google"
 
@@ -93,17 +93,7 @@ def reason_of(error: HttpError) -> str:
 def retry_after(error: HttpError, now: datetime | None = None) -> float | None:
     """Seconds from a Retry-After header (delta-seconds or an HTTP date), when present."""
     value = error.resp.get("retry-after") if error.resp is not None else None
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(str(value))
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return retry_after_seconds(value, now)
 
 
 def is_missing(error: BaseException) -> bool:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -14,6 +13,7 @@ from integrations.protocol import (
     ProviderError,
     TransientProviderError,
 )
+from integrations.retry import retry_after_seconds
 
 RECONNECT_COMMAND = "outreach connect microsoft"
 
@@ -74,18 +74,7 @@ def error_code(response: requests.Response) -> str:
 
 def retry_after(response: requests.Response, now: datetime | None = None) -> float | None:
     """Seconds from a Retry-After header (delta-seconds or an HTTP date), when present."""
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return retry_after_seconds(response.headers.get("Retry-After"), now)
 
 
 def from_response(response: requests.Response, what: str) -> ProviderError:
