@@ -10,10 +10,34 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
+
+from events.types import DraftKind
 
 #: Why the user writes, as the subject line says it.
 Reason = Literal["referral", "school", "talk", "event", "colleague", "linkedin", "other", "none"]
+
+#: What each kind of draft is, in the user's words: lower case, as it reads inside a
+#: sentence ("a reply offering times to Ada"); a list's label capitalises it. The one
+#: vocabulary of the pipeline, Today, the daily summary, history and the demo; a test
+#: checks every kind has its words.
+DRAFT_KIND_WORDS: Final[dict[DraftKind, str]] = {
+    "outreach": "first message",
+    "nudge": "reminder",
+    "thank_you": "thank-you",
+    "referrer_thanks": "thanks for an introduction",
+    "keep_in_touch": "keep-in-touch note",
+    "propose_times": "reply offering times",
+    "confirmation_ask": "question about where to meet",
+    "decline_thanks": "thank-you for their answer",
+}
+
+
+def draft_kind_words(kind: str) -> str:
+    """A draft kind in words (an unknown one, from an older log, readable anyway)."""
+    words: dict[str, str] = dict(DRAFT_KIND_WORDS)
+    return words.get(kind, kind.replace("_", " "))
+
 
 # "LinkedIn connection since 28 Nov 2022", as the LinkedIn export import records it.
 _LINKEDIN = re.compile(

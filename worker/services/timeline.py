@@ -36,14 +36,6 @@ def _time(value: Any, zone: str) -> str:
     return str(value)
 
 
-_KIND_WORDS: Final[dict[str, str]] = {
-    "outreach": "first message",
-    "nudge": "reminder",
-    "thank_you": "thank-you",
-    "referrer_thanks": "thanks to the person who introduced you",
-    "keep_in_touch": "keep-in-touch note",
-    "decline_thanks": "thank-you for their answer",
-}
 _DISCARDED: Final[dict[str, str]] = {
     "user": "you discarded it",
     "deleted_in_mailbox": "it was deleted in your mailbox",

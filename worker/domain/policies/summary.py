@@ -11,18 +11,11 @@ from events.projections.pipeline import times_step
 from worker.domain.policies.actions import Action
 from worker.domain.policies.snapshot import Snapshot
 from worker.domain.settings import Policy
+from worker.domain.wording import draft_kind_words
 
 AHEAD = timedelta(hours=48)
 #: Notes are worth writing while the meeting is fresh: after two weeks, no more reminders.
 NOTES_WITHIN = timedelta(days=14)
-_KINDS = {
-    "outreach": "first message",
-    "nudge": "nudge",
-    "thank_you": "thank-you",
-    "referrer_thanks": "thanks to a referrer",
-    "keep_in_touch": "keep-in-touch note",
-    "decline_thanks": "thank-you for their answer",
-}
 
 
 @dataclass(frozen=True)
@@ -63,7 +56,7 @@ def daily_summary(snapshot: Snapshot, now: datetime, policy: Policy) -> Summary 
         (
             "Drafts waiting for your review (outreach drafts)",
             [
-                f"- {_KINDS.get(d.kind, d.kind.replace('_', ' '))} to "
+                f"- {draft_kind_words(d.kind)} to "
                 f"{names.get(d.contact_id, 'someone')}, waiting {_age(now, d.created_at)}"
                 for d in drafts
             ],
