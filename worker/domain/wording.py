@@ -33,10 +33,12 @@ DRAFT_KIND_WORDS: Final[dict[DraftKind, str]] = {
 }
 
 
+_BY_NAME: Final[dict[str, str]] = {str(k): v for k, v in DRAFT_KIND_WORDS.items()}
+
+
 def draft_kind_words(kind: str) -> str:
     """A draft kind in words (an unknown one, from an older log, readable anyway)."""
-    words: dict[str, str] = dict(DRAFT_KIND_WORDS)
-    return words.get(kind, kind.replace("_", " "))
+    return _BY_NAME.get(kind, kind.replace("_", " "))
 
 
 # "LinkedIn connection since 28 Nov 2022", as the LinkedIn export import records it.
