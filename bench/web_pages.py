@@ -60,18 +60,26 @@ def main(contacts: int = 10_000, cache: Path = Path("/tmp/outreach-scale")) -> N
             "A person": f"/people/{someone.contact_id}",
             "Progress": "/progress",
         }
-        print(f"{'page':18} {'median ms':>10} {'p95 ms':>8}")
+        # Wall time is what a user waits; this process's CPU time beside it is what the
+        # page costs when other processes share the machine's cores.
+        print(f"{'page':18} {'median ms':>10} {'p95 ms':>8} {'CPU median':>11} {'CPU p95':>8}")
         worst = 0.0
         for label, path in pages.items():
-            times = []
+            # The first request compiles the page's templates: once per process.
+            client.get(path, headers={"Host": "127.0.0.1:8765"})
+            times, cpu = [], []
             for _ in range(RUNS):
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 answer = client.get(path, headers={"Host": "127.0.0.1:8765"})
                 times.append((time.perf_counter() - start) * 1000)
+                cpu.append((time.process_time() - start_cpu) * 1000)
                 assert answer.status_code == 200, (path, answer.status_code, answer.location)
             p95 = statistics.quantiles(times, n=20)[-1]
             worst = max(worst, p95)
-            print(f"{label:18} {statistics.median(times):10.1f} {p95:8.1f}")
+            print(
+                f"{label:18} {statistics.median(times):10.1f} {p95:8.1f} "
+                f"{statistics.median(cpu):11.1f} {statistics.quantiles(cpu, n=20)[-1]:8.1f}"
+            )
         verdict = "under" if worst < TARGET_MS else "OVER"
         print(f"worst p95 {worst:.1f} ms: {verdict} the {TARGET_MS:.0f} ms target")
         app.close()

@@ -1,16 +1,22 @@
 """The page's lists as SQL reads them, on SQLite and PostgreSQL: the board's search finds
 what the folded text holds ("jose" finds "José", an address, a company) and nothing else,
 its columns count everyone and show the most recently moved first; Today's introductions
-are counted and paged by name."""
+are counted and paged by name; Progress's weeks and median counted in SQL agree with
+every person's row."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import statistics
+from datetime import UTC, datetime, timedelta
 
 from events.clock import ManualClock
+from events.projections.pipeline import ContactRow
+from events.types import AccountConnected
+from tests.harness.histories import generate, quiet_moment
 from worker.services.app import App
 from worker.services.board import board
 from worker.services.contacts import ContactBook, NewContact
+from worker.services.progress import progress
 from worker.services.today import introductions
 
 
@@ -77,3 +83,35 @@ def test_introductions_are_counted_and_paged_by_name(book: ContactBook) -> None:
     last = introductions(book.app, 9, size=2)  # past the end: the last page
     assert last.number == 3
     assert [r.name for r in last.items] == ["Álvaro Díaz"]
+
+
+def test_progress_counts_in_sql_what_the_rows_say(app: App, clock: ManualClock) -> None:
+    app.journal.record(
+        AccountConnected(
+            account_id="bench", provider="sandbox", email="me@example.org", time_zone="UTC"
+        )
+    )
+    day0 = clock.now()
+    generate(app, clock, 120, account="bench")
+    clock.set(quiet_moment(day0))
+    shown = progress(app)
+    # The same figures from every person's row, in Python.
+    rows = [r for r in app.projector.rows(ContactRow) if not r.forgotten and not r.merged_into]
+    first = datetime.fromisoformat(shown.weeks[0].starts).replace(tzinfo=UTC)
+    weekly = [[0, 0, 0] for _ in shown.weeks]
+    for r in rows:
+        for i, at in enumerate((r.outreach_sent_at, r.replied_at, r.met_at)):
+            index = (datetime.fromisoformat(at) - first).days // 7 if at else -1
+            if 0 <= index < len(weekly):
+                weekly[index][i] += 1
+    assert [[w.written, w.replies, w.meetings] for w in shown.weeks] == weekly
+    assert sum(sum(w) for w in weekly) > 0
+    delays = [
+        (datetime.fromisoformat(r.replied_at) - datetime.fromisoformat(r.outreach_sent_at))
+        / timedelta(days=1)
+        for r in rows
+        if r.outreach_sent_at and r.replied_at
+    ]
+    assert delays
+    assert shown.median_days_to_reply == round(statistics.median(delays), 1)
+    assert shown.reply_rate == len(delays) / sum(1 for r in rows if r.outreach_sent_at)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
+from events.database import is_sqlite
 from events.projections.pipeline import ContactRow
 from worker.services.app import App
 
@@ -71,30 +73,54 @@ def progress(app: App, weeks: int = WEEKS) -> Progress:
         Step("Referrals gained", referred),
     ]
     first = _week_start(now) - timedelta(weeks=weeks - 1)
-    # Stored times may carry any offset: a day's margin, the weeks are counted exactly.
-    since = (first - timedelta(days=1)).isoformat()
     counts = [[0, 0, 0] for _ in range(weeks)]
-    recent = sa.or_(c.outreach_sent_at >= since, c.replied_at >= since, c.met_at >= since)
-    moments = sa.select(c.outreach_sent_at, c.replied_at, c.met_at).where(*listed, recent)
-    for row in app.projector.select(moments):
-        for i, at in enumerate(row):
-            if not at:
-                continue
-            index = (datetime.fromisoformat(at) - first).days // 7
-            if 0 <= index < weeks:
-                counts[index][i] += 1
-    pairs = sa.select(c.outreach_sent_at, c.replied_at).where(
-        *listed, written_at, c.replied_at.is_not(None)
-    )
-    delays = [
-        (datetime.fromisoformat(answered) - datetime.fromisoformat(sent)) / timedelta(days=1)
-        for sent, answered in app.projector.select(pairs)
-    ]
+    for i, column in enumerate((c.outreach_sent_at, c.replied_at, c.met_at)):
+        for index, count in _weekly(app, column, first, listed):
+            if 0 <= int(index) < weeks:
+                counts[int(index)][i] = count
+    delay = _days(app, c.replied_at) - _days(app, c.outreach_sent_at)
     return Progress(
         funnel=funnel,
         weeks=[
             Week((first + timedelta(weeks=i)).date().isoformat(), *counts[i]) for i in range(weeks)
         ],
         reply_rate=replied / written if written else None,
-        median_days_to_reply=round(statistics.median(delays), 1) if delays else None,
+        median_days_to_reply=_median(app, delay, (*listed, written_at, c.replied_at.is_not(None))),
     )
+
+
+def _days(app: App, column: Any) -> sa.ColumnElement[Any]:
+    """A stored ISO time as days (any offset read as the instant it names), in SQL."""
+    if is_sqlite(app.engine):
+        return sa.func.julianday(column)
+    return sa.extract("epoch", sa.cast(column, sa.DateTime(timezone=True))) / 86400.0
+
+
+def _weekly(
+    app: App, column: Any, first: datetime, listed: tuple[sa.ColumnElement[bool], ...]
+) -> list[tuple[Any, ...]]:
+    """(week from `first`, how many) of the moments in `column`, counted in SQL."""
+    since = _days(app, sa.literal(first.isoformat()))
+    elapsed = (_days(app, column) - since) / 7
+    # Whole weeks of a time not before `first`: SQLite's cast truncates, PostgreSQL's rounds.
+    week = sa.cast(elapsed, sa.Integer) if is_sqlite(app.engine) else sa.func.floor(elapsed)
+    # Stored times may carry any offset: the index narrows by a day's margin, SQL decides.
+    margin = (first - timedelta(days=1)).isoformat()
+    return app.projector.select(
+        sa.select(week, sa.func.count())
+        .where(*listed, column >= margin, _days(app, column) >= since)
+        .group_by(week)
+    )
+
+
+def _median(
+    app: App, value: sa.ColumnElement[Any], where: tuple[sa.ColumnElement[bool], ...]
+) -> float | None:
+    """The median of `value` over the rows `where` selects, found in SQL (None: no row)."""
+    [(count,)] = app.projector.select(sa.select(sa.func.count()).where(*where))
+    if not count:
+        return None
+    middle = app.projector.select(
+        sa.select(value).where(*where).order_by(value).limit(2 - count % 2).offset((count - 1) // 2)
+    )
+    return round(statistics.mean(float(v) for (v,) in middle), 1)
