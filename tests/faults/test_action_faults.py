@@ -3,11 +3,12 @@ and a worker that dies between sending and recording the send."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.faults.worlds import (
+    ADA,
     MEETING_AT,
     FaultWorld,
     Killed,
@@ -102,3 +103,43 @@ def test_a_death_between_sending_the_confirmation_and_recording_it_confirms_once
     world.steps(minutes=30, every=5)
     assert outcome(world) == expected
     assert len(world.sent_message_ids()) == sent_before + 1
+
+
+#: Thursday 10:00 in Tokyo (01:00 UTC). A day before is night in Tokyo and in London, whose
+#: send windows (8-20) share only 08:00-11:00 UTC in March.
+IN_TOKYO = datetime(2026, 3, 5, 1, 0, tzinfo=UTC)
+SHARED_WINDOW_ENDS = datetime(2026, 3, 3, 11, 0, tzinfo=UTC)  # the last before the day before
+OUTAGE = timedelta(minutes=20)
+
+
+@pytest.mark.parametrize("world", ["google", "outlook"], indirect=True)
+def test_an_outage_when_the_confirmation_comes_due_does_not_cost_a_day(
+    world: FaultWorld,
+) -> None:
+    """The provider fails for twenty minutes from the moment the confirmation comes due:
+    it still goes out that morning, once, before the shared window closes. (Planned for
+    the window's last minute, it waited a day for the next one: the day the meeting is
+    near enough that one more failing hour, or a worker that ticks hourly and so never
+    reaches that minute, costs it altogether.)"""
+    set_the_scene(world)
+    world.contact_replies(ADA)
+    world.contact_invites(ADA, IN_TOKYO, zone="Asia/Tokyo")
+    world.steps(minutes=5)
+    world.at(SHARED_WINDOW_ENDS - timedelta(hours=4))
+    for _ in range(4 * 60):
+        if world.due("send_confirmation"):
+            break
+        world.later(minutes=1)
+    due_at = world.clock.now()
+    world.fail("unavailable")
+    world.steps(minutes=OUTAGE.total_seconds() / 60)
+    world.heal()
+    while world.clock.now() < SHARED_WINDOW_ENDS:
+        world.step()
+    while world.clock.now() < IN_TOKYO:  # on to the meeting
+        world.step(60)
+    [confirmed] = world.events("meeting.confirmed")
+    assert confirmed["for_start"] == IN_TOKYO
+    assert due_at + OUTAGE <= confirmed["sent_at"] < SHARED_WINDOW_ENDS
+    assert world.events("action.skipped") == []
+    assert outcome(world).sent_confirmations == 1

@@ -184,14 +184,14 @@ class FaultWorld(World):
         assert last, f"nothing sent to {email}"
         self.sandbox.google.deliver_reply(to_message=last, body="Happy to talk!")
 
-    def contact_invites(self, email: str, start: datetime) -> None:
+    def contact_invites(self, email: str, start: datetime, zone: str = ZONE) -> None:
         # With the invitation mail, as on Outlook: both face the same mailbox.
         ev = self.sandbox.google.send_invite(
             organizer=email,
             summary="Coffee chat",
             start=start,
             end=start + timedelta(minutes=30),
-            time_zone=ZONE,
+            time_zone=zone,
             mail=True,
             location="Blue Bottle Coffee, 300 Webster Street, Oakland",
         )
@@ -315,13 +315,13 @@ class OutlookFaultWorld(FaultWorld):
         assert last, f"nothing sent to {email}"
         self.emulator.deliver_reply(last, "Happy to talk!")
 
-    def contact_invites(self, email: str, start: datetime) -> None:
+    def contact_invites(self, email: str, start: datetime, zone: str = ZONE) -> None:
         event = self.emulator.invite(
             email,
             "Coffee chat",
             start,
             start + timedelta(minutes=30),
-            ZONE,
+            zone,
             location="Blue Bottle Coffee, 300 Webster Street, Oakland",
         )
         # Accepted by the user: a contact's invitation is confirmed only once accepted.

@@ -11,9 +11,17 @@ from worker.domain.policies.snapshot import Snapshot
 from worker.domain.policies.windows import (
     earliest_in_window_after,
     latest_in_window_before,
+    latest_with_room,
     windows_overlap,
 )
 from worker.domain.settings import Policy
+
+#: How much of the send window a confirmation leaves after its planned moment. A send
+#: that fails there (the provider throttling, a restart) is tried again as the account's
+#: pauses allow (worker/domain/backoff.py: up to 30 minutes), and the window closing
+#: first would push it to the next day's window, or, with the meeting then too close,
+#: cost it altogether: planned at the window's last minute, a few minutes of outage did.
+RETRY_ROOM = timedelta(hours=1)
 
 
 def confirmation_key(meeting_id: str, start: datetime) -> str:
@@ -31,7 +39,10 @@ def confirmation_time(meeting: MeetingRow, policy: Policy) -> datetime | None:
     zones = _zones(meeting, policy)
     window = (policy.send_window_start, policy.send_window_end)
     if ideal >= booked:
-        at = latest_in_window_before(ideal, booked, zones, *window)
+        # As close to a day before as the window allows, leaving room to try again in it
+        # (or its last minute, when no stretch of window that long lies in between).
+        at = latest_with_room(ideal, booked, zones, *window, RETRY_ROOM)
+        at = at or latest_in_window_before(ideal, booked, zones, *window)
         if at is not None:
             return at
     # Booked less than a day ahead (or no window between booking and the ideal time):

@@ -45,6 +45,37 @@ def latest_in_window_before(
     return None
 
 
+def latest_with_room(
+    moment: datetime,
+    not_before: datetime,
+    zones: Sequence[str],
+    start_hour: int,
+    end_hour: int,
+    room: timedelta,
+) -> datetime | None:
+    """The latest time at or before `moment` (and not before `not_before`) from which the
+    window holds everywhere for `room` more, so that something planned there and failing
+    can be tried again before the window closes; None when no such time lies in between.
+    The window's ends are checked (its night is longer than any room asked for)."""
+
+    def fits(candidate: datetime) -> bool:
+        last = candidate + room - timedelta(minutes=1)
+        return in_window(candidate, zones, start_hour, end_hour) and in_window(
+            last, zones, start_hour, end_hour
+        )
+
+    if fits(moment):
+        return moment
+    candidate = moment.replace(second=0, microsecond=0)
+    candidate -= timedelta(minutes=candidate.minute % 15)
+    limit = max(not_before, moment - timedelta(days=2))
+    while candidate >= limit:
+        if fits(candidate):
+            return candidate
+        candidate -= STEP
+    return None
+
+
 def earliest_in_window_after(
     moment: datetime, zones: Sequence[str], start_hour: int, end_hour: int
 ) -> datetime | None:

@@ -30,12 +30,30 @@ def test_confirmation_goes_24_hours_before() -> None:
     assert action.for_start == berlin(2026, 3, 10, 15)
 
 
-def test_early_morning_meeting_is_confirmed_at_the_end_of_the_previous_window() -> None:
-    # 24 h before a 07:30 meeting is 07:30: night. The previous window ends at 20:00.
+def test_early_morning_meeting_is_confirmed_an_hour_before_the_previous_window_ends() -> None:
+    # 24 h before a 07:30 meeting is 07:30: night. The previous window ends at 20:00; the
+    # confirmation leaves an hour of it to try again (not its last minute: a send failing
+    # then would wait for 08:00, within 2 hours of the meeting, and be skipped).
     m = meeting("m1", berlin(2026, 3, 10, 7, 30), berlin(2026, 3, 10, 8), berlin(2026, 3, 2, 9))
     at = confirmation_time(m, POLICY)
     assert at is not None
-    assert at.astimezone(BERLIN).strftime("%Y-%m-%d %H:%M") == "2026-03-08 19:59"
+    assert at.astimezone(BERLIN).strftime("%Y-%m-%d %H:%M") == "2026-03-08 19:00"
+
+
+def test_a_short_shared_window_still_leaves_an_hour_to_try_again() -> None:
+    # London and Tokyo share 08:00-11:00 UTC in March. A day before a Sunday 10:00 meeting
+    # in Tokyo (01:00 UTC) is night in both: the confirmation goes on the Friday at 10:00
+    # UTC, an hour before the shared window closes, not at 10:59 (a worker ticking
+    # hourly never reached that minute, and a failure then waited for the next day's).
+    london = Policy(time_zone="Europe/London")
+    start = datetime(2026, 3, 15, 1, 0, tzinfo=UTC)
+    booked = datetime(2026, 3, 11, 15, 0, tzinfo=UTC)
+    m = meeting("m1", start, start + timedelta(minutes=30), booked, time_zone="Asia/Tokyo")
+    assert confirmation_time(m, london) == datetime(2026, 3, 13, 10, 0, tzinfo=UTC)
+    [action] = due_confirmations(
+        snapshot(meetings=[m]), datetime(2026, 3, 13, 10, tzinfo=UTC), london
+    )
+    assert action.kind == "send_confirmation"
 
 
 def test_dst_change_keeps_local_wall_time() -> None:
