@@ -5,6 +5,7 @@ them invited, the log the meeting; by keyboard alone; axe-clean; refused without
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.web.conftest import ADA, PageWorld
+from tests.web.conftest import ADA, PageWorld, screenshots_dir
 from tests.web.test_browser import _axe_problems, _enter_on, _notice, _press
 from tests.worker.world import ZONE
 
@@ -49,7 +50,9 @@ def _offered_and_chosen(world: PageWorld) -> list[datetime]:
     return [datetime.fromisoformat(s) for s in offer["starts"]]
 
 
-def test_invite_at_the_time_they_chose_by_keyboard(world: PageWorld, browser_on: Browser) -> None:
+def test_invite_at_the_time_they_chose_by_keyboard(
+    world: PageWorld, browser_on: Browser, tmp_path: Path
+) -> None:
     starts = _offered_and_chosen(world)
     before = len(_events(world))
     browser_on.get(f"{world.url}/people/{world.contact(ADA).contact_id}")
@@ -59,6 +62,8 @@ def test_invite_at_the_time_they_chose_by_keyboard(world: PageWorld, browser_on:
     assert [r.get_attribute("value") for r in radios] == ["1", "2", "3"]
     assert [r.is_selected() for r in radios] == [False, True, False]
     assert "(the one they chose)" in section.text
+    browser_on.execute_script("arguments[0].scrollIntoView()", section)
+    browser_on.save_screenshot(str(screenshots_dir(tmp_path) / "schedule-wide.png"))
     # Keyboard alone: Tab to the button under the offered times, Enter.
     _enter_on(browser_on, "button", "Invite at this time")
     assert "Invited Ada Lovelace for" in _notice(browser_on)
