@@ -2,7 +2,8 @@
 
     python bench/crash_restart.py [--mode embedded|scaled|both]
         [--provider google|microsoft|both] [--kill workers,scheduler] [--contacts 200]
-        [--weeks 8] [--kills 50] [--seed 1] [--fault-rate 0.1] [--json]
+        [--weeks 8] [--kills 50] [--seed 1] [--fault-rate 0.1] [--rewrite-message-ids]
+        [--json]
 
 Runs `tests/harness/crash_scenario.py`: a generated crowd of contacts played hour by hour
 against the sandbox's Gmail account (`google`) or its Outlook account (`microsoft`: the
@@ -12,7 +13,9 @@ with SIGKILL at seeded moments, half of them while the sandbox serves one of the
 workers' changes. `embedded` is `outreach run` on SQLite; `scaled` is two `outreach
 worker` processes and an `outreach scheduler` on PostgreSQL (a fresh schema, dropped
 afterwards) and Redis (database 13 by default, flushed twice mid-run, its clients cut
-off); `--kill` says which of them the random-instant kills hit. Then the faults stop, the
+off); `--kill` says which of them the random-instant kills hit. With
+`--rewrite-message-ids` the emulator gives sent mail a Message-ID of its own, as Gmail and
+Exchange may (nothing documents that they keep ours). Then the faults stop, the
 worker converges, and the mailbox, calendar, log and rebuilt views are compared. Prints
 the figures; exits 1 when anything was duplicated or missed.
 """
@@ -49,6 +52,7 @@ ROWS = (
     ("fault_kinds", "faults by kind"),
     ("events", "events in the log"),
     ("sends", "messages sent"),
+    ("sends_rewritten", "  given a Message-ID by the provider"),
     ("drafts", "drafts made"),
     ("confirmations", "confirmations"),
     ("confirmations_skipped", "  meetings no send window could confirm"),
@@ -138,6 +142,11 @@ def main() -> None:
     parser.add_argument("--step-minutes", type=int, default=60)
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
     parser.add_argument("--redis-url", default=REDIS_URL)
+    parser.add_argument(
+        "--rewrite-message-ids",
+        action="store_true",
+        help="the provider gives sent mail Message-IDs of its own",
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     args = parser.parse_args()
     modes = ["embedded", "scaled"] if args.mode == "both" else [args.mode]
@@ -157,6 +166,7 @@ def main() -> None:
                 seed=args.seed,
                 fault_rate=args.fault_rate,
                 step_minutes=args.step_minutes,
+                rewrite_message_ids=args.rewrite_message_ids,
             )
             results.append(run_mode(options, args.postgres_url, args.redis_url, args.json))
             if not args.json:  # each run's figures as it ends: a later one may fail

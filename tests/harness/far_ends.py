@@ -9,14 +9,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 
 from events.types import AccountConnected
+from integrations.google.mime import MARKER as GMAIL_MARKER
+from integrations.microsoft.mail import MARKER as GRAPH_MARKER
 from integrations.sandbox import Sandbox
 from integrations.sandbox.google import GoogleEmulator
 from integrations.sandbox.google import calendar as gcal
 from integrations.sandbox.google.errors import GoogleError
-from integrations.sandbox.microsoft import MicrosoftEmulator
+from integrations.sandbox.microsoft import MicrosoftEmulator, extended
 from integrations.sandbox.microsoft.scenarios import ScenarioError
 from integrations.sandbox.microsoft.state import Attendee, Event, Person
 from worker.services.app import App
@@ -33,16 +35,20 @@ class Record:
     """What the emulator holds at the end, in the terms the checks compare with the log.
 
     Parameters:
-      ours: the Message-ID of every message the account wrote (sent mail and drafts).
-      sent: the Message-IDs of sent mail (a message sent twice is listed twice).
+      ours: the Message-ID of every message the account wrote (sent mail and drafts): the
+        one the worker gave it, read from our mark when the provider gave it another.
+      sent: the Message-IDs of sent mail, the same way (a message sent twice is listed
+        twice).
       received: Message-IDs of mail from contacts the log must hold (not meeting mail).
       events: per provider event id, "cancelled", "declined" (by the contact) or None.
+      replaced: sent messages whose Message-ID the provider replaced with its own.
     """
 
     ours: list[str]
     sent: list[str]
     received: list[str]
     events: dict[str, str | None]
+    replaced: int = 0
 
 
 class FarEnd(Protocol):
@@ -57,6 +63,7 @@ class FarEnd(Protocol):
     mutating: frozenset[str]  # calls a mid-action kill fires in
 
     def connect(self, app: App, account_event_id: str) -> None: ...
+    def rewrite_message_ids(self) -> None: ...
     def is_api(self, method: str) -> bool: ...
     def bounce(self, sent_id: str) -> None: ...
     def auto_reply(self, sent_id: str, back: date) -> None: ...
@@ -115,6 +122,10 @@ class GmailEnd:
 
     def connect(self, app: App, account_event_id: str) -> None:
         _connect(app, self.account_id, self.email, account_event_id)
+
+    def rewrite_message_ids(self) -> None:
+        """From now on Gmail gives what is sent a Message-ID of its own."""
+        self.google.rewrite_message_ids()
 
     def is_api(self, method: str) -> bool:
         return method.startswith(("gmail.", "calendar."))
@@ -204,11 +215,16 @@ class GmailEnd:
             events[ev["id"]] = (
                 "cancelled" if ev["status"] == "cancelled" else "declined" if declined else None
             )
+
+        def ours(m: dict[str, Any]) -> str:
+            return str(m["headers"].get(GMAIL_MARKER) or m["messageId"])
+
         return Record(
-            ours=[m["messageId"] for m in mail["sent"] + mail["drafts"]],
-            sent=[m["messageId"] for m in mail["sent"]],
+            ours=[ours(m) for m in mail["sent"] + mail["drafts"]],
+            sent=[ours(m) for m in mail["sent"]],
             received=[m["messageId"] for m in mail["inbox"]],
             events=events,
+            replaced=sum(ours(m) != m["messageId"] for m in mail["sent"]),
         )
 
 
@@ -239,6 +255,10 @@ class OutlookEnd:
 
     def connect(self, app: App, account_event_id: str) -> None:
         _connect(app, self.account_id, self.email, account_event_id)
+
+    def rewrite_message_ids(self) -> None:
+        """From now on Exchange gives what is sent an internetMessageId of its own."""
+        self.outlook.rewrite_message_ids()
 
     def is_api(self, method: str) -> bool:
         return method.startswith("graph.")
@@ -345,6 +365,7 @@ class OutlookEnd:
             gone = ev["isCancelled"] or ev["deleted"]
             events[ev["id"]] = "cancelled" if gone else "declined" if declined else None
         mailbox = self.outlook.mailbox()
+        marker = extended.key(GRAPH_MARKER)
         with mailbox.lock:
             inbox = mailbox.in_folder(mailbox.aliases["inbox"])
             # Meeting requests, updates and answers are calendar mail, not messages a
@@ -352,11 +373,18 @@ class OutlookEnd:
             received = [
                 m.internet_message_id for m in inbox if m.odata_type == "#microsoft.graph.message"
             ]
+            marks = {i: m.extended.get(marker or "") for i, m in mailbox.messages.items()}
+
+        def ours(m: dict[str, Any]) -> str:
+            mark = marks.get(m["id"])
+            return str(mark[1] if mark else m["internetMessageId"])
+
         return Record(
-            ours=[m["internetMessageId"] for m in state["sent"] + state["drafts"]],
-            sent=[m["internetMessageId"] for m in state["sent"]],
+            ours=[ours(m) for m in state["sent"] + state["drafts"]],
+            sent=[ours(m) for m in state["sent"]],
             received=received,
             events=events,
+            replaced=sum(ours(m) != m["internetMessageId"] for m in state["sent"]),
         )
 
 
