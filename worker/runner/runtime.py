@@ -36,11 +36,12 @@ from worker.accounts.sandbox import ProviderUnavailable
 from worker.domain.backoff import backing_off, pause_after
 from worker.domain.policies.actions import Action
 from worker.domain.sync_records import interpret
+from worker.services import sync_reads
 from worker.services.app import App
 from worker.services.connected_accounts import NoAccount
 from worker.services.effects import Effects
 from worker.services.rendering import Renderer, TemplateProblem
-from worker.services.tick import load_snapshot, tick
+from worker.services.tick import tick
 
 log = logging.getLogger(__name__)
 
@@ -211,25 +212,15 @@ class Runtime:
         recorded = 0
         progress = SyncProgress(account_id=account_id)
         for _ in range(max_pages):
-            snapshot = load_snapshot(self.app)
-            account = next(
-                (a for a in self.app.projector.rows(AccountRow) if a.account_id == account_id),
-                None,
-            )
+            account = sync_reads.account(self.app, account_id)
             if account is None or account.status != "connected":
                 return recorded  # removed, or waiting for the user to reconnect
             if backing_off(account, self.app.clock.now()):
                 return recorded  # the provider asked us to wait (or keeps failing)
-            addresses = {
-                e.lower() for c in snapshot.contacts.values() if not c.forgotten for e in c.emails
-            }
+            addresses = sync_reads.addresses(self.app)
             # Our drafts still waiting: the sync reports each that left Drafts, even one
             # made and then sent or discarded since the last pass.
-            waiting = {
-                d.provider_draft_id
-                for d in snapshot.drafts.values()
-                if d.account_id == account_id and d.status == "pending" and d.provider_draft_id
-            }
+            waiting = sync_reads.waiting_drafts(self.app, account_id)
             try:
                 batch = self.provider_for(account).sync(dict(account.cursors), addresses, waiting)
             except NeedsReconnect as exc:
@@ -243,7 +234,7 @@ class Runtime:
                 # of a traceback on every pass.
                 self._provider_failed(account, "mailbox", exc)
                 return recorded
-            entries = interpret(batch, snapshot, account)
+            entries = interpret(batch, sync_reads.interpreted_against(self.app, batch), account)
             if account.last_error is not None and account.last_error_at is not None:
                 # The provider answers again. Without this an idle mailbox (no cursor
                 # moving) would show "failing" forever; once per failure, keyed by it.
