@@ -20,8 +20,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.engine import Engine
 
 from events.ids import derive_id
 from events.types import AccountConnected
@@ -47,6 +50,47 @@ def _peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmHWM in /proc status")
+
+
+@dataclass(frozen=True)
+class IdleSample:
+    """What a process cost over an idle window: CPU seconds, the window, peak RSS (MB)."""
+
+    cpu_s: float
+    wall_s: float
+    peak_rss_mb: float
+    startup_rss_mb: float
+
+    @property
+    def cpu_pct(self) -> float:
+        """CPU share of one core over the window, in per cent."""
+        return 100 * self.cpu_s / self.wall_s
+
+
+def sample_idle(
+    proc: subprocess.Popen[bytes],
+    engine: Engine,
+    seconds: float,
+    *,
+    first_step_within: float,
+    poll_s: float,
+) -> IdleSample:
+    """Wait (polling every `poll_s`) until `proc`, an `outreach run`, has beaten its
+    heartbeat in `engine` (its first step is done), then sample /proc every half second
+    for `seconds`: CPU over the window and the peak RSS (VmHWM) since it started."""
+    deadline = time.monotonic() + first_step_within
+    while not heartbeat.read(engine):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("outreach run did not take its first step")
+        time.sleep(poll_s)
+    startup = _peak_rss_mb(proc.pid)
+    cpu0, wall0 = _cpu_seconds(proc.pid), time.monotonic()
+    peak = startup
+    while time.monotonic() - wall0 < seconds:
+        time.sleep(0.5)
+        peak = max(peak, _peak_rss_mb(proc.pid))
+    cpu = _cpu_seconds(proc.pid) - cpu0
+    return IdleSample(cpu, time.monotonic() - wall0, peak, startup)
 
 
 def measure(seconds: float) -> dict[str, Any]:
@@ -78,33 +122,20 @@ def measure(seconds: float) -> dict[str, Any]:
             )
         proc = subprocess.Popen([*CLI, "run"], env=env)
         try:
-            deadline = time.monotonic() + 60
-            while not heartbeat.read(app.engine):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("outreach run did not take its first step")
-                time.sleep(0.1)
-            startup_rss = _peak_rss_mb(proc.pid)
-            cpu0, wall0 = _cpu_seconds(proc.pid), time.monotonic()
-            peak = startup_rss
-            while time.monotonic() - wall0 < seconds:
-                time.sleep(0.5)
-                peak = max(peak, _peak_rss_mb(proc.pid))
-            cpu = _cpu_seconds(proc.pid) - cpu0
-            wall = time.monotonic() - wall0
+            idle = sample_idle(proc, app.engine, seconds, first_step_within=60, poll_s=0.1)
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
             app.close()
-    cpu_pct = 100 * cpu / wall
     return {
         "accounts": ACCOUNTS,
-        "idle_seconds": round(wall, 1),
-        "peak_rss_mb": round(peak, 1),
-        "cpu_seconds": round(cpu, 3),
-        "cpu_pct_of_core": round(cpu_pct, 3),
+        "idle_seconds": round(idle.wall_s, 1),
+        "peak_rss_mb": round(idle.peak_rss_mb, 1),
+        "cpu_seconds": round(idle.cpu_s, 3),
+        "cpu_pct_of_core": round(idle.cpu_pct, 3),
         "rss_target_mb": TARGET_RSS_MB,
         "cpu_target_pct": TARGET_CPU_PCT,
-        "within_targets": peak <= TARGET_RSS_MB and cpu_pct <= TARGET_CPU_PCT,
+        "within_targets": idle.peak_rss_mb <= TARGET_RSS_MB and idle.cpu_pct <= TARGET_CPU_PCT,
     }
 
 

@@ -203,7 +203,7 @@ def pipeline_args(env: dict[str, str]) -> list[str]:
 
 def idle_run(env: dict[str, str], seconds: float) -> tuple[float, float]:
     """CPU share of one core (%) and peak RSS (MB) of `outreach run --no-ui` while idle."""
-    from bench.idle_footprint import _cpu_seconds, _peak_rss_mb
+    from bench.idle_footprint import sample_idle
     from worker.services import heartbeat
 
     app = opened(env)
@@ -212,23 +212,12 @@ def idle_run(env: dict[str, str], seconds: float) -> tuple[float, float]:
         conn.execute(heartbeat.worker_state.delete())
     proc = subprocess.Popen([*CLI, "run", "--no-ui"], env=env, stdout=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 600
-        while not heartbeat.read(app.engine):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("outreach run did not take its first step")
-            time.sleep(0.2)
-        cpu0, wall0 = _cpu_seconds(proc.pid), time.monotonic()
-        peak = _peak_rss_mb(proc.pid)
-        while time.monotonic() - wall0 < seconds:
-            time.sleep(0.5)
-            peak = max(peak, _peak_rss_mb(proc.pid))
-        cpu = _cpu_seconds(proc.pid) - cpu0
-        wall = time.monotonic() - wall0
+        idle = sample_idle(proc, app.engine, seconds, first_step_within=600, poll_s=0.2)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
         app.close()
-    return 100 * cpu / wall, peak
+    return idle.cpu_pct, idle.peak_rss_mb
 
 
 def show(value: Figure, unit: str) -> str:
