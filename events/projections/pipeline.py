@@ -36,7 +36,7 @@ Stage = Literal[
 STAGES: tuple[Stage, ...] = get_args(Stage)
 _ORDER: dict[str, int] = {s: i for i, s in enumerate(STAGES)}
 
-PERSONAL_FIELDS = ("name", "emails", "company", "role", "how_we_know", "url")
+PERSONAL_FIELDS = ("name", "emails", "company", "role", "how_we_know", "url", "time_zone")
 
 
 @dataclass(slots=True, kw_only=True)
@@ -51,6 +51,8 @@ class ContactRow(Row):
     role: str | None = None
     how_we_know: str | None = None
     url: str | None = None
+    #: Their IANA zone as the user set it ("" or None: not set; contact.updated).
+    time_zone: str | None = None
     referred_by: str | None = None
     source: str = "manual"
     stage: Stage = "identified"

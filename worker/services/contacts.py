@@ -287,7 +287,7 @@ class ContactBook:
             role=_changed(role, row.role),
             how_we_know=_changed(how_we_know, row.how_we_know),
             url=_changed(url, row.url),
-            time_zone=None if zone is None else _changed(zone, self.zone(row.contact_id) or ""),
+            time_zone=_changed(zone, row.time_zone or ""),
         )
         changed = [f for f in EDITED_FIELDS if getattr(update, f) is not None]
         if changed:
@@ -305,18 +305,6 @@ class ContactBook:
         probe = ContactAdded(contact_id=row.contact_id, name=row.name, emails=emails)
         self._refuse_duplicates([probe], others, lambda _c: where)
         return emails
-
-    def zone(self, contact_id: str) -> str | None:
-        """The time zone the user set for them (`contacts edit --zone`), if any: read from
-        their history (and that of anyone merged into them), the latest setting winning
-        ("" forgot it)."""
-        settings = [
-            (d.stored.position, d.event.time_zone)
-            for cid in self.merged_ids(contact_id)
-            for d in self.app.journal.contact_history(cid)
-            if isinstance(d.event, ContactUpdated) and d.event.time_zone is not None
-        ]
-        return max(settings)[1] or None if settings else None
 
     def merge(self, keep_ref: str, other_ref: str) -> ContactRow:
         """`other` is the same person as `keep`: one contact from now on, with both

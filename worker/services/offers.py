@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from events.projections.meetings import MeetingRow
+from events.projections.pipeline import ContactRow
 from events.types import ReplyReceived, TimesOffered
 from integrations.protocol import Provider
 from worker.domain.offers import OfferRow, ReplySeen, TimesView
 from worker.domain.slots import BusyDay, Interval
 from worker.services.app import App
-from worker.services.contacts import ContactBook
 
 _TYPES = ("reply.received", "times.offered", "times.answered")
 
@@ -100,9 +100,9 @@ def contact_zone(app: App, contact_id: str, about: MeetingRow | None = None) -> 
     """The contact's zone when known: the one the user set for them, else the zone a
     meeting with them was set in when it differs from the user's (an event written in
     the user's zone says nothing), the meeting written `about` first."""
-    chosen = ContactBook(app).zone(contact_id)
-    if chosen:
-        return chosen
+    contact = app.projector.get(ContactRow, contact_id)
+    if contact is not None and contact.time_zone:
+        return contact.time_zone
     mine = app.settings.policy.time_zone
     theirs = app.projector.find(MeetingRow, contact_id=contact_id)
     for m in [*([about] if about else []), *theirs]:

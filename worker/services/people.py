@@ -47,7 +47,7 @@ def contact_details(book: ContactBook, ref: str) -> dict[str, Any]:
         "emails": row.emails,
         "url": row.url,
         "how_we_know": row.how_we_know,
-        "time_zone": book.zone(row.contact_id),
+        "time_zone": row.time_zone or None,
         "referred_by": referrer.name if referrer else None,
         "source": row.source,
         "stage": row.stage,

@@ -29,14 +29,24 @@ def confirmation_key(meeting_id: str, start: datetime) -> str:
     return f"confirm:{meeting_id}:{start.isoformat()}"
 
 
-def confirmation_time(meeting: MeetingRow, policy: Policy) -> datetime | None:
+def reader_zone(snapshot: Snapshot, meeting: MeetingRow) -> str:
+    """Where the confirmation's reader is: the zone set for the contact, else the one the
+    meeting was written in (theirs when they invited the user)."""
+    contact = snapshot.contacts.get(meeting.contact_id)
+    return (contact.time_zone if contact else None) or meeting.time_zone
+
+
+def confirmation_time(
+    meeting: MeetingRow, policy: Policy, reader: str | None = None
+) -> datetime | None:
     """When the confirmation for the meeting's current time should go out, or None if
-    none should (booked too close to the start, or no moment in the send window)."""
+    none should (booked too close to the start, or no moment in the send window).
+    `reader`: the reader's zone (`reader_zone`), the meeting's by default."""
     start = datetime.fromisoformat(meeting.start)
     booked = datetime.fromisoformat(meeting.status_at or meeting.scheduled_at)
     latest_ok = start - timedelta(hours=policy.confirm_not_within_hours)
     ideal = start - timedelta(hours=policy.confirm_hours_before)
-    zones = _zones(meeting, policy)
+    zones = _zones(meeting, policy, reader or meeting.time_zone)
     window = (policy.send_window_start, policy.send_window_end)
     if ideal >= booked:
         # As close to a day before as the window allows, leaving room to try again in it
@@ -78,7 +88,8 @@ def due_confirmations(snapshot: Snapshot, now: datetime, policy: Policy) -> list
             actions += _ask_where(snapshot, m, start, now)
             continue
         key = confirmation_key(m.meeting_id, start)
-        at = confirmation_time(m, policy)
+        reader = reader_zone(snapshot, m)
+        at = confirmation_time(m, policy, reader)
         latest_ok = start - timedelta(hours=policy.confirm_not_within_hours)
         if at is None or now > latest_ok:
             if key not in snapshot.skipped:
@@ -95,7 +106,7 @@ def due_confirmations(snapshot: Snapshot, now: datetime, policy: Policy) -> list
             continue
         if now > at:
             # Done late (the worker was not running): still fine if in the window now.
-            late = earliest_in_window_after(now, _zones(m, policy), *_window(policy))
+            late = earliest_in_window_after(now, _zones(m, policy, reader), *_window(policy))
             if late is None or late > now:
                 continue  # wait for the window to open; the next tick decides again
         actions.append(
@@ -132,16 +143,16 @@ def _ask_where(snapshot: Snapshot, m: MeetingRow, start: datetime, now: datetime
     ]
 
 
-def _zones(meeting: MeetingRow, policy: Policy) -> list[str]:
+def _zones(meeting: MeetingRow, policy: Policy, reader: str) -> list[str]:
     """The zones the send window must hold in: the user's and the reader's, or, when the
     two windows never overlap (New York and Singapore), the reader's alone: their night
     is never broken, and the user's window gives way (the message sends itself)."""
     zones = [policy.time_zone]
-    if meeting.time_zone and meeting.time_zone not in zones:
-        zones.append(meeting.time_zone)
+    if reader and reader not in zones:
+        zones.append(reader)
         start = datetime.fromisoformat(meeting.start)
         if not windows_overlap(zones, *_window(policy), around=start):
-            return [meeting.time_zone]
+            return [reader]
     return zones
 
 

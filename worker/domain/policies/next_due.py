@@ -19,6 +19,7 @@ from worker.domain.policies.confirmations import (
     confirmation_time,
     needs_acceptance,
     needs_place,
+    reader_zone,
 )
 from worker.domain.policies.declined import wants_decline_thanks
 from worker.domain.policies.outreach import (
@@ -132,7 +133,7 @@ def _confirmation(m: MeetingRow, snapshot: Snapshot, policy: Policy) -> datetime
             for d in snapshot.drafts_of(m.contact_id, "confirmation_ask")
         )
         return None if asked else AT_ONCE
-    at = confirmation_time(m, policy)
+    at = confirmation_time(m, policy, reader_zone(snapshot, m))
     latest_ok = start - timedelta(hours=policy.confirm_not_within_hours)
     skipped = confirmation_key(m.meeting_id, start) in snapshot.skipped
     if at is None:

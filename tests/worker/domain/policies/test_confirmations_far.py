@@ -4,12 +4,14 @@ wins (never their night); the user's gives way."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from events.projections.meetings import MeetingRow
+from events.projections.pipeline import ContactRow
 from worker.domain.policies.confirmations import confirmation_time, due_confirmations
+from worker.domain.policies.next_due import meeting_due_at
 from worker.domain.policies.snapshot import Snapshot
 from worker.domain.settings import Policy
 
@@ -59,3 +61,24 @@ def test_an_invitation_not_accepted_is_not_confirmed_and_no_place_asks() -> None
     nowhere.place = None
     [ask] = due_confirmations(Snapshot(meetings={"m": nowhere}), now, NEW_YORK)
     assert (ask.kind, ask.due_at) == ("draft_confirmation_ask", now)
+
+
+def test_a_zone_set_for_the_contact_keeps_the_confirmation_out_of_their_night() -> None:
+    """The user in New York invited in their own zone; the contact's zone, set by the user
+    (Singapore), is the reader's: the send window holds there, as the wording says."""
+    start = datetime(2026, 7, 10, 2, 0, tzinfo=UTC)  # 10:00 Friday in Singapore
+    meeting = _meeting("America/New_York", start)
+    unset = confirmation_time(meeting, NEW_YORK)
+    assert unset is not None
+    assert not 8 <= unset.astimezone(ZoneInfo("Asia/Singapore")).hour < 20  # their night
+
+    contact = ContactRow(contact_id="c", time_zone="Asia/Singapore")
+    snapshot = Snapshot(contacts={"c": contact}, meetings={"m": meeting})
+    at = confirmation_time(meeting, NEW_YORK, "Asia/Singapore")
+    assert at is not None
+    assert 8 <= at.astimezone(ZoneInfo("Asia/Singapore")).hour < 20
+    # The tick finds it due then, and the due index dates the meeting at that moment.
+    assert due_confirmations(snapshot, at.replace(minute=0) - timedelta(hours=1), NEW_YORK) == []
+    [due] = due_confirmations(snapshot, at, NEW_YORK)
+    assert (due.kind, due.due_at) == ("send_confirmation", at)
+    assert meeting_due_at(meeting, snapshot, NEW_YORK) == at
