@@ -26,7 +26,7 @@ from worker.services.app import open_app
 from worker.services.settings import load_settings
 from worker.web.app import create_app
 from worker.web.security import COOKIE
-from worker.web.server import page_context
+from worker.web.server import page_context, settle
 
 TARGET_MS = 150.0
 RUNS = 30
@@ -51,6 +51,7 @@ def main(contacts: int = 10_000, cache: Path = Path("/tmp/outreach-scale")) -> N
         client = create_app(context).test_client()
         client.set_cookie(COOKIE, context.gate.new_session(), domain="127.0.0.1")
         someone = max(app.projector.rows(ContactRow), key=lambda r: len(r.stage))
+        settle()  # as serve() does once the page is ready
         pages = {
             "Today": "/",
             "Today, drafts": "/today/drafts",
