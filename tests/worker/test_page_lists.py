@@ -7,17 +7,17 @@ every person's row."""
 from __future__ import annotations
 
 import statistics
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from events.clock import ManualClock
 from events.projections.pipeline import ContactRow
-from events.types import AccountConnected
+from events.types import AccountConnected, MeetingMet, MeetingScheduled, NotesRecorded
 from tests.harness.histories import generate, quiet_moment
 from worker.services.app import App
 from worker.services.board import board
 from worker.services.contacts import ContactBook, NewContact
 from worker.services.progress import progress
-from worker.services.today import introductions
+from worker.services.today import coming_meetings, introductions, needing_notes
 
 
 def _found(app: App, query: str) -> set[str]:
@@ -115,3 +115,48 @@ def test_progress_counts_in_sql_what_the_rows_say(app: App, clock: ManualClock) 
     assert delays
     assert shown.median_days_to_reply == round(statistics.median(delays), 1)
     assert shown.reply_rate == len(delays) / sum(1 for r in rows if r.outreach_sent_at)
+
+
+def _meeting(app: App, contact_id: str, name: str, start: datetime) -> str:
+    meeting_id = f"m-{name}"
+    app.journal.record(
+        MeetingScheduled(
+            contact_id=contact_id,
+            meeting_id=meeting_id,
+            account_id="acct",
+            provider_event_id=f"ev-{name}",
+            start=start,
+            end=start + timedelta(minutes=30),
+            time_zone="America/New_York",
+        )
+    )
+    return meeting_id
+
+
+def test_todays_meetings_by_time_whatever_offset_they_were_written_in(
+    book: ContactBook, clock: ManualClock
+) -> None:
+    app = book.app
+    now = clock.now()
+    new_york = timezone(timedelta(hours=-5))
+    people = {n: book.add(NewContact(name=n, emails=[f"{n}@example.org"])) for n in "abcdef"}
+    # Written in New York's offset: within the week ahead only by the instant they name.
+    _meeting(app, people["a"].contact_id, "a", (now + timedelta(days=2)).astimezone(new_york))
+    _meeting(
+        app, people["b"].contact_id, "b", (now + timedelta(days=7, hours=1)).astimezone(new_york)
+    )
+    _meeting(app, people["c"].contact_id, "c", now + timedelta(hours=3))
+    # Held in the last 30 days: notes wanted unless written since; older ones are not asked.
+    for name, days_ago in (("d", 2), ("e", 1), ("f", 31)):
+        mid = _meeting(
+            app,
+            people[name].contact_id,
+            name,
+            (now - timedelta(days=days_ago)).astimezone(new_york),
+        )
+        app.journal.record(MeetingMet(contact_id=people[name].contact_id, meeting_id=mid))
+    app.journal.record(NotesRecorded(contact_id=people["e"].contact_id, text="Good talk"))
+    app.projector.catch_up()
+    assert [m.contact_name for m in coming_meetings(app)] == ["c", "a"]
+    notes = needing_notes(app, 1, size=5)
+    assert (notes.total, [m.contact_name for m in notes.items]) == (1, ["d"])
