@@ -5,11 +5,12 @@ every item is reachable, and the list pages pass axe and work by keyboard."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 
-from tests.web.conftest import PageWorld
+from tests.web.conftest import PageWorld, screenshots_dir
 from tests.web.test_browser import _axe_problems, _enter_on, _follow, _notice
 from worker.services.contacts import NewContact
 from worker.services.today import LIST_PAGE, PAGE, SHOWN
@@ -33,7 +34,7 @@ def _introduced(browser: Browser) -> list[str]:
 
 
 def test_introductions_a_few_on_today_all_a_page_at_a_time(
-    world: PageWorld, browser_on: Browser
+    world: PageWorld, browser_on: Browser, tmp_path: Path
 ) -> None:
     grace = world.book.add(NewContact(name="Grace Hopper", emails=["grace@navy.example"]))
     count = LIST_PAGE + 3
@@ -49,6 +50,8 @@ def test_introductions_a_few_on_today_all_a_page_at_a_time(
     assert _axe_problems(browser_on) == []
     assert _introduced(browser_on) == names[:LIST_PAGE]
     assert "Page 1 of 2" in browser_on.find_element(By.CSS_SELECTOR, "nav.pager").text
+    browser_on.execute_script("window.scrollTo(0, document.body.scrollHeight)")
+    browser_on.save_screenshot(str(screenshots_dir(tmp_path) / "introductions-wide.png"))
     # The next page by keyboard alone.
     _enter_on(browser_on, "a", "Next page")
     assert browser_on.current_url.endswith("/today/introductions?page=2")
