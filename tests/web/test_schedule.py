@@ -62,6 +62,7 @@ def test_invite_at_the_time_they_chose_by_keyboard(
     assert [r.get_attribute("value") for r in radios] == ["1", "2", "3"]
     assert [r.is_selected() for r in radios] == [False, True, False]
     assert "(the one they chose)" in section.text
+    assert "They chose time 2 of those offered." in browser_on.find_element(By.ID, "main").text
     browser_on.execute_script("arguments[0].scrollIntoView()", section)
     browser_on.save_screenshot(str(screenshots_dir(tmp_path) / "schedule-wide.png"))
     # Keyboard alone: Tab to the button under the offered times, Enter.

@@ -49,6 +49,15 @@ _CLOSED: Final[dict[str, str]] = {
 }
 
 
+def _times_answer(f: Fields, _zone: str) -> str:
+    n = f.get("choice")
+    return {
+        "chosen": f"They chose time {n} of those offered.",
+        "taken": f"They chose time {n}, booked for something else since.",
+        "declined": "Their answer about times reads as a no.",
+    }.get(str(f.get("outcome")), "They answered about times.")
+
+
 def _reply(f: Fields, zone: str) -> str:
     kind = f.get("kind", "reply")
     if kind == "bounce":
@@ -102,6 +111,16 @@ SENTENCES: Final[dict[str, Say]] = {
     "meeting.met": lambda _f, _z: "You met.",
     "meeting.no_show": lambda _f, _z: "They did not come to the meeting.",
     "notes.recorded": lambda _f, _z: "You wrote notes.",
+    "contact.forgotten": lambda _f, _z: "Their personal details were forgotten.",
+    "times.offered": lambda _f, _z: "A reply offering times to meet was prepared for your review.",
+    "times.sent": lambda _f, _z: "You offered them times to meet.",
+    "times.answered": _times_answer,
+    "confirmation_ask.drafted": lambda _f, _z: "A note asking where to meet was prepared.",
+    "confirmation_ask.sent": lambda _f, _z: "You asked them where to meet.",
+    "decline_thanks.drafted": lambda _f, _z: "A thank-you for their answer was prepared.",
+    "decline_thanks.sent": lambda _f, _z: "You thanked them for their answer.",
+    "meeting.details_changed": lambda _f, _z: "The meeting's place or link changed.",
+    "outcome.recorded": lambda _f, _z: "You noted something you did thanks to them.",
 }
 
 

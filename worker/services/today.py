@@ -41,6 +41,8 @@ KIND_WORDS = {
     "referrer_thanks": "Thanks for an introduction",
     "keep_in_touch": "Keep in touch",
     "decline_thanks": "Thanks for their answer",
+    "propose_times": "Times to meet",
+    "confirmation_ask": "Asking where to meet",
 }
 
 
@@ -108,10 +110,6 @@ class Today:
     needs_notes: Page[MeetingItem]
     referrals: Page[OpenReferral]
     reconnect: list[AccountRow]
-
-
-def _account(app: App, account_id: str) -> AccountRow | None:
-    return app.projector.get(AccountRow, account_id)
 
 
 def draft_text(review: DraftReview, draft: DraftRow) -> DraftText:
