@@ -69,7 +69,10 @@ def main() -> int:
             group = "real delay notices" if real else "written success/relay notices"
             count(f"{group}: never a bounce, never a reply", kind == "notice")
         if row["kind"] == "complaint":
-            count("written ARF complaints: never a reply, never a bounce", kind == "notice")
+            count(
+                "written ARF complaints: read as complaints (never a reply or bounce)",
+                kind == "complaint",
+            )
         if row["kind"] == "none":
             count("real non-reports (a person, an auto-reply): never a bounce", kind != "bounce")
         if row["kind"] != "none":

@@ -159,12 +159,15 @@ class ContactMerged(ContactEvent):
     into: str
 
 
-CloseOutcome = Literal["declined", "not_now", "done"]
+#: "complained": not the user's choice but the sync's, when the contact reported our
+#: message as spam (an ARF feedback report).
+CloseOutcome = Literal["declined", "not_now", "done", "complained"]
 
 
 @dataclass(frozen=True, kw_only=True)
 class ContactClosed(ContactEvent):
-    """The user closed this path: no more nudges or keep-in-touch until reopened."""
+    """The user closed this path (or the contact's spam complaint did): no more nudges
+    or keep-in-touch until reopened."""
 
     TYPE = "contact.closed"
     PERSONAL = frozenset({"note"})

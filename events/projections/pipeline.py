@@ -88,7 +88,8 @@ class ContactRow(Row):
     last_event_at: str = ""
     #: The contact this one was merged into (this row then only redirects to it).
     merged_into: str | None = None
-    #: Closed by the user ("declined", "not_now", "done"): nothing more is prepared.
+    #: Closed by the user ("declined", "not_now", "done") or by their spam complaint
+    #: ("complained"): nothing more is prepared.
     closed: str | None = None
     closed_at: str | None = None
     notes_at: str | None = None
@@ -577,7 +578,12 @@ STAGE_WORDS = {
     "forgotten": "forgotten",
     "merged": "merged",
 }
-CLOSED_WORDS = {"declined": "declined", "not_now": "not now", "done": "done"}
+CLOSED_WORDS = {
+    "declined": "declined",
+    "not_now": "not now",
+    "done": "done",
+    "complained": "they reported your message as spam",
+}
 _DRAFT_WORDS = {
     "outreach": "your outreach draft waits for review",
     "nudge": "your nudge draft waits for review",

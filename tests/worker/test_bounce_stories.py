@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from events.projections.pipeline import stage_words
 from tests.faults.worlds import FaultWorld, OutlookFaultWorld, open_world
+from worker.services.history import sentences
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "bounces"
 ADA = "ada@analytical.example"
@@ -47,7 +49,7 @@ def arrives(world: FaultWorld, raw: bytes) -> None:
     world.sync()
 
 
-def test_a_bounce_marks_the_address_a_delay_marks_nothing_a_complaint_is_no_reply(
+def test_a_bounce_marks_the_address_a_delay_marks_nothing_a_complaint_closes_the_contact(
     world: FaultWorld,
 ) -> None:
     for name, address in (("Ada", ADA), ("Grace", GRACE), ("Lin", LIN), ("Kim", KIM)):
@@ -79,17 +81,24 @@ def test_a_bounce_marks_the_address_a_delay_marks_nothing_a_complaint_is_no_repl
     assert not world.contact(GRACE).bounced
     assert not world.contact(LIN).bounced
     assert all(world.contact(a).replied_at is None for a in (ADA, GRACE, LIN, KIM))
+    # Lin called our message spam: no answer, and nothing more goes to them (the user
+    # sees why, and may reopen the contact).
+    assert world.contact(LIN).closed == "complained"
+    assert "reported your message as spam" in stage_words(world.contact(LIN))
+    assert [world.contact(a).closed for a in (ADA, GRACE, KIM)] == [None, None, None]
+    lin = world.contact(LIN)
+    said = [s["sentence"] for s in sentences(world.book, world.book.history(lin))]
+    assert "they reported your message as spam: closed, nothing more goes to them" in said
     received = {(e["contact_id"], e["kind"]) for e in world.events("reply.received")}
     assert received == {
         (world.contact(ADA).contact_id, "bounce"),
         (world.contact(KIM).contact_id, "bounce"),
     }
 
-    # Weeks later Grace is nudged as if nothing had come; Ada and Kim are not.
+    # Weeks later Grace is nudged as if nothing had come; Ada, Kim and Lin are not.
     world.later(days=30)
     nudged = {a.contact_id for a in world.due("draft_nudge")}
-    assert world.contact(GRACE).contact_id in nudged
-    assert not nudged & {world.contact(ADA).contact_id, world.contact(KIM).contact_id}
+    assert nudged == {world.contact(GRACE).contact_id}
 
 
 def test_a_bounce_that_arrived_before_the_first_sync_is_found_by_it(world: FaultWorld) -> None:

@@ -18,9 +18,10 @@ from integrations.protocol import MessageSeen
 from integrations.reports import from_mail_system
 from worker.domain.bounces import Report
 
-#: What a received message is. "notice": a delay or success notice or a spam complaint,
-#: which is neither a reply nor a bounce and is recorded as nothing.
-Reading = Literal["reply", "out_of_office", "auto_reply", "bounce", "notice"]
+#: What a received message is. "notice": a delay or success notice, neither a reply nor a
+#: bounce, recorded as nothing. "complaint": the recipient reported our message as spam
+#: (an ARF feedback report), never a reply: it closes the contact.
+Reading = Literal["reply", "out_of_office", "auto_reply", "bounce", "notice", "complaint"]
 
 _OOO_SUBJECT = re.compile(
     r"out of (the )?office|automatic reply|auto(matic)?[- ]?reply|away from|on vacation|"
@@ -41,7 +42,9 @@ def classify(msg: MessageSeen, report: Report | None = None) -> Reading:
         match report.kind:
             case "bounce":
                 return "bounce"
-            case "delay" | "success" | "complaint":
+            case "complaint":
+                return "complaint"
+            case "delay" | "success":
                 return "notice"
             case "none":
                 pass

@@ -17,6 +17,7 @@ from events.projections.accounts import AccountRow
 from events.projections.drafts import DraftRow
 from events.types import (
     SENT_FOR_KIND,
+    ContactClosed,
     ContactThanked,
     DraftDiscarded,
     MeetingCancelled,
@@ -191,10 +192,11 @@ def _received(
     report = bounces.read(msg.raw) if msg.raw is not None else None
     kind = classify(msg, report)
     if kind == "notice":
-        return []  # a delay or success notice, a complaint: no reply, no bounce
-    if report is not None and kind == "bounce":
-        # Most bounces carry no In-Reply-To: the contacts are those whose address failed,
-        # else those whose message it quotes; the thread only as a last resort.
+        return []  # a delay or success notice: no reply, no bounce
+    if report is not None and kind in ("bounce", "complaint"):
+        # Most reports carry no In-Reply-To: the contacts are those whose address failed
+        # (or who complained), else those whose message it quotes; the thread only as a
+        # last resort.
         named = {by_address[a] for a in report.recipients if a in by_address}
         named = named or {our_ids[i] for i in map(_bare, report.message_ids) if i in our_ids}
         cids = sorted(named)
@@ -208,6 +210,16 @@ def _received(
         return_date(f"{msg.subject}\n{msg.excerpt}", msg.date) if kind == "out_of_office" else None
     )
     base = derive_id("received", account.account_id, msg.provider_message_id)
+    if kind == "complaint":
+        # They told their mail provider our message was spam: never an answer, and nothing
+        # more may go to them unless the user reopens the contact.
+        return [
+            Entry(
+                ContactClosed(contact_id=cid, outcome="complained"),
+                base if n == 0 else derive_id(base, cid),
+            )
+            for n, cid in enumerate(cids)
+        ]
     return [
         Entry(
             ReplyReceived(

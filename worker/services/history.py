@@ -45,6 +45,8 @@ def _reply(f: dict[str, Any]) -> str:
 
 
 def _closed(f: dict[str, Any]) -> str:
+    if f.get("outcome") == "complained":  # closed by the sync, not by the user
+        return "they reported your message as spam: closed, nothing more goes to them"
     note = f" — {f['note']}" if f.get("note") else ""
     return f"you closed this contact: {_CLOSED.get(str(f.get('outcome')), 'closed')}{note}"
 

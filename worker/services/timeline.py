@@ -46,6 +46,7 @@ _CLOSED: Final[dict[str, str]] = {
     "declined": "they declined",
     "not_now": "not now",
     "done": "done",
+    "complained": "they reported your message as spam",
 }
 
 

@@ -61,7 +61,7 @@ def test_a_complaint_is_read_as_one_and_never_as_a_reply(name: str, row: dict[st
     report = read(raw)
     assert report.kind == "complaint"
     assert report.recipients == set(row["addresses"])
-    assert classify(_seen(raw), report) == "notice"
+    assert classify(_seen(raw), report) == "complaint"
 
 
 @pytest.mark.parametrize(("name", "row"), _kind("none"), ids=lambda v: v)
