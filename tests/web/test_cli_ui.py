@@ -228,3 +228,36 @@ def test_run_opens_no_browser_without_a_terminal_or_when_told_not_to(
         _stop(told)
         os.close(terminal)
     assert not opened.exists()
+
+
+def test_ui_opens_the_browser_where_there_is_a_display_else_prints_the_link(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    browser, opened = _fake_browser(tmp_path)
+    shown = _terminal_env(env, browser)
+    page = _start(["ui", "--port", "0"], shown)
+    try:
+        _read_until(page, ADDRESS)
+        for _ in range(100):
+            if opened.exists():
+                break
+            time.sleep(0.1)
+        [link] = opened.read_text().split()
+        with requests.Session() as user:
+            assert "Nothing waits for your review" in user.get(link, timeout=10).text
+        # Over SSH, no display: the link is printed for the user to open.
+        without = {k: v for k, v in shown.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+        again = subprocess.run(
+            [*MAIN, "ui", "--port", "0"],
+            env=without,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        assert LINK.search(again.stdout)
+        assert len(opened.read_text().split()) == 1  # no second browser
+    finally:
+        page.send_signal(signal.SIGINT)
+        rest, _ = page.communicate(timeout=15)
+    assert "token=" not in rest  # opened in the browser: not printed

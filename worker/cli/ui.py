@@ -58,7 +58,10 @@ def browser_for_run(no_browser: bool) -> Opener | None:
 def open_signed_in(link: str, no_browser: bool) -> None:
     """Open the one-time link in the browser, or hand it to the user at the terminal only
     (never to a log): it is spent on first use and expires in five minutes."""
-    if no_browser or not webbrowser.open(link):
+    # Asked for by name: opened from a launcher too (no terminal), but not in CI nor over
+    # SSH without a display (Python would open a text browser in the terminal).
+    wanted = not no_browser and can_open_browser(os.environ, True, sys.platform)
+    if not (wanted and webbrowser.open(link)):
         # soft_wrap: a link cut at the terminal's width would not open.
         console.print(
             Text(f"Open this link once to sign in (valid 5 minutes): {link}"), soft_wrap=True
