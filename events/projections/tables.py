@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import operator
 import types
 import typing
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from events.projections.rows import Row
@@ -64,17 +64,22 @@ def row_to_dict(row: Row) -> dict[str, Any]:
     return {f.name: getattr(row, f.name) for f in dataclasses.fields(row)}
 
 
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 def insert_rows(conn: sa.Connection, row_type: type[Row], rows: Iterable[Row]) -> int:
     """Insert `rows` into `row_type`'s table in one executemany; return how many.
 
     Straight to the driver with plain tuples: SQLAlchemy's per-row parameter handling
     cost more than the rows themselves when a rebuild writes every row of a view.
-    JSON columns are serialised here, as their bind processors would have.
+    JSON columns are serialised here, by orjson (a tenth of a rebuild went to the standard
+    library's encoder): compact and UTF-8, read back as any JSON is.
     """
     table = table_for(row_type)
     names = [c.name for c in table.columns]
     json_at = [i for i, c in enumerate(table.columns) if isinstance(c.type, sa.JSON)]
-    dumps = json.JSONEncoder(separators=(", ", ": ")).encode
+    dumps = _json_text
     # attrgetter of several names returns a tuple, of one name the bare value.
     fields = (
         operator.attrgetter(*names, *names[:1]) if len(names) == 1 else operator.attrgetter(*names)
