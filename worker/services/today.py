@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Final, Generic, TypeVar
 
 import sqlalchemy as sa
 
@@ -15,6 +15,7 @@ from events.projections.meetings import MeetingRow
 from events.projections.pipeline import ContactRow
 from events.projections.referrals import ReferralRow
 from integrations.protocol import ProviderError
+from worker.domain.wording import DRAFT_KIND_WORDS, draft_kind_words
 from worker.services.app import App
 from worker.services.drafts import DraftReview, Outcome, editor_text
 from worker.services.timeline import local_time
@@ -34,15 +35,10 @@ LIST_PAGE = 50
 
 T = TypeVar("T")
 
-KIND_WORDS = {
-    "outreach": "First message",
-    "nudge": "Reminder",
-    "thank_you": "Thank-you",
-    "referrer_thanks": "Thanks for an introduction",
-    "keep_in_touch": "Keep in touch",
-    "decline_thanks": "Thanks for their answer",
-    "propose_times": "Times to meet",
-    "confirmation_ask": "Asking where to meet",
+#: Each kind of draft as a list's label ("Reply offering times"), from the one table of
+#: words (the demo's closing tables read it too).
+KIND_WORDS: Final[dict[str, str]] = {
+    str(kind): words.capitalize() for kind, words in DRAFT_KIND_WORDS.items()
 }
 
 
@@ -202,7 +198,7 @@ def waiting(review: DraftReview, number: int = 1, *, size: int = PAGE) -> Page[W
     items = [
         WaitingDraft(
             draft=r,
-            kind_words=KIND_WORDS.get(r.kind, r.kind),
+            kind_words=draft_kind_words(r.kind).capitalize(),
             contact_name=names.get(r.contact_id, "(unknown)"),
             created=local_time(datetime.fromisoformat(r.created_at), zone),
             text=draft_text(review, r),
