@@ -133,3 +133,17 @@ def test_scheduling_needs_the_csrf_token(world: PageWorld) -> None:
     assert refused.status_code == 403
     assert _events(world) == []
     assert world.events("meeting.scheduled") == []
+
+
+def test_an_offered_time_booked_since_is_refused(world: PageWorld, browser_on: Browser) -> None:
+    starts = _offered_and_chosen(world)
+    # After her answer was read, the user books the time she chose for something else.
+    world.sandbox.google.user_adds_event(
+        summary="Team lunch", start=starts[1], end=starts[1] + timedelta(hours=1)
+    )
+    before = len(_events(world))
+    browser_on.get(f"{world.url}/people/{world.contact(ADA).contact_id}")
+    _press(browser_on, "//button[.='Invite at this time']")
+    assert "that time is no longer free in your calendar" in _notice(browser_on)
+    assert len(_events(world)) == before
+    assert world.events("meeting.scheduled") == []

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Annotated
 
 import typer
 from rich.text import Text
 
-from integrations.protocol import NeedsReconnect, ProviderError
+from events.projections.accounts import AccountRow
+from integrations.protocol import NeedsReconnect, Provider, ProviderError
 from worker.accounts.providers import opened_provider
 from worker.accounts.sandbox import ProviderUnavailable
 from worker.cli import app
 from worker.cli.common import console, fail, opened_app, print_json
-from worker.services.invitations import (
-    invite,
-    plan,
-    plan_offered,
-    scheduling_account,
-    still_free,
-)
+from worker.services.scheduling import schedule_meeting
 
 
 @app.command()
@@ -45,17 +41,23 @@ def schedule(
     """Invite a contact: a calendar event with them as attendee, invitation sent."""
     if (when is None) == (offered is None):
         fail("give WHEN or --offered N (one of them)")
-    with opened_app() as a:
-        row = scheduling_account(a, account)
-        if offered is not None:
-            person, request = plan_offered(a, contact, offered)
-        else:
-            person, request = plan(a, contact, str(when), minutes=minutes, place=place)
+    with opened_app() as a, ExitStack() as opened:
+
+        def provider_for(row: AccountRow) -> Provider:
+            return opened.enter_context(opened_provider(a, row))
+
         try:
-            with opened_provider(a, row) as provider:
-                if offered is not None and not still_free(a, provider, request):
-                    fail("that time is no longer free in your calendar: offer them another")
-                done = invite(a, provider, row, person, request)
+            # The page's schedule form takes the same steps through the same service.
+            done = schedule_meeting(
+                a,
+                provider_for,
+                contact,
+                when=when,
+                offered=offered,
+                minutes=minutes,
+                place=place,
+                account=account,
+            )
         except ProviderUnavailable as exc:
             fail(str(exc))
         except NeedsReconnect as exc:
@@ -68,7 +70,7 @@ def schedule(
             {
                 "meeting_id": done.meeting_id,
                 "provider_event_id": done.provider_event_id,
-                "contact_id": person.contact_id,
+                "contact_id": done.contact.contact_id,
                 "start": start.isoformat(),
                 "end": done.request.end.isoformat(),
                 "time_zone": done.request.time_zone,
@@ -78,6 +80,7 @@ def schedule(
             }
         )
         return
+    person = done.contact
     console.print(
         Text(
             f"invited {person.name} for {start:%a %d %b %Y %H:%M} ({done.request.time_zone}), "
