@@ -1,6 +1,6 @@
-"""Inviting a contact from the page: the steps `outreach schedule` takes (the account to
-invite from, the time typed or one of those offered, an offered time still free, the
-invitation), through the same invitation service, and the times offered to show."""
+"""Inviting a contact, from the page's form or `outreach schedule`: the account to invite
+from, the time typed or one of those offered, an offered time still free, the invitation
+(services/invitations.py); and the times offered, for the page to show."""
 
 from __future__ import annotations
 
