@@ -25,7 +25,7 @@ from integrations.sandbox import Sandbox
 from worker.accounts.registry import sandbox_provider
 from worker.domain.meeting_time import when
 from worker.domain.settings import Profile
-from worker.domain.wording import first_name
+from worker.domain.wording import draft_kind_words, first_name
 from worker.runner import composition
 from worker.runner.demo_mailbox import save_mailbox
 from worker.runner.demo_narration import MORE, Narrator
@@ -34,7 +34,6 @@ from worker.services.contacts import ContactBook, ContactChanges, NewContact
 from worker.services.invitations import invite, plan, plan_offered, scheduling_account, still_free
 from worker.services.notes import Notes, record_notes
 from worker.services.settings import Settings, load_settings, with_policy
-from worker.services.today import KIND_WORDS
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday morning in London
 ZONE = "Europe/London"
@@ -436,7 +435,7 @@ def summary(app: App, sandbox: Sandbox) -> dict[str, Any]:
     drafts = [
         {
             "kind": d.kind,
-            "kind_words": KIND_WORDS.get(d.kind, d.kind),
+            "kind_words": draft_kind_words(d.kind).capitalize(),
             "to": names.get(d.contact_id),
             "subject": d.subject,
             "text": in_drafts.get(d.provider_draft_id, ""),

@@ -6,9 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from events.codec import Decoded
-from events.projections.pipeline import ContactRow
+from events.projections.pipeline import ContactRow, day_words
+from worker.domain.wording import draft_kind_words
 from worker.services.contacts import ContactBook
-from worker.services.people import DRAFT_WORDS, local_time
+from worker.services.people import local_time
 
 _DISCARDED = {
     "user": "you discarded it",
@@ -30,17 +31,19 @@ def _subject(f: dict[str, Any]) -> str:
 
 
 def _drafted(kind: str) -> Callable[[dict[str, Any]], str]:
-    return lambda f: f"a {DRAFT_WORDS[kind]} was drafted for your review{_subject(f)}"
+    words = draft_kind_words(kind)
+    article = "an" if words[0] in "aeiou" else "a"
+    return lambda f: f"{article} {words} was drafted for your review{_subject(f)}"
 
 
 def _sent(kind: str) -> Callable[[dict[str, Any]], str]:
-    return lambda f: f"your {DRAFT_WORDS[kind]} was sent{_subject(f)}"
+    return lambda f: f"your {draft_kind_words(kind)} was sent{_subject(f)}"
 
 
 def _reply(f: dict[str, Any]) -> str:
     text = _REPLY.get(str(f.get("kind")), "they replied") + _subject(f)
     if f.get("return_date"):
-        text += f" (back on {f['return_date']})"
+        text += f" (back on {day_words(str(f['return_date']))})"
     return text
 
 

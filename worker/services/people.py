@@ -10,19 +10,11 @@ from events.projections.drafts import DraftRow
 from events.projections.meetings import MeetingRow
 from events.projections.pipeline import next_step, stage_words
 from worker.domain.policies.outreach_queue import outreach_day
+from worker.domain.wording import draft_kind_words
 from worker.services.app import App
 from worker.services.contacts import ContactBook
 from worker.services.local_time import local_time as local_time  # its importers
 from worker.services.tick import load_snapshot
-
-DRAFT_WORDS = {
-    "outreach": "first message",
-    "nudge": "nudge",
-    "thank_you": "thank-you",
-    "referrer_thanks": "thanks to a referrer",
-    "keep_in_touch": "keep-in-touch note",
-    "decline_thanks": "thank-you for their answer",
-}
 
 
 def contact_details(book: ContactBook, ref: str) -> dict[str, Any]:
@@ -64,7 +56,7 @@ def contact_details(book: ContactBook, ref: str) -> dict[str, Any]:
             {
                 "draft_id": d.draft_id,
                 "kind": d.kind,
-                "kind_words": DRAFT_WORDS.get(d.kind, d.kind),
+                "kind_words": draft_kind_words(d.kind),
                 "since": local_time(d.created_at, zone),
                 "subject": d.subject,
             }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import sqlalchemy as sa
 
@@ -15,7 +15,7 @@ from events.projections.meetings import MeetingRow
 from events.projections.pipeline import ContactRow
 from events.projections.referrals import ReferralRow
 from integrations.protocol import ProviderError
-from worker.domain.wording import DRAFT_KIND_WORDS, draft_kind_words
+from worker.domain.wording import draft_kind_words
 from worker.services.app import App
 from worker.services.drafts import DraftReview, Outcome, editor_text
 from worker.services.timeline import local_time
@@ -34,12 +34,6 @@ PAGE = 10
 LIST_PAGE = 50
 
 T = TypeVar("T")
-
-#: Each kind of draft as a list's label ("Reply offering times"), from the one table of
-#: words (the demo's closing tables read it too).
-KIND_WORDS: Final[dict[str, str]] = {
-    str(kind): words.capitalize() for kind, words in DRAFT_KIND_WORDS.items()
-}
 
 
 @dataclass(frozen=True)
