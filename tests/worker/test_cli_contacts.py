@@ -83,6 +83,16 @@ def test_a_contacts_zone_is_set_checked_and_forgotten(world: World, cli: Cli) ->
     assert _json(cli, "contacts", "show", "ada")["time_zone"] is None
 
 
+def test_a_contact_added_with_a_zone_has_it_at_once(world: World, cli: Cli) -> None:
+    line = cli.refused("contacts", "add", "Ada Lovelace", "-e", ADA, "--zone", "Paris")
+    assert line == (
+        "error: contacts add: --zone: 'Paris' is not a time zone (use a name like Europe/Paris)"
+    )
+    assert world.events("contact.added") == []
+    cli.ok("contacts", "add", "Ada Lovelace", "-e", ADA, "--zone", "Europe/Paris")
+    assert _json(cli, "contacts", "show", "ada")["time_zone"] == "Europe/Paris"
+
+
 def test_merge_keeps_one_person_with_both_histories(world: World, cli: Cli) -> None:
     world.add("Ada Lovelace", ADA)  # chosen to write to: an outreach draft is prepared
     world.perform("draft_outreach")

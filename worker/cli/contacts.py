@@ -43,6 +43,12 @@ def add(
     referred_by: Annotated[
         str | None, typer.Option("--referred-by", help="Contact who introduced you.")
     ] = None,
+    zone: Annotated[
+        str | None,
+        typer.Option(
+            "--zone", help="Their time zone (e.g. Europe/Paris): times offered are in it."
+        ),
+    ] = None,
     reach_out: Annotated[
         bool, typer.Option("--reach-out", help="Prepare an outreach draft for them.")
     ] = False,
@@ -62,6 +68,7 @@ def add(
                 how_we_know=how,
                 url=url,
                 referred_by=referred_by,
+                time_zone=zone,
             ),
             reach_out=reach_out,
             force=force,

@@ -57,6 +57,7 @@ class NewContact:
     how_we_know: str | None = None
     url: str | None = None
     referred_by: str | None = None  # a contact reference (id, email or name)
+    time_zone: str | None = None  # an IANA name: the zone they live in, when known
 
 
 @dataclass
@@ -219,6 +220,7 @@ class ContactBook:
 
     def add(self, new: NewContact, *, reach_out: bool = False, force: bool = False) -> ContactRow:
         added = self._validated(new, "contact")
+        zone = check_zone(new.time_zone, "contacts add: --zone") if new.time_zone else ""
         existing = self.all()
         self._refuse_duplicates([added], existing, lambda _c: "contact")
         if not force:
@@ -233,6 +235,9 @@ class ContactBook:
                     f"add --force to add another person of that name"
                 )
         entries = [Entry(added)]
+        if zone:
+            # In the same append: a contact is never added without the zone it was given.
+            entries.append(Entry(ContactUpdated(contact_id=added.contact_id, time_zone=zone)))
         if reach_out:
             require_profile(self.app.settings.profile)
             if not added.emails:
