@@ -10,6 +10,7 @@ from typing import Any, Literal, get_args
 
 from events.projections.base import Fact, Handler, Projection, Rows
 from events.projections.rows import Row
+from events.text import fold
 from events.types import DRAFT_KINDS, SENT_FOR_KIND
 
 # Stages in the order of an interview's life; side exits after.
@@ -112,6 +113,9 @@ class ContactRow(Row):
     #: come due until something happens). Set by the worker's dater, not by `apply`:
     #: the policies live in the worker (docs/performance.md).
     due_at: str | None = None
+    #: Name, company, role and addresses folded (events.text.fold): what the people
+    #: page's search reads, one column instead of folding every row per search.
+    search_text: str = ""
 
 
 def _advance(row: ContactRow, stage: Stage, at: str, *, only_from: tuple[str, ...] = ()) -> None:
@@ -225,6 +229,7 @@ def _forgotten(rows: Rows[ContactRow], row: ContactRow, fact: Fact) -> None:
     for name in PERSONAL_FIELDS:
         setattr(row, name, [] if name == "emails" else None)
     row.times_excerpt = None
+    _index_text(row)
     row.forgotten = True
     _advance(row, "forgotten", fact.occurred_at)
 
@@ -434,6 +439,8 @@ def _merge(rows: Rows[ContactRow], src: ContactRow, into: str, at: str) -> None:
             rows.touch(other.contact_id)
     # Cleared so that mail to these addresses or on that thread finds `into` directly.
     src.emails, src.thread_id, src.drafts_waiting = [], None, {}
+    _index_text(src)
+    _index_text(dst)
     src.merged_into = into
     src.stage, src.stage_at = "merged", at
 
@@ -533,6 +540,13 @@ def _copy_personal(row: ContactRow, p: dict[str, Any]) -> None:
         value = p.get(name)
         if value is not None:
             setattr(row, name, value)
+    _index_text(row)
+
+
+def _index_text(row: ContactRow) -> None:
+    """Keep the searchable text in step with the details it is made of."""
+    parts = [row.name or "", row.company or "", row.role or "", *row.emails]
+    row.search_text = fold(" ".join(" ".join(parts).split()))
 
 
 def stage_rank(stage: str) -> int:

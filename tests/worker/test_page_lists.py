@@ -15,7 +15,7 @@ from events.types import AccountConnected, MeetingMet, MeetingScheduled, NotesRe
 from tests.harness.histories import generate, quiet_moment
 from worker.services.app import App
 from worker.services.board import board
-from worker.services.contacts import ContactBook, NewContact
+from worker.services.contacts import ContactBook, ContactChanges, NewContact
 from worker.services.progress import progress
 from worker.services.today import coming_meetings, introductions, needing_notes
 
@@ -43,6 +43,21 @@ def test_search_folds_accents_and_case_and_reads_every_field(book: ContactBook) 
     assert _found(app, "%") == {"Kim 100% Park"}
     assert _found(app, "nobody") == set()
     assert board(app, "jose").total == 2
+
+
+def test_search_follows_edits_merges_and_forgetting(book: ContactBook) -> None:
+    book.add(NewContact(name="Ada Lovelace", emails=["ada@analytical.example"]))
+    book.add(NewContact(name="Ada King", emails=["ada.king@mail.example"]))
+    app = book.app
+    book.edit("Ada Lovelace", ContactChanges(company="Babbage & Co"))
+    assert _found(app, "babbage") == {"Ada Lovelace"}
+    book.merge("Ada Lovelace", "Ada King")
+    # One person now, found by either address; the merged-away row is not a second card.
+    assert _found(app, "mail.example") == {"Ada Lovelace"}
+    assert _found(app, "ada") == {"Ada Lovelace"}
+    book.forget("Ada Lovelace")
+    assert _found(app, "babbage") == set()
+    assert _found(app, "analytical") == set()
 
 
 def test_columns_count_everyone_and_show_the_newest_first(

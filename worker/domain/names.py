@@ -4,27 +4,10 @@ the case and accents ("jose" finds "José Álvarez"; "ana" finds "Ana Lima", not
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from events.text import fold as fold  # the folding search and names share
 
 _WORD = re.compile(r"[^\W_]+")
-
-
-class _Marks(dict[int, int | None]):
-    """A `str.translate` table dropping combining marks (accents), filled as characters
-    are first met: the page's search folds thousands of names per request."""
-
-    def __missing__(self, code: int) -> int | None:
-        kept = None if unicodedata.combining(chr(code)) else code
-        self[code] = kept
-        return kept
-
-
-_MARKS = _Marks()
-
-
-def fold(text: str) -> str:
-    """Lower-cased, accents dropped: the form two spellings of one name share."""
-    return unicodedata.normalize("NFKD", text).translate(_MARKS).casefold()
 
 
 def words(text: str) -> list[str]:

@@ -8,7 +8,6 @@ from typing import Any, Final, Literal
 
 import sqlalchemy as sa
 
-from events.database import is_sqlite
 from events.projections.pipeline import ContactRow, next_step
 from worker.domain.names import fold
 from worker.services.app import App
@@ -105,10 +104,6 @@ def column_of(row: ContactRow) -> ColumnKey | None:
     if row.closed:
         return "closed"
     return COLUMN_OF_STAGE.get(row.stage)
-
-
-def matches(row: ContactRow, folded_query: str) -> bool:
-    return _found([row.name, row.company, row.role, row.emails], folded_query)
 
 
 def days_since(at: str, now: datetime) -> int:
@@ -208,37 +203,16 @@ def _counts(app: App, listed: tuple[sa.ColumnElement[bool], ...]) -> dict[Column
 def _searched(
     app: App, folded: str, listed: tuple[sa.ColumnElement[bool], ...]
 ) -> dict[ColumnKey, list[tuple[str, str]]]:
-    """(moved at, id) of the people each word searched is found in, by column."""
+    """(moved at, id) of the people each word searched is found in, by column: the view
+    keeps each person's name, company, role and addresses folded in `search_text`, so
+    this is one pass of SQL over one column, whatever their letters."""
     c = app.projector.columns(ContactRow)
-    # The searched text as SQL holds it: the fields apart, the addresses as their JSON.
-    text: sa.ColumnElement[str] = sa.func.coalesce(c.name, "")
-    for part in (c.company, c.role, sa.cast(c.emails, sa.Text)):
-        text = text + " " + sa.func.coalesce(part, "")
-    # Text with letters outside ASCII is longer in bytes than in characters.
-    if is_sqlite(app.engine):
-        other_letters = sa.func.length(text) != sa.func.length(sa.cast(text, sa.LargeBinary))
-    else:
-        other_letters = sa.func.char_length(text) != sa.func.octet_length(text)
-    # JSON writes a letter outside ASCII as an escape: such an address is folded here too.
-    escaped = sa.cast(c.emails, sa.Text).contains("\\", autoescape=True)
-    plain = sa.and_(*(sa.func.lower(text).contains(w, autoescape=True) for w in folded.split()))
-    candidates = sa.select(
-        c.contact_id, c.stage, c.closed, c.stage_at, c.name, c.company, c.role, c.emails
-    ).where(*listed, sa.or_(plain, other_letters, escaped))
+    found = sa.select(c.contact_id, c.stage, c.closed, c.stage_at).where(
+        *listed, *(c.search_text.contains(w, autoescape=True) for w in folded.split())
+    )
     grouped: dict[ColumnKey, list[tuple[str, str]]] = {key: [] for key, _ in COLUMNS}
-    for cid, stage, closed, stage_at, *searched in app.projector.select(candidates):
+    for cid, stage, closed, stage_at in app.projector.select(found):
         key = "closed" if closed else COLUMN_OF_STAGE.get(stage)
-        if key is not None and _found(searched, folded):
+        if key is not None:
             grouped[key].append((stage_at, cid))
     return grouped
-
-
-def _found(text: list[Any], folded_query: str) -> bool:
-    """Whether each word searched is in the name, company, role or an address."""
-    if not folded_query:
-        return True
-    name, company, role, emails = text
-    haystack = " ".join([name or "", company or "", role or "", *(emails or [])])
-    # ASCII text folds to its lower case: the Unicode decomposition only for the rest.
-    folded = haystack.lower() if haystack.isascii() else fold(haystack)
-    return all(word in folded for word in folded_query.split())
