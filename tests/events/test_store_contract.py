@@ -377,22 +377,22 @@ def test_read_all_in_position_order_with_after_limit_and_types(
     assert list(store.read_all(types=["nothing"])) == []
 
 
-def test_latest_of_some_types_since_a_moment(store: EventStore) -> None:
+def test_recent_failures_since_a_moment(store: EventStore) -> None:
     written: list[NewEvent] = []
+    kinds = ("action.failed", "other", "action.skipped", "account.sync_failed")
     for i in range(12):
         batch = [
-            NewEvent(new_id(), f"t{i % 3}", 1, {"n": i}, T0 + timedelta(hours=i)),
+            NewEvent(new_id(), kinds[i % 4], 1, {"n": i}, T0 + timedelta(hours=i)),
             NewEvent(new_id(), "other", 1, {"n": i}, T0 + timedelta(hours=i)),
         ]
         store.append(f"s{i % 4}", batch, expected_version=ANY)
         written.extend(batch)
-    wanted = [
-        e for e in written if e.type in {"t0", "t2"} and e.occurred_at >= T0 + timedelta(hours=3)
-    ]
-    assert ids(store.latest({"t0", "t2"}, T0 + timedelta(hours=3), 100)) == ids(wanted)
-    assert ids(store.latest({"t0", "t2"}, T0 + timedelta(hours=3), 2)) == ids(wanted[-2:])
-    assert store.latest({"t1"}, T0 + timedelta(days=1), 5) == []
-    assert store.latest({"nothing"}, T0, 5) == []
+    since = T0 + timedelta(hours=3)
+    wanted = [e for e in written if e.type in events.store.FAILURES and e.occurred_at >= since]
+    assert len(wanted) == 7
+    assert ids(store.recent_failures(since, 100)) == ids(wanted)
+    assert ids(store.recent_failures(since, 2)) == ids(wanted[-2:])
+    assert store.recent_failures(T0 + timedelta(days=1), 5) == []
 
 
 def test_read_stream_after_version(store: EventStore) -> None:

@@ -35,7 +35,6 @@ from worker.services.tick import load_first_due, load_summary_snapshot, summary_
 #: How far ahead "coming up" looks, and how far back "recent failures" looks.
 AHEAD = timedelta(hours=48)
 BEHIND = timedelta(days=7)
-FAILURE_TYPES = frozenset({"action.failed", "account.sync_failed", "action.skipped"})
 
 
 def _age_s(now: datetime, at: str | None) -> float | None:
@@ -327,7 +326,7 @@ def _count(app: App, row_type: type[Row], *where: sa.ColumnElement[bool]) -> int
 def recent_failures(app: App, now: datetime, limit: int = 50) -> list[dict[str, Any]]:
     """The last `limit` failures of the past week (the log's index by event type)."""
     found = []
-    for e in app.store.latest(FAILURE_TYPES, now - BEHIND, limit):
+    for e in app.store.recent_failures(now - BEHIND, limit):
         p = e.payload
         found.append(
             {
