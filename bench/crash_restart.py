@@ -26,6 +26,7 @@ import argparse
 import json
 import sys
 import tempfile
+from dataclasses import fields
 from pathlib import Path
 from typing import get_args
 
@@ -153,21 +154,17 @@ def main() -> None:
     providers: list[ProviderName] = (
         list(get_args(ProviderName)) if args.provider == "both" else [args.provider]
     )
+    # Every flag named like a field of Options (--fault-rate: fault_rate) sets it; mode
+    # and provider may say "both", so each run sets its own.
+    chosen = {
+        f.name: getattr(args, f.name)
+        for f in fields(Options)
+        if f.name not in ("mode", "provider") and hasattr(args, f.name)
+    }
     results = []
     for provider in providers:
         for mode in modes:
-            options = Options(
-                mode=mode,
-                provider=provider,
-                kill=args.kill,
-                contacts=args.contacts,
-                weeks=args.weeks,
-                kills=args.kills,
-                seed=args.seed,
-                fault_rate=args.fault_rate,
-                step_minutes=args.step_minutes,
-                rewrite_message_ids=args.rewrite_message_ids,
-            )
+            options = Options(mode=mode, provider=provider, **chosen)
             results.append(run_mode(options, args.postgres_url, args.redis_url, args.json))
             if not args.json:  # each run's figures as it ends: a later one may fail
                 print(table(results[-1:]), file=sys.stderr, flush=True)
