@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from events.envelope import NewEvent, StoredEvent
 from events.keyring import NONCE_BYTES, KeyDestroyed, Keyring, seal
+from events.store import loads_payload
 from events.types import EVENT_TYPES, Event
 from events.upcasting import upcast
 
@@ -169,7 +170,9 @@ class Codec:
                 raw = base64.b64decode(sealed)
                 try:
                     aad = payload["contact_id"].encode()
-                    opened = json.loads(cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad))
+                    opened = loads_payload(
+                        cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad)
+                    )
                 except InvalidTag:
                     opened = None
             if opened is None:

@@ -686,12 +686,12 @@ def _has_big_int(value: Any) -> bool:
     return False
 
 
-def loads_payload(text: str) -> Any:
-    """Decode a stored payload."""
+def loads_payload(text: str | bytes) -> Any:
+    """Decode a stored payload (or sealed personal fields, as bytes)."""
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
-        return _std_decode(text)
+        return _std_decode(text if isinstance(text, str) else text.decode())
 
 
 _from_iso = datetime.fromisoformat
