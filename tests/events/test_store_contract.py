@@ -395,6 +395,18 @@ def test_recent_failures_since_a_moment(store: EventStore) -> None:
     assert store.recent_failures(T0 + timedelta(days=1), 5) == []
 
 
+def test_the_position_recorded_at_a_moment(store: EventStore, clock: ManualClock) -> None:
+    positions = []
+    for hours in range(6):
+        clock.set(T0 + timedelta(hours=hours))
+        positions.append(store.append(f"s{hours}", make(1), expected_version=0).last_position)
+    head = store.head()
+    assert store.position_at(T0 - timedelta(days=1)) == positions[0]
+    assert store.position_at(T0 + timedelta(hours=2)) == positions[2]
+    assert store.position_at(T0 + timedelta(hours=2, minutes=1)) == positions[3]
+    assert store.position_at(T0 + timedelta(days=1)) == head + 1
+
+
 def test_read_stream_after_version(store: EventStore) -> None:
     batch = make(5)
     store.append("a", batch, expected_version=0)
