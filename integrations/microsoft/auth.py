@@ -45,7 +45,11 @@ def public_client(
     authority raises (ValueError or a requests error) before any sign-in starts.
     `http_client` (a requests.Session) replaces `verify` when given.
     """
-    options: dict[str, Any] = {"authority": authority, "token_cache": cache}
+    options: dict[str, Any] = {
+        "authority": authority,
+        "token_cache": cache,
+        "http_cache": NoWallClockReplay(),
+    }
     if http_client is not None:
         options["http_client"] = http_client
     else:
@@ -54,6 +58,26 @@ def public_client(
         # A private authority (the sandbox's) is not in Microsoft's instance list.
         options["instance_discovery"] = False
     return msal.PublicClientApplication(client_id, **options)
+
+
+class NoWallClockReplay(dict[str, Any]):
+    """MSAL's `http_cache`, keeping everything but its replays of throttling: MSAL answers
+    every refresh with a 429 or 5xx the token endpoint gave, for its Retry-After (5 s
+    without one) by the wall clock. The worker spaces its retries itself, on its injected
+    clock: a failure pauses the account for at least a minute and at least the
+    Retry-After, so when it asks again the endpoint is asked (in a real deployment the
+    replay has ended by then anyway; in a simulated run it would outlast hours of story).
+    """
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key.endswith(_THROTTLE_REPLAY):
+            return  # MSAL then finds no replay and asks the endpoint (a KeyError to it)
+        super().__setitem__(key, value)
+
+
+#: How MSAL (msal/throttled_http_client.py) ends the keys of its 429/5xx replays;
+#: tests/integrations/microsoft/test_auth.py fails if a new MSAL names them otherwise.
+_THROTTLE_REPLAY = "429/5xx/Retry-After"
 
 
 class TokenSource:

@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from integrations.microsoft import OutlookProvider, TokenSource
+from integrations.protocol import TransientProviderError
 
 from .conftest import OutlookEnv
 
@@ -47,3 +48,20 @@ def test_a_forced_refresh_is_saved_and_no_token_is_logged(
     env.provider.find_sent("<nope@outreach.example>")
     assert token not in caplog.text
     assert env.sandbox.endpoints()["microsoft"]["refresh_token"] not in caplog.text
+
+
+@pytest.mark.parametrize("kind", ["server_error", "unavailable", "rate_limit"])
+def test_after_a_token_endpoint_failure_the_next_refresh_asks_again(
+    env: OutlookEnv, kind: str
+) -> None:
+    """MSAL answers every refresh with a 5xx or 429 it got, for the Retry-After (5 s
+    without one) by the wall clock. The worker spaces its retries itself, by its own
+    clock (the account's pause, at least a minute, at least the Retry-After): when it
+    asks again, the endpoint is asked again. In lockstep the wall-clock replay made one
+    fault an outage of hours of story."""
+    env.sandbox.faults.add("microsoft", "identity.token", kind, times=1, retry_after=30)
+    with pytest.raises(TransientProviderError, match="token refresh failed"):
+        env.provider.tokens.access_token(force_refresh=True)
+    before = env.token_requests()
+    assert env.provider.tokens.access_token(force_refresh=True)
+    assert env.token_requests() == before + 1
