@@ -143,7 +143,7 @@ class Options:
       seed: decides the story, the faults and the kill moments.
       fault_rate: share of provider requests that fail.
       token_fault_rate: share of token requests that fail (None: `fault_rate`). Each
-        costs real seconds (google-auth's own retries, MSAL replaying a 5xx for 5 s).
+        costs real seconds (google-auth's own retries after a real second).
       step_minutes: simulated minutes per lockstep step.
       rewrite_message_ids: the provider gives sent mail a Message-ID of its own instead
         of the worker's (the emulators' mode for what Gmail and Exchange do not promise
@@ -508,10 +508,9 @@ class Chaos:
         its connection: it gets another 429 instead.
 
         The token endpoint fails `token_rate` of the time, in the same shares: Google's
-        token URI
-        (google-auth retries a 429 or 5xx itself, after a real second) and Entra ID's
-        /token (MSAL holds back a refresh that got a 5xx for its Retry-After, 5 s
-        without one)."""
+        token URI (google-auth retries a 429 or 5xx itself, after a real second) and
+        Entra ID's /token (the Outlook adapter keeps MSAL from replaying the failure by
+        the wall clock: the account's pause decides, on the simulated clock)."""
         self._fail(self.far.apis, self.far.droppable, self.far.batched, rate)
         token = (self.far.token_method,)
         self._fail(token, token, (), token_rate)

@@ -30,8 +30,8 @@ from worker.runner.runtime import Runtime
 from worker.runner.scaled import action_locks
 
 # Three-hour steps: a third of the steps of hourly ones, so each mode stays near a minute.
-# Token requests fail 3 % of the time (10 % in the benchmark): each failure costs real
-# seconds (google-auth's retries, MSAL replaying a 5xx for 5 s), and a few show the point.
+# Token requests fail 3 % of the time (10 % in the benchmark): each failure on Google's
+# costs real seconds (google-auth's own retries), and a few show the point.
 FAST: dict[str, Any] = {
     "contacts": 20,
     "weeks": 2,
