@@ -12,6 +12,7 @@ import pytest
 
 from events.projections.pipeline import stage_words
 from tests.faults.worlds import FaultWorld, OutlookFaultWorld, open_world
+from tests.faults.worlds import _trust_only_given_ca as _trust_only_given_ca
 from worker.services.history import sentences
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "bounces"
@@ -22,12 +23,7 @@ KIM = "kim@oldcorp.example"
 
 
 @pytest.fixture(params=["google", "outlook"])
-def world(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[FaultWorld]:
-    # requests lets these override a session's `verify`; MSAL must trust the sandbox's CA.
-    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
-    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FaultWorld]:
     yield from open_world(request.param, tmp_path)
 
 

@@ -15,6 +15,7 @@ from events.projections.accounts import AccountRow
 from events.projections.drafts import DraftRow
 from events.projections.meetings import MeetingRow
 from tests.faults.worlds import FaultWorld, OutlookFaultWorld, open_world
+from tests.faults.worlds import _trust_only_given_ca as _trust_only_given_ca
 from tests.worker.world import ZONE
 from worker.services.invitations import invite, plan_offered, still_free
 
@@ -23,12 +24,7 @@ LONDON = ZoneInfo(ZONE)
 
 
 @pytest.fixture(params=["google", "outlook"])
-def world(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[FaultWorld]:
-    # requests lets these override a session's `verify`; MSAL must trust the sandbox's CA.
-    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
-    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FaultWorld]:
     yield from open_world(request.param, tmp_path)
 
 
