@@ -222,7 +222,19 @@ def _reopened(rows: Rows[ContactRow], row: ContactRow, fact: Fact) -> None:
 
 
 def _noted(rows: Rows[ContactRow], row: ContactRow, fact: Fact) -> None:
+    p = fact.payload
     row.notes_at = fact.occurred_at
+    # The notes' say on keeping in touch: whether they welcome news, and how often.
+    if p.get("keep_in_touch") is not None:
+        row.keep_in_touch = bool(p["keep_in_touch"])
+    if p.get("every_weeks"):
+        row.keep_in_touch_weeks = int(p["every_weeks"])
+
+
+def _referrer_thanked(rows: Rows[ContactRow], row: ContactRow, fact: Fact) -> None:
+    row.referrer_thanked_at = (
+        row.referrer_thanked_at or fact.payload.get("sent_at") or fact.occurred_at
+    )
 
 
 def _forgotten(rows: Rows[ContactRow], row: ContactRow, fact: Fact) -> None:
@@ -360,7 +372,7 @@ class Pipeline(Projection[ContactRow]):
             "outreach.sent": _story(_waits_no_more, _outreach_sent),
             "nudge.sent": _story(_waits_no_more, _nudge_sent),
             "contact.thanked": _story(_waits_no_more, _thanked),
-            "referrer.thanked": _DRAFT_DONE,
+            "referrer.thanked": _story(_waits_no_more, _referrer_thanked),
             "kept_in_touch": _story(_waits_no_more, _kept_in_touch),
             "times.sent": _story(_waits_no_more, _times_sent),
             "confirmation_ask.sent": _DRAFT_DONE,
@@ -463,7 +475,7 @@ _EXCHANGES = frozenset(
 
 
 def _note_exchange(row: ContactRow, t: str, p: dict[str, Any], at: str) -> None:
-    """What the keep-in-touch cadence reads: the last real exchange, and the notes' say."""
+    """What the keep-in-touch cadence reads: the last real exchange either way."""
     real_reply = (
         t == "reply.received" and not p.get("auto_reply") and p.get("kind", "reply") == "reply"
     )
@@ -472,13 +484,6 @@ def _note_exchange(row: ContactRow, t: str, p: dict[str, Any], at: str) -> None:
         last = row.last_exchange_at
         if last is None or datetime.fromisoformat(when) > datetime.fromisoformat(last):
             row.last_exchange_at = when
-    if t == "referrer.thanked":
-        row.referrer_thanked_at = row.referrer_thanked_at or p.get("sent_at") or at
-    elif t == "notes.recorded":
-        if p.get("keep_in_touch") is not None:
-            row.keep_in_touch = bool(p["keep_in_touch"])
-        if p.get("every_weeks"):
-            row.keep_in_touch_weeks = int(p["every_weeks"])
 
 
 def excerpt(text: str, limit: int = 90) -> str:
