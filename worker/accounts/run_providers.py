@@ -14,7 +14,7 @@ from typing import Any
 
 from events.projections.accounts import AccountRow
 from integrations.microsoft.graph import MAX_CONCURRENT
-from integrations.protocol import NeedsReconnect, Provider
+from integrations.protocol import NeedsReconnect, Provider, TransientProviderError
 from worker.accounts.providers import provider_for
 from worker.accounts.sandbox import ProviderUnavailable
 from worker.services.app import App
@@ -71,7 +71,10 @@ class ProviderFactory:
             return provider_for(self._app, account, self._env, **options)
         except ProviderUnavailable as exc:
             if account.provider == "sandbox":
-                raise  # a setup problem of this machine, not the account's grant
+                # A setup problem of this machine (its endpoints file is gone), not the
+                # account's grant: the worker records it and asks again after the
+                # account's growing pause, as when a provider is down.
+                raise TransientProviderError(str(exc)) from None
             raise NeedsReconnect(str(exc), command=f"outreach connect {account.provider}") from None
 
     def close(self) -> None:

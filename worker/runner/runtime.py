@@ -32,7 +32,6 @@ from integrations.protocol import (
     Provider,
     TransientProviderError,
 )
-from worker.accounts.sandbox import ProviderUnavailable
 from worker.domain.backoff import backing_off, pause_after
 from worker.domain.policies.actions import Action
 from worker.domain.sync_records import interpret
@@ -164,9 +163,8 @@ class Runtime:
             return f"failed: {exc}"
         except NoAccount as exc:
             return f"waiting: {exc}"  # the next tick after (re)connecting does it
-        except (TransientProviderError, ProviderUnavailable) as exc:
-            # Throttled or down even after the adapter's own retries (or a sandbox
-            # account's endpoints file is gone): pause the account
+        except TransientProviderError as exc:
+            # Throttled or down even after the adapter's own retries: pause the account
             # (sync and actions alike: Gmail's and Outlook's limits are per mailbox) and
             # let a tick after the pause derive the action again, rather than Dramatiq
             # retrying within seconds whatever Retry-After said.
@@ -226,12 +224,9 @@ class Runtime:
             except NeedsReconnect as exc:
                 self._needs_reconnect(account, exc)
                 return recorded
-            except (TransientProviderError, PermanentProviderError, ProviderUnavailable) as exc:
+            except (TransientProviderError, PermanentProviderError) as exc:
                 # Not raised on to Dramatiq: its retries (1 s, 2 s, ...) would ignore the
                 # provider's Retry-After; the recorded pause decides when to try again.
-                # A sandbox account whose endpoints file is gone is a setup problem: shown
-                # by status with what to do, and asked again after a growing pause, instead
-                # of a traceback on every pass.
                 self._provider_failed(account, "mailbox", exc)
                 return recorded
             entries = interpret(batch, sync_reads.interpreted_against(self.app, batch), account)
