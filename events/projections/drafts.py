@@ -85,22 +85,23 @@ def _drafted(rows: Rows[DraftRow], fact: Fact) -> None:
 
 
 def _forgotten(rows: Rows[DraftRow], fact: Fact) -> None:
-    for each in rows.values():
-        if each.contact_id == fact.payload["contact_id"]:
-            each.subject = each.to = each.body_digest = None
-            rows.touch(each.draft_id)
+    # By the indexed column: a catch-up then loads this contact's drafts, not all of them.
+    for each in rows.where("contact_id", [fact.payload["contact_id"]]):
+        each.subject = each.to = each.body_digest = None
+        rows.touch(each.draft_id)
 
 
 def _merged(rows: Rows[DraftRow], fact: Fact) -> None:
     # One person now: their drafts follow the contact they were merged into.
     gone, into = fact.payload["contact_id"], fact.payload["into"]
-    for each in rows.values():
-        if gone in (each.contact_id, each.about_contact_id):
-            if each.contact_id == gone:
-                each.contact_id = into
-            if each.about_contact_id == gone:
-                each.about_contact_id = into
-            rows.touch(each.draft_id)
+    theirs = {d.draft_id: d for d in rows.where("contact_id", [gone])}
+    theirs.update((d.draft_id, d) for d in rows.where("about_contact_id", [gone]))
+    for each in theirs.values():
+        if each.contact_id == gone:
+            each.contact_id = into
+        if each.about_contact_id == gone:
+            each.about_contact_id = into
+        rows.touch(each.draft_id)
 
 
 def _sent(row: DraftRow, fact: Fact) -> None:

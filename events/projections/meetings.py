@@ -59,18 +59,17 @@ class MeetingRow(Row):
 
 
 def _forgotten(rows: Rows[MeetingRow], fact: Fact) -> None:
-    for row in rows.values():
-        if row.contact_id == fact.payload["contact_id"]:
-            row.place = row.link = None
-            rows.touch(row.meeting_id)
+    # By the indexed column: a catch-up then loads this contact's meetings, not all of them.
+    for row in rows.where("contact_id", [fact.payload["contact_id"]]):
+        row.place = row.link = None
+        rows.touch(row.meeting_id)
 
 
 def _merged(rows: Rows[MeetingRow], fact: Fact) -> None:
     # One person now: their meetings follow the contact they were merged into.
-    for row in rows.values():
-        if row.contact_id == fact.payload["contact_id"]:
-            row.contact_id = fact.payload["into"]
-            rows.touch(row.meeting_id)
+    for row in rows.where("contact_id", [fact.payload["contact_id"]]):
+        row.contact_id = fact.payload["into"]
+        rows.touch(row.meeting_id)
 
 
 def _scheduled(rows: Rows[MeetingRow], fact: Fact) -> None:

@@ -445,10 +445,9 @@ def _merge(rows: Rows[ContactRow], src: ContactRow, into: str, at: str) -> None:
     dst.drafts_waiting = {**dst.drafts_waiting, **src.drafts_waiting}
     dst.added_at = min(dst.added_at, src.added_at)
     dst.last_event_at = at
-    for other in rows.values():
-        if other.referred_by == src.contact_id:
-            other.referred_by = into
-            rows.touch(other.contact_id)
+    for other in rows.where("referred_by", [src.contact_id]):
+        other.referred_by = into
+        rows.touch(other.contact_id)
     # Cleared so that mail to these addresses or on that thread finds `into` directly.
     src.emails, src.thread_id, src.drafts_waiting = [], None, {}
     _index_text(src)

@@ -76,10 +76,9 @@ class Referrals(Projection[ReferralRow]):
 def _merge(rows: Rows[ReferralRow], src: str, into: str) -> None:
     """One person now: whom `src` referred, `into` referred; who referred `src` referred
     `into` (unless someone already had). The row of `src` stays, pointing at nobody new."""
-    for row in rows.values():
-        if row.referrer_id == src:
-            row.referrer_id = into
-            rows.touch(row.contact_id)
+    for row in rows.where("referrer_id", [src]):
+        row.referrer_id = into
+        rows.touch(row.contact_id)
     mine = rows.get(src)
     if mine is not None and rows.get(into) is None:
         rows.put(

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
+from events.projections.meetings import MeetingRow
+from events.projections.pipeline import ContactRow
+from events.projections.referrals import ReferralRow
+from events.types import MeetingScheduled
 from worker.domain.addresses import InvalidInput
 from worker.services.app import App
 from worker.services.contacts import ContactBook, DuplicateContact, NewContact, UnknownContact
@@ -125,3 +131,43 @@ def test_reach_out_needs_an_address_and_happens_once(book: ContactBook, app: App
 def test_unknown_contact(book: ContactBook) -> None:
     with pytest.raises(UnknownContact, match=r"no contact matches 'nobody'"):
         book.resolve("nobody")
+
+
+def test_a_merge_moves_meetings_and_introductions_as_a_rebuild_would(book: ContactBook) -> None:
+    """Caught up a few events at a time (the views load only the rows those events name),
+    a merge moves the merged-away contact's meetings, the people they introduced and the
+    introduction itself to the contact kept; rebuilding from the log says the same."""
+    app = book.app
+    king = book.add(NewContact(name="Ada King", emails=["ada.king@mail.example"]))
+    ada = book.add(NewContact(name="Ada Lovelace", emails=["ada@analytical.example"]))
+    grace = book.add(
+        NewContact(name="Grace Hopper", emails=["grace@navy.example"], referred_by=ada.contact_id)
+    )
+    start = datetime(2026, 3, 5, 14, 0, tzinfo=UTC)
+    app.journal.record(
+        MeetingScheduled(
+            contact_id=ada.contact_id,
+            meeting_id="m1",
+            account_id="acct",
+            provider_event_id="ev1",
+            start=start,
+            end=start + timedelta(minutes=30),
+            time_zone="Europe/London",
+        )
+    )
+    book.merge("Ada King", "Ada Lovelace")
+
+    def moved() -> tuple[str | None, str | None, str | None]:
+        views = app.projector
+        meeting = views.get(MeetingRow, "m1")
+        referred = views.get(ContactRow, grace.contact_id)
+        referral = views.get(ReferralRow, grace.contact_id)
+        assert meeting is not None
+        assert referred is not None
+        assert referral is not None
+        return meeting.contact_id, referred.referred_by, referral.referrer_id
+
+    app.projector.catch_up()
+    assert moved() == (king.contact_id, king.contact_id, king.contact_id)
+    app.projector.rebuild()
+    assert moved() == (king.contact_id, king.contact_id, king.contact_id)
