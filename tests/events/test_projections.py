@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from events.clock import ManualClock
 from events.codec import Codec
+from events.ids import new_id
 from events.journal import Journal
 from events.keyring import Keyring
 from events.keyring import metadata as keys_metadata
@@ -606,6 +607,48 @@ def test_two_projectors_catching_up_at_once_apply_each_event_once(views: Views) 
         assert m.reschedules == 2, m.meeting_id
     views.projector.rebuild()
     assert views.snapshot() == incremental
+
+
+def test_a_catch_up_that_loses_every_race_to_another_process_still_ends(views: Views) -> None:
+    # A command's catch-up during a first sync: while it applies, a worker (another
+    # process) catches up the same events first and a new page arrives, every time. The
+    # command must still finish, not fail with "checkpoint moved".
+    for n in range(3):
+        views.journal.record(ContactAdded(contact_id=f"c{n}", name="Ada", emails=[]))
+    worker = views.fresh_projector()
+    worker.catch_up()
+    raced: list[threading.Thread] = []
+    worker_won: list[bool] = []
+
+    def page() -> None:
+        views.journal.record(ContactAdded(contact_id=new_id(), name="Bo", emails=[]))
+        worker.catch_up(retries=20)
+        views.journal.record(ContactAdded(contact_id=new_id(), name="Di", emails=[]))
+
+    def worker_goes_first(views: Any, changed: Any) -> None:  # named as `Dater`'s
+        # The worker goes ahead, unless this catch-up holds the lock it needs: then it
+        # waits for it, as another process would.
+        racer = threading.Thread(target=page)
+        racer.start()
+        racer.join(timeout=1)
+        raced.append(racer)
+        worker_won.append(not racer.is_alive())
+        DATER(views, changed)
+
+    command = Projector(views.engine, views.store, views.projector.codec, dater=worker_goes_first)
+    views.journal.record(ContactAdded(contact_id="late", name="Cy", emails=[]))
+    head = views.store.head()
+    command.catch_up()
+    for racer in raced:
+        racer.join(timeout=30)
+    if views.engine.dialect.name == "sqlite":
+        assert any(worker_won), "the worker never went first: the test proves nothing"
+    else:
+        # PostgreSQL applies under row locks on the checkpoints: the worker waits its turn.
+        assert not any(worker_won)
+    for p in command.projections:
+        assert command.checkpoint(p.name) >= head
+    assert any(r.contact_id == "late" for r in command.rows(ContactRow))
 
 
 # --- stage rules ----------------------------------------------------------------------

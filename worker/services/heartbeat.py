@@ -15,6 +15,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from events.database import reading_engine
+
 #: The detail a loop leaves when it stops cleanly.
 STOPPED = "stopped"
 
@@ -98,7 +100,8 @@ def read(engine: Engine) -> list[Heartbeat]:
     """Every loop's last heartbeat, by name."""
     if not sa.inspect(engine).has_table("worker_state"):
         return []
-    with engine.connect() as conn:
+    # Read without the write lock (on SQLite the main engine's transactions take it).
+    with reading_engine(engine).connect() as conn:
         rows = conn.execute(worker_state.select().order_by(worker_state.c.name)).all()
     return [
         Heartbeat(

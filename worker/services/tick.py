@@ -43,7 +43,7 @@ def load_snapshot(app: App) -> Snapshot:
     from worker.services.offers import load_times_view
 
     app.projector.catch_up()
-    with app.engine.connect() as conn:
+    with app.projector.reading() as conn:
         contacts = {r.contact_id: r for r in app.projector.rows(ContactRow, conn)}
         meetings = {r.meeting_id: r for r in app.projector.rows(MeetingRow, conn)}
         drafts = {r.draft_id: r for r in app.projector.rows(DraftRow, conn)}
@@ -83,7 +83,7 @@ def load_first_due(
     work). None when it holds every row due by `until`."""
     app.projector.catch_up()
     moment = iso(until) or ""
-    with app.engine.connect() as conn:
+    with app.projector.reading() as conn:
         contacts_due = _first_due(app, conn, ContactRow, moment, first)
         meetings_due = _first_due(app, conn, MeetingRow, moment, first)
         full = [rows[-1].due_at for rows in (contacts_due, meetings_due) if len(rows) == first]
@@ -147,7 +147,7 @@ def load_summary_snapshot(app: App, now: datetime, until: datetime | None = None
     p = app.projector
     meeting = p.columns(MeetingRow)
     referral, contact = p.columns(ReferralRow), p.columns(ContactRow)
-    with app.engine.connect() as conn:
+    with app.projector.reading() as conn:
         drafts = _by_key(p.find(DraftRow, conn, status="pending"))
         coming = sa.and_(
             meeting.status == "scheduled",
