@@ -11,6 +11,9 @@ processes) do the same at once.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -26,12 +29,13 @@ from events.entry import Entry
 from events.ids import new_id
 from events.projections.pipeline import ContactRow
 from events.types import AccountConnected, ReplyReceived
+from tests.harness.clock_server import ClockServer
 from tests.harness.histories import generate, quiet_moment
 from tests.harness.lockstep import lockstep_env
+from worker.runner.clocks import CLOCK_URL_ENV
 from worker.services import heartbeat
 from worker.services.app import App, open_app
 from worker.services.settings import load_settings
-from worker.services.status import status
 from worker.services.tick import due_now
 
 START = datetime(2026, 1, 5, 9, tzinfo=UTC)
@@ -98,7 +102,7 @@ def test_writers_under_a_first_sync_never_wait_out_the_lock(
     clock.set(quiet_moment(START, days=40))
 
     # SQLite: one worker process (its threads share an engine, as `outreach run`'s do)
-    # and a command; PostgreSQL: two workers and a command.
+    # and a command (another process); PostgreSQL: two workers and a command.
     workers = [_opened(tmp_path, url, clock) for _ in range(1 if backend == "sqlite" else 2)]
     command = _opened(tmp_path, url, clock)
     try:
@@ -132,11 +136,31 @@ def test_writers_under_a_first_sync_never_wait_out_the_lock(
             jobs |= _worker_jobs(worker, f"w{n}", clock)
 
         def show_status() -> None:
-            status(command, queued=None)
+            # Another process, as a user's command is: in this one its reading and
+            # applying would take the worker's threads' turns at the interpreter and
+            # stretch their holds of the lock, which no real command does.
+            shown = subprocess.run(
+                [sys.executable, "-m", "outreach", "status", "--json"],
+                env=os.environ | lockstep_env(tmp_path, url) | {CLOCK_URL_ENV: served.url},
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            if shown.returncode != 0:
+                raise RuntimeError(f"status exited {shown.returncode}: {shown.stderr[-300:]}")
+            statuses.append(shown.stdout)
+
+        statuses: list[str] = []
 
         jobs["status"] = show_status
-        errors = _run_together(jobs, done)
+        served = ClockServer(clock).start()
+        try:
+            errors = _run_together(jobs, done)
+        finally:
+            served.stop()
         assert errors == [], errors
+        assert statuses, "no status ran during the first sync: the test proves nothing"
         sync = [
             e
             for e in command.store.read_all(types={"reply.received"})
