@@ -23,8 +23,10 @@ from worker.cli import COMMANDS
 from worker.cli import app as cli_app
 from worker.cli.status import ACTION_WORDS
 from worker.domain.policies.actions import ActionKind
+from worker.services import heartbeat
 
 ADA = "ada@analytical.example"
+GRACE = "grace@navy.example"
 
 
 def _json(cli: Cli, *args: str) -> Any:
@@ -121,11 +123,55 @@ def test_reach_out_past_the_daily_cap_says_when_and_which_setting(world: World, 
     )
     world.perform("draft_outreach")
     out = cli.ok("reach-out", "grace").stdout
-    assert "today's 1 outreach drafts are made" in " ".join(out.split())
+    assert "today's cap of 1 first message is reached" in " ".join(out.split())
     assert "prepared on Tuesday 3 March (Europe/London)" in " ".join(out.split())
     assert f"daily_outreach_cap = 1 under [policy] in {config}" in " ".join(out.split())
     # The contact the command added carries the world's time, not the computer's.
     assert _json(cli, "contacts", "show", "grace")["added_at"].startswith("2026-03-02T09:00")
+
+
+@pytest.mark.usefixtures("on_world_time")
+def test_reach_out_says_what_the_first_message_waits_for(world: World, cli: Cli) -> None:
+    cli.ok("contacts", "add", "Ada Lovelace", "-e", ADA, "--how", "met at PyCon")
+    # A mailbox is connected, but nothing has run the worker.
+    out = " ".join(cli.ok("reach-out", "ada").stdout.split())
+    assert out == (
+        "Ada Lovelace: their first message will be prepared for your review once the "
+        "worker runs: `outreach run`"
+    )
+    # Asking again is no mistake: nothing new is recorded, and it says so.
+    head = world.app.store.head()
+    again = _json(cli, "reach-out", "ada")
+    assert (again["already"], world.app.store.head()) == (True, head)
+    heartbeat.create_schema(world.app.engine)
+    heartbeat.beat(world.app.engine, "run", world.clock.now(), 30, 1)
+    out = " ".join(
+        cli.ok("contacts", "add", "Grace Hopper", "-e", GRACE, "--reach-out").stdout.split()
+    )
+    assert "Grace Hopper: their first message will be ready for your review in a minute" in out
+    for action in world.due("draft_outreach"):
+        world.runtime.perform(action.to_message())
+    assert "past a first message (outreach waiting for your review)" in cli.refused(
+        "reach-out", "ada"
+    )
+
+
+def test_reach_out_before_any_mailbox_says_to_connect_one(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTREACH_")}
+    env |= {"OUTREACH_CONFIG_DIR": str(tmp_path / "c"), "OUTREACH_DATA_DIR": str(tmp_path / "d")}
+
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            [*OUTREACH, *args], env=env, capture_output=True, text=True, timeout=60, check=True
+        )
+        return " ".join(done.stdout.split())
+
+    run("init", "--name", "Sam Lee", "--introduction", "I teach physics", "--json")
+    out = run("contacts", "add", "Ada Lovelace", "-e", ADA, "--how", "PyCon", "--reach-out")
+    assert out.endswith(
+        "Ada Lovelace: their first message will be prepared for your review once a mailbox "
+        "is connected: `outreach connect google` or `outreach connect microsoft`"
+    )
 
 
 def test_acting_commands_answer_in_json(world: World, cli: Cli) -> None:

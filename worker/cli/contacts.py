@@ -73,11 +73,15 @@ def add(
             reach_out=reach_out,
             force=force,
         )
+        eta = outreach_eta(a, row.contact_id) if reach_out else None
+    warning = how_we_know_warning(row) if reach_out else None
     if as_json:
-        print_json(_row_json(row))
+        extra = {"draft_expected": eta, "warning": warning} if reach_out else {}
+        print_json({**_row_json(row), **extra})
     else:
         say(f"added {row.name} ({short(row.contact_id)}): {stage_words(row)}")
-        warning = how_we_know_warning(row) if reach_out else None
+        if eta:
+            say(f"{row.name}: {eta['sentence']}")
         if warning:
             say(warning)
 
@@ -252,15 +256,19 @@ def forget(
 def reach_out(contact: ContactRef, as_json: JsonFlag = False) -> None:
     """Choose to write to a contact: an outreach draft will be prepared for review."""
     with opened_app(as_json=as_json) as a:
-        row = ContactBook(a).reach_out(contact)
+        book = ContactBook(a)
+        already = book.resolve(contact).stage == "to_write"
+        row = book.reach_out(contact)
         eta = outreach_eta(a, row.contact_id)
     # A first message must say how the user knows the person; without it the draft is
     # flagged at review, and the user hears it now, while it is still easy to add.
     warning = how_we_know_warning(row)
     if as_json:
-        print_json({**_row_json(row), "draft_expected": eta, "warning": warning})
+        print_json(
+            {**_row_json(row), "already": already, "draft_expected": eta, "warning": warning}
+        )
         return
-    say(f"{row.name}: {eta['sentence']}")
+    say(f"{row.name}: {'already chosen; ' if already else ''}{eta['sentence']}")
     if warning:
         say(warning)
 

@@ -17,7 +17,7 @@ from events.entry import Entry
 from events.errors import UserError
 from events.ids import random_id
 from events.projections.drafts import DraftRow
-from events.projections.pipeline import ContactRow
+from events.projections.pipeline import ContactRow, stage_words
 from events.projections.tables import table_for
 from events.types import (
     CloseOutcome,
@@ -247,6 +247,7 @@ class ContactBook:
         return self.resolve(added.contact_id)
 
     def reach_out(self, ref: str) -> ContactRow:
+        """Choose to write to `ref` (asking again for someone chosen changes nothing)."""
         # Nothing is prepared in the name of "Your Name".
         require_profile(self.app.settings.profile)
         row = self.resolve(ref)
@@ -257,8 +258,13 @@ class ContactBook:
             )
         if row.closed:
             raise InvalidInput(f"{row.name}: closed; `outreach reopen` first")
+        if row.stage == "to_write":
+            return row  # chosen already: asking again changes nothing
         if row.stage != "identified":
-            raise InvalidInput(f"{row.name}: already {row.stage.replace('_', ' ')}")
+            raise InvalidInput(
+                f"{row.name}: past a first message ({stage_words(row)}); "
+                "reach-out is for someone not yet written to"
+            )
         self.app.journal.record(ReachOutRequested(contact_id=row.contact_id))
         return self.resolve(row.contact_id)
 

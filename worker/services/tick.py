@@ -97,7 +97,7 @@ def load_first_due(
         )
         meetings.update(_by_key(_rows_where(app, conn, MeetingRow, "contact_id", set(contacts))))
         drafts = _by_key(_rows_where(app, conn, DraftRow, "contact_id", set(contacts)))
-        drafts.update(_by_key(_outreach_drafted_since(conn, app, today or until)))
+        drafts.update(_by_key(outreach_drafted_since(conn, app, today or until)))
         accounts = _by_key(app.projector.rows(AccountRow, conn))
     snapshot = Snapshot(
         contacts=contacts,
@@ -214,7 +214,7 @@ def _rows_where(
     return found
 
 
-def _outreach_drafted_since(conn: Connection, app: App, now: datetime) -> list[DraftRow]:
+def outreach_drafted_since(conn: Connection, app: App, now: datetime) -> list[DraftRow]:
     """Today's outreach drafts (user's zone): the daily cap counts them."""
     zone = ZoneInfo(app.settings.policy.time_zone)
     start = datetime.combine(now.astimezone(zone).date(), time(0), zone)

@@ -19,6 +19,7 @@ from worker.services.board import board
 from worker.services.contacts import ContactBook, ContactChanges, NewContact
 from worker.services.drafts import DraftReview
 from worker.services.notes import Notes, record_notes
+from worker.services.people import outreach_eta
 from worker.services.person import person
 from worker.services.progress import progress
 from worker.services.scheduling import schedule_meeting
@@ -275,7 +276,8 @@ def reopen_person(contact_id: str) -> Response:
 @pages.post("/people/<contact_id>/reach-out")
 def reach_out(contact_id: str) -> Response:
     row = _book().reach_out(contact_id)
-    return _done(f"A first message to {row.name} will be prepared for your review.")
+    eta = outreach_eta(context().app, row.contact_id)
+    return _done(f"{row.name}: {eta['sentence']}.")
 
 
 @pages.post("/people/<contact_id>/schedule")
