@@ -24,6 +24,7 @@ from worker.cli import app as cli_app
 from worker.cli.status import ACTION_WORDS
 from worker.domain.policies.actions import ActionKind
 from worker.services import heartbeat
+from worker.services.person import person
 
 ADA = "ada@analytical.example"
 GRACE = "grace@navy.example"
@@ -91,12 +92,15 @@ def test_history_in_sentences_in_the_users_zone(world: World, cli: Cli) -> None:
     assert "Ada Lovelace:" in out
     assert "Mon 2 Mar 2026 09:00 GMT  added to your contacts by you as Ada Lovelace" in out
     assert "you chose to write to them" in out
-    assert "a first message was drafted for your review: “" in out
+    assert "a first message was prepared for your review: “" in out
     assert "your first message was sent: “" in out
     assert "they replied: “" in out
     assert "outreach.sent" not in out
     sentences = [h["sentence"] for h in _json(cli, "history", "ada")]
     assert sentences[0] == "added to your contacts by you as Ada Lovelace"
+    # The person's page tells the same story in the same words, as sentences.
+    page = person(world.book, "ada").moments
+    assert [m.sentence for m in reversed(page)] == [s[0].upper() + s[1:] + "." for s in sentences]
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from typing import Any
 from events.projections.pipeline import ContactRow
 from worker.services.board import STAGE_WORDS, days_since, step_of
 from worker.services.contacts import ContactBook, is_listed, listing_order
+from worker.services.history import telling_for
 from worker.services.meetings import briefing
 from worker.services.scheduling import Offer, offer_for
 from worker.services.timeline import Moment, timeline
@@ -43,6 +44,11 @@ def _link(row: ContactRow) -> Link:
     return Link(row.contact_id, row.name or "(no name)", STAGE_WORDS.get(row.stage, row.stage))
 
 
+def _moments(book: ContactBook, row: ContactRow) -> list[Moment]:
+    entries = book.history(row)
+    return timeline(entries, telling_for(book, entries))
+
+
 def person(book: ContactBook, ref: str) -> Person:
     row = book.resolve(ref)
     projector = book.app.projector
@@ -58,7 +64,7 @@ def person(book: ContactBook, ref: str) -> Person:
         next_step=step_of(row),
         introduced_by=_link(referrer) if referrer else None,
         introduced=[_link(c) for c in sorted(introduced, key=listing_order)],
-        moments=timeline(book.history(row), book.app.settings.policy.time_zone),
+        moments=_moments(book, row),
         brief=briefing(book, row.contact_id),
         can_schedule=bool(row.emails) and not row.closed and is_listed(row),
         offer=offer_for(book.app, row),
