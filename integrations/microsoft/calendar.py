@@ -117,9 +117,18 @@ class Events:
             ],
         }
         if request.video_call:
-            # "After you set isOnlineMeeting to true, Microsoft Graph initializes
-            # onlineMeeting" (event resource): the join link comes with the invitation.
-            body["isOnlineMeeting"] = True
+            # "You can create a meeting and allow attendees to join the meeting online, by
+            # setting isOnlineMeeting to true, and onlineMeetingProvider to one of the
+            # providers supported by the parent calendar" (Create or set an event as an
+            # online meeting in an Outlook calendar); "By default, onlineMeetingProvider
+            # is unknown" (event resource), and isOnlineMeeting alone may make no call.
+            # The join link then comes with the invitation. A calendar that allows no
+            # provider gets the event without a call: no link, so the worker drafts a
+            # note asking where (confirmations.needs_place) instead of confirming blind.
+            provider = online_meeting_provider(self._calendar_providers())
+            if provider:
+                body["isOnlineMeeting"] = True
+                body["onlineMeetingProvider"] = provider
         if request.request_id:
             body["transactionId"] = transaction_id(request.request_id)
         # transactionId makes the create idempotent, so retrying a lost answer is safe.
@@ -130,6 +139,18 @@ class Events:
             provider_event_id=str(created["id"]),
             calendar_link=str(created.get("webLink") or ""),
             link=join_url(created),
+        )
+
+    def _calendar_providers(self) -> dict[str, Any]:
+        """The default calendar's online meeting providers: "Look for the
+        allowedOnlineMeetingProviders and defaultOnlineMeetingProvider properties to verify
+        if an Outlook calendar supports any online meeting providers"
+        (learn.microsoft.com/graph/outlook-calendar-online-meetings). Asked only when a
+        video call is created, never on a sync."""
+        return self.graph.get(
+            "/me/calendar",
+            what="graph.calendar.get",
+            params={"$select": "defaultOnlineMeetingProvider,allowedOnlineMeetingProviders"},
         )
 
     def busy(self, start: datetime, end: datetime) -> list[BusyTime]:
@@ -220,6 +241,19 @@ class Events:
             summary=str(item.get("subject", "")),
             link=join_url(item),
         )
+
+
+def online_meeting_provider(calendar: dict[str, Any]) -> str:
+    """The provider to make a video call with on this calendar (Graph calendar resource):
+    its default, else Teams when allowed; "" when it allows none ("unknown" is no
+    provider: a personal account without Teams answers ["unknown"])."""
+    allowed = {
+        str(p) for p in calendar.get("allowedOnlineMeetingProviders") or [] if p != "unknown"
+    }
+    default = str(calendar.get("defaultOnlineMeetingProvider") or "unknown")
+    if default in allowed:
+        return default
+    return "teamsForBusiness" if "teamsForBusiness" in allowed else ""
 
 
 def join_url(item: dict[str, Any]) -> str:

@@ -32,7 +32,8 @@ ROUTES_HELP = [
     "POST /delta/replay {folder}",
     "POST /device/approve {user_code?}",
     "POST /device/decline {user_code}",
-    "POST /settings {sent_copy_delay_s?, auto_approve_after_polls?}",
+    "POST /settings {sent_copy_delay_s?, auto_approve_after_polls?, online_meeting_providers?,"
+    " default_online_meeting_provider?}",
 ]
 
 
@@ -195,6 +196,7 @@ def _event_route(
 def _settings(
     emulator: MicrosoftEmulator, body: dict[str, Any], email: str | None
 ) -> dict[str, Any]:
+    mailbox = emulator.mailbox(email)  # an unknown mailbox is a 404 before anything changes
     delay = body.get("sent_copy_delay_s")
     if delay is not None:
         if isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0:
@@ -205,9 +207,20 @@ def _settings(
         if polls is not None and (isinstance(polls, bool) or not isinstance(polls, int)):
             raise _Bad(400, "'auto_approve_after_polls' must be an integer or null")
         emulator.identity.settings.auto_approve_after_polls = polls
+    if "online_meeting_providers" in body:
+        allowed = body["online_meeting_providers"]
+        if not isinstance(allowed, list) or not all(isinstance(p, str) for p in allowed):
+            raise _Bad(400, "'online_meeting_providers' must be a list of provider names")
+        default = _optional_text(body, "default_online_meeting_provider")
+        try:
+            emulator.set_online_meeting_providers(allowed, default, email)
+        except ScenarioError as error:
+            raise _Bad(400, str(error)) from None
     settings = emulator.identity.settings
     return {
-        "sent_copy_delay_s": emulator.mailbox(email).sent_copy_delay.total_seconds(),
+        "sent_copy_delay_s": mailbox.sent_copy_delay.total_seconds(),
+        "online_meeting_providers": list(mailbox.online_meeting_providers),
+        "default_online_meeting_provider": mailbox.default_online_meeting_provider,
         "auto_approve_after_polls": settings.auto_approve_after_polls,
         "interval": settings.interval,
     }

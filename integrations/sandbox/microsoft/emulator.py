@@ -343,6 +343,16 @@ class MicrosoftEmulator:
         making instead of the one the draft carried (see graph_mail._new_message_id)."""
         self._with(email, lambda mb, now: setattr(mb, "rewrite_message_ids", on))
 
+    def set_online_meeting_providers(
+        self, allowed: list[str], default: str | None = None, email: str | None = None
+    ) -> None:
+        """The online meeting providers the mailbox's calendar allows, and its default
+        (the first allowed unless given). ["unknown"] is a calendar that makes no online
+        meetings, as a personal account without Teams may have."""
+        self._with(
+            email, lambda mb, now: scenarios.set_online_meeting_providers(mb, allowed, default)
+        )
+
     def state(self, email: str | None = None) -> dict[str, Any]:
         """The mailbox as JSON: sent mail, drafts, events, folder counts."""
         return self._with(email, _state)
@@ -406,6 +416,8 @@ def _state(mailbox: Mailbox, now: datetime) -> dict[str, Any]:
                 "deleted": e.deleted,
                 "organizer": e.organizer.address,
                 "transactionId": e.transaction_id,
+                "onlineMeetingProvider": e.online_meeting_provider,
+                "joinUrl": e.join_url,
                 "attendees": [
                     {"address": a.person.address, "response": a.response} for a in e.attendees
                 ],

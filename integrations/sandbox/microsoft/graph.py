@@ -314,6 +314,10 @@ class Graph:
         return Route(f"graph.messages.{action}", scopes, run)
 
     def _calendar_route(self, verb: str, rest: list[str]) -> Route | None:
+        if rest == ["calendar"]:
+            if verb == "GET":
+                return Route("graph.calendar.get", READ_CALENDAR, graph_calendar.get_calendar)
+            raise _not_allowed(verb)
         if rest == ["calendarView", "delta"] and verb == "GET":
             return Route("graph.calendarView.delta", READ_CALENDAR, self.calendar_delta)
         if rest == ["calendarView"] and verb == "GET":

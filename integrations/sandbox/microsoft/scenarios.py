@@ -12,6 +12,7 @@ from email.utils import getaddresses
 from typing import Any
 
 from . import graph_mail
+from .graph_calendar import ONLINE_MEETING_PROVIDERS
 from .state import Attendee, Event, Mailbox, Message, Person, new_internet_message_id
 
 
@@ -211,6 +212,23 @@ def _first_text(parsed: email.message.Message) -> str:
 
 
 # calendar -----------------------------------------------------------------------
+def set_online_meeting_providers(
+    mailbox: Mailbox, allowed: list[str], default: str | None = None
+) -> None:
+    """How the calendar is set up for online meetings: the providers it allows and its
+    default ("administrators can set up Outlook calendars to support meetings that use
+    these providers, with one of these providers being the default provider",
+    learn.microsoft.com/graph/outlook-calendar-online-meetings); ["unknown"] allows none."""
+    unknown = [p for p in allowed if p not in ONLINE_MEETING_PROVIDERS]
+    if not allowed or unknown:
+        raise ScenarioError(f"allowed providers must be some of {sorted(ONLINE_MEETING_PROVIDERS)}")
+    chosen = allowed[0] if default is None else default
+    if chosen not in allowed:
+        raise ScenarioError(f"default provider {chosen!r} is not among {allowed}")
+    mailbox.online_meeting_providers = list(allowed)
+    mailbox.default_online_meeting_provider = chosen
+
+
 def user_adds_event(
     mailbox: Mailbox,
     now: datetime,
@@ -262,6 +280,7 @@ def invite(
         original_time_zone=time_zone,
         location=location,
         join_url=join_url,
+        online_meeting_provider="teamsForBusiness" if join_url else "unknown",
         attendees=[Attendee(Person(mailbox.email, mailbox.display_name))],
         response="notResponded",
         show_as="tentative",

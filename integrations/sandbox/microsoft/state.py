@@ -123,8 +123,10 @@ class Event:
     last_modified: datetime | None = None
     deleted: bool = False
     version: int = 0
-    #: The Teams join link of an online meeting ("" when the event is not one).
+    #: The join link of an online meeting ("" when the event is not one).
     join_url: str = ""
+    #: The event's onlineMeetingProvider: "unknown" until a meeting is made online.
+    online_meeting_provider: str = "unknown"
 
 
 @dataclass
@@ -207,6 +209,12 @@ class Mailbox:
         self.sent: list[SentRecord] = []
         # When set, what is sent gets an internetMessageId of Exchange's making.
         self.rewrite_message_ids = False
+        # The default calendar's online meeting providers (calendar resource:
+        # allowedOnlineMeetingProviders, defaultOnlineMeetingProvider). A work account
+        # with Teams by default; ["unknown"] / "unknown" is a calendar that makes no
+        # online meetings (a personal account without Teams).
+        self.online_meeting_providers: list[str] = ["teamsForBusiness"]
+        self.default_online_meeting_provider = "teamsForBusiness"
         self._counter = 0
 
     # ids and folders -------------------------------------------------------------

@@ -144,3 +144,78 @@ def test_control_routes_through_the_sandbox() -> None:
             sandbox.endpoints()["control"] + "microsoft/seed", data=b"{", timeout=10
         )
         assert bad.status_code == 400
+
+
+ONLINE_SELECT = {"$select": "defaultOnlineMeetingProvider,allowedOnlineMeetingProviders"}
+
+
+def test_the_calendar_says_which_online_meeting_providers_it_allows(
+    graph: GraphClient, emulator: MicrosoftEmulator
+) -> None:
+    whole = graph.get("/me/calendar").json()
+    assert whole["allowedOnlineMeetingProviders"] == ["teamsForBusiness"]
+    assert whole["defaultOnlineMeetingProvider"] == "teamsForBusiness"
+    assert whole["owner"]["address"] == emulator.email
+    chosen = graph.get("/me/calendar", params=ONLINE_SELECT).json()
+    assert set(chosen) - {"@odata.context"} == {
+        "id",
+        "defaultOnlineMeetingProvider",
+        "allowedOnlineMeetingProviders",
+    }
+    emulator.set_online_meeting_providers(["unknown"])
+    personal = graph.get("/me/calendar", params=ONLINE_SELECT).json()
+    assert personal["allowedOnlineMeetingProviders"] == ["unknown"]
+    assert personal["defaultOnlineMeetingProvider"] == "unknown"
+    assert_graph_error(graph.get("/me/calendar", params={"$select": "nope"}), 400)
+
+
+def test_only_an_allowed_provider_makes_an_event_an_online_meeting(
+    graph: GraphClient, emulator: MicrosoftEmulator
+) -> None:
+    """isOnlineMeeting alone leaves onlineMeeting null; with onlineMeetingProvider set to a
+    provider the calendar allows, the event carries its join link from the start."""
+    alone = graph.post("/me/events", json={**EVENT, "isOnlineMeeting": True}).json()
+    assert (alone["onlineMeeting"], alone["onlineMeetingProvider"]) == (None, "unknown")
+    assert alone["isOnlineMeeting"] is False
+    teams = {"isOnlineMeeting": True, "onlineMeetingProvider": "teamsForBusiness"}
+    online = graph.post("/me/events", json={**EVENT, "transactionId": "t-2", **teams}).json()
+    assert online["onlineMeeting"]["joinUrl"].startswith("https://teams.microsoft.com/")
+    assert (online["isOnlineMeeting"], online["onlineMeetingProvider"]) == (
+        True,
+        "teamsForBusiness",
+    )
+    # Later changes do not take the meeting offline.
+    kept = graph.patch(f"/me/events/{online['id']}", json={"isOnlineMeeting": False}).json()
+    assert kept["onlineMeeting"] == online["onlineMeeting"]
+    skype = {"isOnlineMeeting": True, "onlineMeetingProvider": "skypeForConsumer"}
+    refused = graph.post("/me/events", json={**EVENT, "transactionId": "t-3", **skype})
+    assert refused.status_code == 201  # created, but not online: the calendar lacks Skype
+    assert refused.json()["onlineMeeting"] is None
+    emulator.set_online_meeting_providers(["unknown"])
+    none = graph.post("/me/events", json={**EVENT, "transactionId": "t-4", **teams}).json()
+    assert (none["onlineMeeting"], none["onlineMeetingProvider"]) == (None, "unknown")
+    assert_graph_error(
+        graph.post(
+            "/me/events", json={**EVENT, "transactionId": "t-5", "onlineMeetingProvider": "zoom"}
+        ),
+        400,
+        "RequestBodyRead",
+    )
+
+
+def test_control_sets_the_calendars_online_meeting_providers() -> None:
+    with Sandbox(seed=1, start=datetime(2026, 3, 2, 9, tzinfo=UTC)) as sandbox:
+        endpoints = sandbox.endpoints()
+        graph = GraphClient(endpoints["graph"], endpoints["microsoft"]["access_token"])
+        none = _control(sandbox, "POST", "/settings", {"online_meeting_providers": ["unknown"]})
+        assert none.json()["default_online_meeting_provider"] == "unknown"
+        calendar = graph.get("/me/calendar", params=ONLINE_SELECT).json()
+        assert calendar["allowedOnlineMeetingProviders"] == ["unknown"]
+        bad = {"online_meeting_providers": ["zoom"]}
+        assert _control(sandbox, "POST", "/settings", bad).status_code == 400
+        stray = {
+            "online_meeting_providers": ["teamsForBusiness"],
+            "default_online_meeting_provider": "skypeForConsumer",
+        }
+        assert _control(sandbox, "POST", "/settings", stray).status_code == 400
+        assert graph.get("/me/calendar").json()["defaultOnlineMeetingProvider"] == "unknown"
