@@ -46,8 +46,20 @@ def _subcommands() -> list[list[str]]:
 def test_help_names_no_python_types() -> None:
     for args in _subcommands():
         out = CliRunner().invoke(cli_app, [*args, "--help"], env={"COLUMNS": "120"}).stdout
-        for tag in ("<bool>", "<str>", "<int>", "<path>"):
+        for tag in ("<bool>", "<str>", "<int>", "<path>", "LIST[STR]"):
             assert tag not in out, (args, tag)
+
+
+def test_command_lists_give_each_command_one_unbroken_line() -> None:
+    # A command's first sentence is what the list shows: a line break inside it showed
+    # as a sentence cut in two across the list.
+    for group in ([], ["contacts"], ["drafts"], ["connect"], ["accounts"], ["service"]):
+        out = CliRunner().invoke(cli_app, [*group, "--help"], env={"COLUMNS": "200"}).stdout
+        rows = out.split("Commands")[-1].splitlines()[1:]
+        listed = [r for r in rows if r.startswith("│ ")]
+        assert listed, (group, out)
+        broken = [r for r in listed if r.startswith("│  ")]
+        assert broken == [], group
 
 
 def test_pipeline_fits_80_columns_name_first_in_plain_words(world: World, cli: Cli) -> None:

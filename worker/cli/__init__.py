@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 app = typer.Typer(
+    rich_markup_mode="markdown",
     name="outreach",
     help="Keeps the bookkeeping of informational interviews: outreach, nudges, meetings, thanks.",
     no_args_is_help=True,

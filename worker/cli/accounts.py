@@ -13,7 +13,9 @@ from worker.cli import app
 from worker.cli.common import console, opened_app, print_json, print_table, say, short
 from worker.services.connected_accounts import accounts
 
-accounts_app = typer.Typer(help="List and remove connected accounts.", no_args_is_help=True)
+accounts_app = typer.Typer(
+    rich_markup_mode="markdown", help="List and remove connected accounts.", no_args_is_help=True
+)
 app.add_typer(accounts_app, name="accounts")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]

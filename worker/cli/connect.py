@@ -14,7 +14,9 @@ from worker.cli import app
 from worker.cli.common import console, fail, opened_app, print_json, short
 from worker.services.settings import SettingsError, load_settings
 
-connect_app = typer.Typer(help="Connect a mail and calendar account.", no_args_is_help=True)
+connect_app = typer.Typer(
+    rich_markup_mode="markdown", help="Connect a mail and calendar account.", no_args_is_help=True
+)
 app.add_typer(connect_app, name="connect")
 
 
@@ -128,8 +130,9 @@ def connect_sandbox_account(
     ] = "google",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
-    """Connect the running sandbox's account: try everything without a real account
-    (start `outreach sandbox` first; it says what to export)."""
+    """Connect the running sandbox's account, to try everything without a real one.
+
+    Start `outreach sandbox` first; it says what to export."""
     import os
 
     from worker.accounts.sandbox import sandbox_endpoints

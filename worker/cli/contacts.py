@@ -17,7 +17,9 @@ from worker.services.people import contact_details, outreach_eta
 from worker.services.profile import how_we_know_warning
 
 contacts_app = typer.Typer(
-    help="Add, import, show, correct, merge, list and forget contacts.", no_args_is_help=True
+    rich_markup_mode="markdown",
+    help="Add, import, show, correct, merge, list and forget contacts.",
+    no_args_is_help=True,
 )
 app.add_typer(contacts_app, name="contacts")
 
@@ -50,7 +52,7 @@ def add(
         ),
     ] = None,
     reach_out: Annotated[
-        bool, typer.Option("--reach-out", help="Prepare an outreach draft for them.")
+        bool, typer.Option("--reach-out", help="Prepare a first message to them, for your review.")
     ] = False,
     force: Annotated[
         bool, typer.Option("--force", help="Add even if a contact of that name exists.")
@@ -97,8 +99,9 @@ def import_(
     ],
     as_json: JsonFlag = False,
 ) -> None:
-    """Import contacts: new people are added, known ones get their empty fields filled;
-    running it again with the same or a newer export is safe."""
+    """Import contacts: new people are added, known ones get their empty fields filled.
+
+    Running it again with the same or a newer export is safe."""
     with opened_app(as_json=as_json) as a:
         summary = ContactBook(a).import_file(file)
     if as_json:
@@ -254,7 +257,7 @@ def forget(
 
 @app.command("reach-out")
 def reach_out(contact: ContactRef, as_json: JsonFlag = False) -> None:
-    """Choose to write to a contact: an outreach draft will be prepared for review."""
+    """Choose to write to a contact: a first message will be prepared for your review."""
     with opened_app(as_json=as_json) as a:
         book = ContactBook(a)
         already = book.resolve(contact).stage == "to_write"

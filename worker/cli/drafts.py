@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from worker.services.rendering import Renderer
 
 drafts_app = typer.Typer(
+    rich_markup_mode="markdown",
     help="Review the drafts waiting in your mailbox: list, show, edit, approve, discard.",
     invoke_without_command=True,
 )
@@ -199,8 +200,10 @@ def edit(
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Edit a draft as it is in your mailbox ($VISUAL, $EDITOR, sensible-editor, nano or
-    vi), then update it there; --text or --file replace the body without an editor."""
+    """Edit a draft as it is in your mailbox, then update it there.
+
+    The editor is $VISUAL, $EDITOR, sensible-editor, nano or vi; --text or --file
+    replace the body without an editor."""
     json_errors(as_json)
     if text is not None and file is not None:
         fail("drafts edit: give --text or --file, not both")

@@ -11,7 +11,14 @@ from typing import Any
 
 from typer.core import TyperArgument, TyperOption
 
-_PLAIN = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "path": "PATH", "bool": ""}
+_PLAIN = {
+    "str": "TEXT",
+    "list[str]": "TEXT",
+    "int": "INTEGER",
+    "float": "NUMBER",
+    "path": "PATH",
+    "bool": "",
+}
 _option_type = TyperOption.display_type_rich
 _argument_type = TyperArgument.display_type_rich
 

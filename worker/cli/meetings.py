@@ -101,9 +101,11 @@ def notes(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
-    """Write notes after a meeting (in your editor, or with the options): your thank-you
-    quotes the takeaway and names the people suggested; --outcome records what their
-    advice led to, for your next note to them."""
+    """Write notes after a meeting: your thank-you quotes them.
+
+    In your editor, or with the options. The thank-you quotes the takeaway and names
+    the people suggested; --outcome records what their advice led to, for your next
+    note to them."""
     given = (takeaway, text, went, keep_in_touch, how, every)
     written_text: str | None = None
     with opened_app(as_json=as_json) as a:

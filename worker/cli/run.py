@@ -105,8 +105,9 @@ def run(
         ),
     ] = False,
 ) -> None:
-    """Run everything in this process (the default): sync, tick, act, and serve the web
-    page on 127.0.0.1, opened in your browser. Stop with Ctrl-C."""
+    """Run everything in this process: sync, act, and serve the web page. Stop with Ctrl-C.
+
+    The page is served on 127.0.0.1 and opened in your browser."""
     from worker.cli.ui import browser_for_run
     from worker.runner import composition
     from worker.runner.loop import Loop

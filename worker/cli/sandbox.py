@@ -49,8 +49,10 @@ def sandbox(
         ),
     ] = None,
 ) -> None:
-    """Serve the Gmail, Calendar and Graph emulators. The first line printed is their
-    endpoints as JSON; the lines after it (starting with #) say what to export and run."""
+    """Serve the Gmail, Calendar and Graph emulators, to try everything without an account.
+
+    The first line printed is their endpoints as JSON; the lines after it (starting
+    with #) say what to export and run."""
     from integrations.sandbox.cli import serve_forever
     from worker.services.settings import log_file, write_private_file
 

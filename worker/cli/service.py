@@ -10,7 +10,9 @@ from worker.cli import app
 from worker.cli.common import console
 from worker.services.settings import load_settings
 
-service_app = typer.Typer(help="Run `outreach run` as a user service.", no_args_is_help=True)
+service_app = typer.Typer(
+    rich_markup_mode="markdown", help="Run `outreach run` as a user service.", no_args_is_help=True
+)
 app.add_typer(service_app, name="service")
 
 

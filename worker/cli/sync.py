@@ -66,8 +66,10 @@ def sync(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
-    """Sync mail and calendar now. A long first sync shows its progress and, if stopped,
-    resumes where it left off the next time."""
+    """Sync mail and calendar now.
+
+    A long first sync shows its progress and, if stopped, resumes where it left off
+    the next time."""
     from worker.accounts.run_providers import ProviderFactory
 
     with opened_app(clock_from_env(os.environ)) as a:

@@ -26,7 +26,9 @@ from worker.services.people import local_time
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 WideFlag = Annotated[bool, typer.Option("--wide", help="More columns, nothing cut short.")]
 
-projections_app = typer.Typer(help="Maintain the views built from the log.", no_args_is_help=True)
+projections_app = typer.Typer(
+    rich_markup_mode="markdown", help="Maintain the views built from the log.", no_args_is_help=True
+)
 app.add_typer(projections_app, name="projections")
 
 
@@ -46,8 +48,9 @@ def pipeline(
         int, typer.Option("--offset", min=0, help="Skip this many contacts first.")
     ] = 0,
 ) -> None:
-    """Each contact, where they stand and what happens next (--limit and --offset page
-    through many)."""
+    """Each contact, where they stand and what happens next.
+
+    --limit and --offset page through many."""
     json_errors(as_json)
     if active and closed:
         fail("pipeline: --active and --closed exclude each other")
