@@ -15,6 +15,7 @@ from events.errors import UserError
 from events.projections.accounts import AccountRow
 from integrations.protocol import NeedsReconnect, Provider, ProviderError
 from worker.services.app import App
+from worker.services.notes import MAX_SENTENCE
 from worker.services.rendering import Renderer
 from worker.web.security import COOKIE, Gate
 
@@ -82,6 +83,9 @@ def create_app(page: PageContext) -> Flask:
         TEMPLATES_AUTO_RELOAD=False,
     )
     flask.register_blueprint(pages)
+    # The forms hold a sentence to what the service accepts: a longer one typed in full
+    # would be refused after the fact, and the redirect back would lose what was typed.
+    flask.jinja_env.globals["max_sentence"] = MAX_SENTENCE
 
     @flask.before_request
     def gate() -> Response | str | tuple[str, int] | None:
