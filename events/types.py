@@ -421,6 +421,9 @@ class MeetingScheduled(MeetingEvent):
     # The user's own answer to the invitation: a contact's invitation not yet accepted
     # ("needsAction", "tentative") is not confirmed in the user's name.
     user_response: str = "accepted"
+    # The calendar is still making the video call: no link yet, but one is coming (a
+    # later meeting.details_changed brings it, or says there is none).
+    link_pending: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -433,18 +436,21 @@ class MeetingRescheduled(MeetingEvent):
     place: str = ""
     link: str = ""
     user_response: str = "accepted"
+    link_pending: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
 class MeetingDetailsChanged(MeetingEvent):
     """The same meeting at the same time, with a new place, link, or answer of the user's
-    (an invitation accepted in the calendar): what a confirmation says, or whether one goes."""
+    (an invitation accepted in the calendar), or the call's link no longer to come (made,
+    or failed): what a confirmation says, or whether one goes."""
 
     TYPE = "meeting.details_changed"
     PERSONAL = frozenset({"place", "link"})
     place: str = ""
     link: str = ""
     user_response: str = "accepted"
+    link_pending: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

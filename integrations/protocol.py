@@ -116,6 +116,9 @@ class CreatedEvent:
     #: the conference's video entry point, Graph `onlineMeeting.joinUrl`); "" when there
     #: is none, or none yet (a Meet still being created comes with a later sync).
     link: str = ""
+    #: The calendar is still making the video call (a Google conference "pending"): its
+    #: link is to come with a later sync, so "" here does not mean "nowhere".
+    link_pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,9 @@ class CalendarEventSeen:
     #: The video call's join link (Google hangoutLink / conferenceData, Graph
     #: onlineMeeting.joinUrl): a confirmation says where, a link counts as where.
     link: str = ""
+    #: The video call is still being made (a Google conference "pending"): its link is
+    #: to come; once the calendar is done, a later sync sees the link, or none (failed).
+    link_pending: bool = False
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,8 @@ class MeetingRow(Row):
     status_at: str = ""
     #: The video call's join link, when the event has one.
     link: str | None = None
+    #: The calendar is still making the video call: its link is to come.
+    link_pending: bool = False
     #: The user's own answer to the event ("needsAction" until they accept an invitation).
     user_response: str = "accepted"
     #: When the user last wrote notes on this meeting (the thank-you waits for them).
@@ -87,6 +89,7 @@ def _scheduled(rows: Rows[MeetingRow], fact: Fact) -> None:
             time_zone=p.get("time_zone", "UTC"),
             place=p.get("place"),
             link=p.get("link") or None,
+            link_pending=bool(p.get("link_pending", False)),
             user_response=p.get("user_response", "accepted"),
             scheduled_at=at,
             status_at=at,
@@ -104,6 +107,7 @@ def _rescheduled(row: MeetingRow, fact: Fact) -> None:
     row.time_zone = p.get("time_zone", row.time_zone)
     row.place = p.get("place", row.place)
     row.link = p.get("link") or None
+    row.link_pending = bool(p.get("link_pending", False))
     row.user_response = p.get("user_response", row.user_response)
     row.status = "scheduled"
     row.reschedules += 1
@@ -114,6 +118,7 @@ def _details_changed(row: MeetingRow, fact: Fact) -> None:
     p = fact.payload
     row.place = p.get("place") or None
     row.link = p.get("link") or None
+    row.link_pending = bool(p.get("link_pending", False))
     row.user_response = p.get("user_response", row.user_response)
 
 

@@ -73,6 +73,7 @@ class Events:
         if request.video_call:
             # "conferenceData.createRequest: A request to generate a new conference";
             # honoured only with conferenceDataVersion=1 (Calendar API, events.insert).
+            # The answer may carry it "pending", its link still to come (_link_pending).
             body["conferenceData"] = {
                 "createRequest": {
                     "requestId": event_id,
@@ -284,6 +285,7 @@ def seen(item: dict[str, Any], calendar_zone: str) -> CalendarEventSeen:
         location=str(item.get("location") or ""),
         summary=str(item.get("summary") or ""),
         link=_join_link(item),
+        link_pending=_link_pending(item),
     )
 
 
@@ -294,6 +296,7 @@ def created_event(item: dict[str, Any]) -> CreatedEvent:
         provider_event_id=str(item["id"]),
         calendar_link=str(item.get("htmlLink") or ""),
         link=_join_link(item),
+        link_pending=_link_pending(item),
     )
 
 
@@ -309,3 +312,17 @@ def _join_link(item: dict[str, Any]) -> str:
         if isinstance(point, dict) and point.get("entryPointType") == "video":
             return str(point.get("uri") or "")
     return ""
+
+
+def _link_pending(item: dict[str, Any]) -> bool:
+    """Whether Google is still making the event's Meet. Conferences are made
+    asynchronously: "createRequest: A request to generate a new conference and attach it
+    to the event. The data is generated asynchronously. To see whether the data is present
+    check the status field", and statusCode "pending" is "the conference create request is
+    still being processed" (ConferenceData, ConferenceRequestStatus; Events resource). An
+    insert may answer so: the link comes with a later change of the event."""
+    conference = item.get("conferenceData")
+    request = conference.get("createRequest") if isinstance(conference, dict) else None
+    status = request.get("status") if isinstance(request, dict) else None
+    code = status.get("statusCode") if isinstance(status, dict) else None
+    return code == "pending" and not _join_link(item)

@@ -391,6 +391,8 @@ class History:
                 end=start + timedelta(minutes=30),
                 time_zone="Europe/Berlin",
                 place="Café Einstein" if j % 2 else "",
+                # A video call whose link the calendar is still making.
+                link_pending=j % 4 == 2,
             )
         ]
 

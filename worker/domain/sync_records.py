@@ -296,6 +296,7 @@ def _calendar(
                     place=event.location,
                     link=event.link,
                     user_response=mine,
+                    link_pending=event.link_pending,
                 ),
                 derive_id(*base, "scheduled", event.start.isoformat()),
             )
@@ -315,14 +316,18 @@ def _calendar(
                     place=event.location,
                     link=event.link,
                     user_response=mine,
+                    link_pending=event.link_pending,
                 ),
                 derive_id(*base, "rescheduled", event.start.isoformat(), event.end.isoformat()),
             )
         ]
     details = (event.location, event.link, mine)
-    if details != (known.place or "", known.link or "", known.user_response):
-        # Same time, new place, link or answer (an invitation accepted): what the
-        # confirmation says, or whether one goes at all.
+    same = details == (known.place or "", known.link or "", known.user_response)
+    if not same or event.link_pending != known.link_pending:
+        # Same time, new place, link or answer (an invitation accepted), or a call that
+        # was being made done (its link) or failed (none): what the confirmation says,
+        # or whether one goes at all.
+        pending = ("link-pending",) if event.link_pending else ()
         return [
             Entry(
                 MeetingDetailsChanged(
@@ -331,8 +336,9 @@ def _calendar(
                     place=event.location,
                     link=event.link,
                     user_response=mine,
+                    link_pending=event.link_pending,
                 ),
-                derive_id(*base, "details", known.start, *details),
+                derive_id(*base, "details", known.start, *details, *pending),
             )
         ]
     return []

@@ -160,6 +160,7 @@ def invite(
             time_zone=request.time_zone,
             place=request.location,
             link=created.link,
+            link_pending=created.link_pending,
         ),
         event_id=derive_id(
             "calendar", account.account_id, event_id, "scheduled", request.start.isoformat()

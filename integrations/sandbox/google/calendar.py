@@ -1,4 +1,5 @@
-"""Calendar v3 events: store, list (paging, singleEvents, syncToken), get/insert/patch/delete."""
+"""Calendar v3 events: store, list (paging, singleEvents, syncToken), get/insert/patch/delete,
+and Meet conferences made at once or, as Google may, some time after the insert."""
 
 from __future__ import annotations
 
@@ -53,6 +54,36 @@ class StoredEvent:
         return self.resource.get("status") == "cancelled"
 
 
+@dataclass(frozen=True)
+class ConferencePlan:
+    """How the calendar answers a `conferenceData.createRequest`. Google makes conferences
+    asynchronously: "createRequest: A request to generate a new conference and attach it
+    to the event. The data is generated asynchronously. To see whether the data is present
+    check the status field", whose statusCode is "pending": "the conference create request
+    is still being processed", "success": "the conference create request succeeded, the
+    entry points are populated", or "failure": "the conference create request failed,
+    there are no entry points" (Events resource, ConferenceData and ConferenceRequestStatus,
+    developers.google.com/calendar/api/v3/reference/events).
+
+    Parameters:
+        outcome: how the request ends, "success" or "failure".
+        pending_for: how long it stays "pending" (zero: the insert answers the outcome at
+            once, as the emulator always did; None: until a story finishes it).
+    """
+
+    outcome: str = "success"
+    pending_for: timedelta | None = timedelta(0)
+
+
+@dataclass
+class PendingConference:
+    """A conference still being made: it ends as `outcome` at `ready_at` (None: when a
+    story says so)."""
+
+    ready_at: datetime | None
+    outcome: str
+
+
 @dataclass
 class Calendar:
     """One account's primary calendar.
@@ -70,6 +101,10 @@ class Calendar:
     token_floor: int = 0  # sync tokens issued before this change count answer 410
     invitations: list[dict[str, Any]] = field(default_factory=list)  # mail Google sent
     lock: threading.RLock = field(default_factory=threading.RLock)
+    #: How conference create requests are answered from now on (a story may change it).
+    conference_plan: ConferencePlan = field(default_factory=ConferencePlan)
+    #: Conferences still "pending", by event id.
+    pending_conferences: dict[str, PendingConference] = field(default_factory=dict)
 
     def new_id(self) -> str:
         alphabet = "abcdefghijklmnopqrstuv0123456789"  # base32hex, as Calendar ids
@@ -438,24 +473,13 @@ def store_event(
             eventType=resource.get("eventType", "default"),
         )
         if conference and isinstance(resource.get("conferenceData", {}).get("createRequest"), dict):
-            code = hashlib.sha1(event_id.encode(), usedforsecurity=False).hexdigest()
-            meet = f"{code[:3]}-{code[3:7]}-{code[7:10]}"
-            resource["hangoutLink"] = f"https://meet.google.com/{meet}"
-            resource["conferenceData"] = {
-                "createRequest": {
-                    **resource["conferenceData"]["createRequest"],
-                    "status": {"statusCode": "success"},
-                },
-                "entryPoints": [
-                    {
-                        "entryPointType": "video",
-                        "uri": resource["hangoutLink"],
-                        "label": f"meet.google.com/{meet}",
-                    }
-                ],
-                "conferenceSolution": {"key": {"type": "hangoutsMeet"}, "name": "Google Meet"},
-                "conferenceId": meet,
-            }
+            plan = cal.conference_plan
+            if plan.pending_for == timedelta(0):
+                _conclude(resource, plan.outcome)
+            else:
+                _set_status(resource, "pending")  # no link nor entry points yet
+                ready = None if plan.pending_for is None else now + plan.pending_for
+                cal.pending_conferences[event_id] = PendingConference(ready, plan.outcome)
         else:
             resource.pop("conferenceData", None)
         event = StoredEvent(resource, 0, len(cal.events))
@@ -463,6 +487,71 @@ def store_event(
         cal.touch(event, now)
         _notify(cal, resource, send_updates, "invite", now)
         return copy.deepcopy(resource)
+
+
+def _set_status(resource: dict[str, Any], code: str) -> None:
+    request = resource["conferenceData"]["createRequest"]
+    resource["conferenceData"] = {"createRequest": {**request, "status": {"statusCode": code}}}
+
+
+def _conclude(resource: dict[str, Any], outcome: str) -> None:
+    """The create request's end: a Meet with its link and entry points, or a failure that
+    has none ("conferenceSolution ... Unset for a conference with a failed create
+    request"; ConferenceData, Events resource)."""
+    _set_status(resource, outcome)
+    if outcome != "success":
+        return
+    code = hashlib.sha1(str(resource["id"]).encode(), usedforsecurity=False).hexdigest()
+    meet = f"{code[:3]}-{code[3:7]}-{code[7:10]}"
+    resource["hangoutLink"] = f"https://meet.google.com/{meet}"
+    resource["conferenceData"].update(
+        entryPoints=[
+            {
+                "entryPointType": "video",
+                "uri": resource["hangoutLink"],
+                "label": f"meet.google.com/{meet}",
+            }
+        ],
+        conferenceSolution={"key": {"type": "hangoutsMeet"}, "name": "Google Meet"},
+        conferenceId=meet,
+    )
+
+
+def settle_conferences(cal: Calendar, now: datetime) -> None:
+    """Ends the pending conferences whose time has come. The event changes as it does
+    when its link arrives in the user's calendar: a new etag and `updated`, and a later
+    position in the change log, so a sync token's list returns it ("nextSyncToken: Token
+    used at a later point in time to retrieve only the entries that have changed since
+    this result was returned"; events.list). The documentation does not say in so many
+    words that the link's arrival is such a change; the event's resource does change
+    (status, hangoutLink, entryPoints), and a syncing client could not see it otherwise."""
+    with cal.lock:
+        for event_id, pending in list(cal.pending_conferences.items()):
+            if pending.ready_at is not None and pending.ready_at <= now:
+                _finish(cal, event_id, pending.outcome, pending.ready_at)
+
+
+def finish_conference(
+    cal: Calendar, event_id: str, now: datetime, outcome: str | None = None
+) -> dict[str, Any]:
+    """A pending conference ends now, as planned or as `outcome` says."""
+    with cal.lock:
+        pending = cal.pending_conferences.get(event_id)
+        if pending is None:
+            raise bad_request(f"No conference is being created for event {event_id}.")
+        if outcome not in (None, "success", "failure"):
+            raise bad_request(f"Invalid conference outcome {outcome}.")
+        _finish(cal, event_id, outcome or pending.outcome, now)
+        return copy.deepcopy(cal.events[event_id].resource)
+
+
+def _finish(cal: Calendar, event_id: str, outcome: str, at: datetime) -> None:
+    del cal.pending_conferences[event_id]
+    event = cal.events[event_id]
+    if event.cancelled or "conferenceData" not in event.resource:
+        return  # deleted, or its conference removed, meanwhile
+    _conclude(event.resource, outcome)
+    cal.touch(event, at)
 
 
 def change_event(

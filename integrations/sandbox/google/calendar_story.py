@@ -3,12 +3,12 @@ cancellations. Mixed into GoogleEmulator."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from integrations.sandbox.clock import SimClock
 from integrations.sandbox.google import calendar
-from integrations.sandbox.google.calendar import Calendar
+from integrations.sandbox.google.calendar import Calendar, ConferencePlan
 from integrations.sandbox.google.errors import bad_request
 
 
@@ -137,12 +137,38 @@ class CalendarStory:
         """The organizer cancels: the event becomes a cancelled tombstone."""
         calendar.cancel_event(self.calendar(email), event_id, self.clock.now())
 
+    def plan_conferences(
+        self,
+        *,
+        outcome: str = "success",
+        pending_for: timedelta | None = timedelta(0),
+        email: str | None = None,
+    ) -> None:
+        """How Meet conferences asked for from now on are made: `outcome` "success" or
+        "failure", after `pending_for` of "pending" (zero: answered by the insert itself;
+        None: pending until `finish_conference`)."""
+        if outcome not in ("success", "failure"):
+            raise bad_request(f"Invalid conference outcome {outcome}.")
+        if pending_for is not None and pending_for < timedelta(0):
+            raise bad_request("A conference cannot be ready before it is asked for.")
+        cal = self.calendar(email)
+        with cal.lock:
+            cal.conference_plan = ConferencePlan(outcome, pending_for)
+
+    def finish_conference(
+        self, event_id: str, *, outcome: str | None = None, email: str | None = None
+    ) -> dict[str, Any]:
+        """Google finishes making the event's pending conference now (as planned, or as
+        `outcome` says): the event gains its Meet link, or its request fails."""
+        return calendar.finish_conference(self.calendar(email), event_id, self.clock.now(), outcome)
+
     def expire_sync_tokens(self, email: str | None = None) -> None:
         """Every Calendar sync token issued so far answers 410 from now on."""
         self.calendar(email).expire_sync_tokens()
 
     def calendar_state(self, email: str | None = None) -> dict[str, Any]:
         cal = self.calendar(email)
+        calendar.settle_conferences(cal, self.clock.now())
         with cal.lock:
             return {
                 "timeZone": cal.time_zone,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from integrations.sandbox.control import ControlError, json_body
@@ -49,6 +49,10 @@ class GoogleControl:
     POST   /calendar/events/{id}/move     {start, end, time_zone?}
     POST   /calendar/events/{id}/cancel
     POST   /calendar/sync-tokens/expire   every sync token issued so far → 410
+    POST   /calendar/conferences  {outcome?, pending_seconds?, held?}  Meet requests from
+                                  now on end as `outcome` ("success" or "failure") after
+                                  pending_seconds of "pending" (0: at once), or, held,
+    POST   /calendar/events/{id}/conference  {outcome?}  when this ends them
     POST   /grant/revoke          refresh answers invalid_grant; access tokens die
     GET    /state                 sent/drafts/inbox messages with headers, events, invitations
     """
@@ -178,6 +182,25 @@ class GoogleControl:
             ),
             (
                 "POST",
+                re.compile(r"/calendar/events/(?P<id>[^/]+)/conference"),
+                lambda b, p: g.finish_conference(
+                    p["id"], outcome=b.get("outcome"), email=b.get("email")
+                ),
+            ),
+            (
+                "POST",
+                re.compile(r"/calendar/conferences"),
+                lambda b, p: _done(
+                    lambda: g.plan_conferences(
+                        outcome=str(b.get("outcome", "success")),
+                        pending_for=_pending_for(b),
+                        email=b.get("email"),
+                    ),
+                    {"planned": True},
+                ),
+            ),
+            (
+                "POST",
                 re.compile(r"/calendar/sync-tokens/expire"),
                 lambda b, p: _done(lambda: g.expire_sync_tokens(b.get("email")), {"expired": True}),
             ),
@@ -224,3 +247,12 @@ def _count(body: dict[str, Any]) -> int:
     if isinstance(count, bool) or not isinstance(count, int) or not 0 < count <= 100_000:
         raise ControlError(400, "'count' must be an integer in 1..100000")
     return count
+
+
+def _pending_for(body: dict[str, Any]) -> timedelta | None:
+    if body.get("held"):
+        return None
+    seconds = body.get("pending_seconds", 0)
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        raise ControlError(400, "'pending_seconds' must be a number of seconds, 0 or more")
+    return timedelta(seconds=seconds)

@@ -233,6 +233,8 @@ class GoogleEmulator(MailStory, CalendarStory):
             context = gmail.GmailContext(account.mailbox, self.clock.now())
             return gmail.METHODS[method_id](context, call)
         if method_id in calendar.METHODS:
+            # Conferences made meanwhile are in the event before anything reads it.
+            calendar.settle_conferences(account.calendar, self.clock.now())
             cal_context = calendar.CalendarContext(account.calendar, self.clock.now())
             return calendar.METHODS[method_id](cal_context, call)
         raise gmail.not_implemented(method_id)

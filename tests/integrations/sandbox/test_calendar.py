@@ -10,6 +10,7 @@ import pytest
 from googleapiclient.errors import HttpError
 
 from integrations.sandbox import Sandbox
+from integrations.sandbox.google.errors import GoogleError
 
 from .conftest import CONTACT, START
 from .test_gmail import reason
@@ -165,3 +166,56 @@ def test_contact_side_invite_response_move_cancel(calendar: Any, sandbox: Sandbo
     )
     listed = calendar.events().list(calendarId="primary").execute()["items"]
     assert [i["id"] for i in listed] == [mine["id"]]
+
+
+def _insert_with_meet(calendar: Any, request_id: str) -> dict[str, Any]:
+    body = meeting(conferenceData={"createRequest": {"requestId": request_id}})
+    found: dict[str, Any] = (
+        calendar.events()
+        .insert(calendarId="primary", body=body, sendUpdates="all", conferenceDataVersion=1)
+        .execute()
+    )
+    return found
+
+
+def test_a_meet_made_later_reaches_a_sync_token_list(calendar: Any, sandbox: Sandbox) -> None:
+    """Google may answer the insert with the conference "pending": no link, no entry
+    points; once made, the event changes (etag, updated) and an incremental sync sees it."""
+    sandbox.google.plan_conferences(pending_for=timedelta(seconds=30))
+    event = _insert_with_meet(calendar, "r1")
+    assert event["conferenceData"]["createRequest"]["status"] == {"statusCode": "pending"}
+    assert "hangoutLink" not in event
+    assert "entryPoints" not in event["conferenceData"]
+    _, token = full_sync(calendar)
+    assert full_sync(calendar, syncToken=token)[0] == []  # still being made
+    sandbox.clock.advance(timedelta(seconds=31))
+    [made], _ = full_sync(calendar, syncToken=token)
+    assert made["conferenceData"]["createRequest"]["status"] == {"statusCode": "success"}
+    assert made["hangoutLink"].startswith("https://meet.google.com/")
+    [point] = made["conferenceData"]["entryPoints"]
+    assert point["uri"] == made["hangoutLink"]
+    assert made["etag"] != event["etag"]
+    assert made["updated"] > event["updated"]
+
+
+def test_a_failed_meet_has_no_link_and_a_held_one_waits_for_the_story(
+    calendar: Any, sandbox: Sandbox
+) -> None:
+    google = sandbox.google
+    google.plan_conferences(outcome="failure", pending_for=timedelta(seconds=5))
+    failing = _insert_with_meet(calendar, "r1")
+    google.plan_conferences(pending_for=None)
+    held = _insert_with_meet(calendar, "r2")
+    sandbox.clock.advance(timedelta(days=1))
+    failed = calendar.events().get(calendarId="primary", eventId=failing["id"]).execute()
+    assert failed["conferenceData"] == {
+        "createRequest": {"requestId": "r1", "status": {"statusCode": "failure"}}
+    }
+    assert "hangoutLink" not in failed
+    waiting = calendar.events().get(calendarId="primary", eventId=held["id"]).execute()
+    assert waiting["conferenceData"]["createRequest"]["status"] == {"statusCode": "pending"}
+    google.finish_conference(held["id"])
+    made = calendar.events().get(calendarId="primary", eventId=held["id"]).execute()
+    assert made["hangoutLink"].startswith("https://meet.google.com/")
+    with pytest.raises(GoogleError):
+        google.finish_conference(held["id"])  # nothing left being made

@@ -52,3 +52,26 @@ def test_user_actions_seed_state_and_revoke(gmail: Any, endpoints: dict[str, Any
     post(endpoints, "grant/revoke")
     state_after = requests.get(endpoints["control"] + "google/state", timeout=5)
     assert state_after.ok
+
+
+def test_meet_requests_pending_then_finished(calendar: Any, endpoints: dict[str, Any]) -> None:
+    assert post(endpoints, "calendar/conferences", {"held": True}) == {"planned": True}
+    body = {
+        "summary": "Call",
+        "start": {"dateTime": "2026-03-05T10:00:00Z"},
+        "end": {"dateTime": "2026-03-05T10:30:00Z"},
+        "attendees": [{"email": CONTACT}],
+        "conferenceData": {"createRequest": {"requestId": "r1"}},
+    }
+    event = (
+        calendar.events().insert(calendarId="primary", body=body, conferenceDataVersion=1).execute()
+    )
+    assert event["conferenceData"]["createRequest"]["status"] == {"statusCode": "pending"}
+    made = post(endpoints, f"calendar/events/{event['id']}/conference", {"outcome": "success"})
+    assert made["hangoutLink"].startswith("https://meet.google.com/")
+    refused = requests.post(
+        endpoints["control"] + "google/calendar/conferences",
+        json={"pending_seconds": -1},
+        timeout=5,
+    )
+    assert refused.status_code == 400

@@ -70,8 +70,24 @@ def needs_acceptance(meeting: MeetingRow) -> bool:
 
 
 def needs_place(meeting: MeetingRow) -> bool:
-    """No place and no call link: a confirmation could not say where, so a draft asks."""
-    return not where(meeting.place or "", meeting.link or "")
+    """No place and no call link, nor one to come: a confirmation could not say where, so
+    a draft asks."""
+    return not where(meeting.place or "", meeting.link or "") and not meeting.link_pending
+
+
+def link_to_come(meeting: MeetingRow) -> bool:
+    """No place and no link yet, but the calendar is still making the video call (Google
+    answers a Meet request "pending" and attaches the link later): asking the contact
+    where would be wrong, the link comes with a later sync."""
+    return meeting.link_pending and not where(meeting.place or "", meeting.link or "")
+
+
+def asked_where(snapshot: Snapshot, meeting: MeetingRow) -> bool:
+    """A draft asking where was made for the meeting's current time."""
+    return any(
+        d.meeting_id == meeting.meeting_id and d.created_at >= meeting.status_at
+        for d in snapshot.drafts_of(meeting.contact_id, "confirmation_ask")
+    )
 
 
 def due_confirmations(snapshot: Snapshot, now: datetime, policy: Policy) -> list[Action]:
@@ -90,6 +106,12 @@ def due_confirmations(snapshot: Snapshot, now: datetime, policy: Policy) -> list
         key = confirmation_key(m.meeting_id, start)
         reader = reader_zone(snapshot, m)
         at = confirmation_time(m, policy, reader)
+        if link_to_come(m):
+            # Nothing to confirm without the link, nor to ask while it is coming; still
+            # without it when the confirmation is due, the draft asks where after all.
+            if at is not None and now >= at:
+                actions += _ask_where(snapshot, m, start, now)
+            continue
         latest_ok = start - timedelta(hours=policy.confirm_not_within_hours)
         if at is None or now > latest_ok:
             if key not in snapshot.skipped:
@@ -125,11 +147,7 @@ def due_confirmations(snapshot: Snapshot, now: datetime, policy: Policy) -> list
 def _ask_where(snapshot: Snapshot, m: MeetingRow, start: datetime, now: datetime) -> list[Action]:
     """A draft confirming the time and asking where, once per start time (a reschedule
     asks again); the user reviews it like any draft."""
-    asked = any(
-        d.meeting_id == m.meeting_id and d.created_at >= m.status_at
-        for d in snapshot.drafts_of(m.contact_id, "confirmation_ask")
-    )
-    if asked:
+    if asked_where(snapshot, m):
         return []
     return [
         Action(

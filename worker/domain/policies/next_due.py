@@ -15,8 +15,10 @@ from events.projections.meetings import MeetingRow
 from events.projections.pipeline import ContactRow
 from worker.domain.policies.after_meeting import keep_in_touch_due_at, thanks_ready_at
 from worker.domain.policies.confirmations import (
+    asked_where,
     confirmation_key,
     confirmation_time,
+    link_to_come,
     needs_acceptance,
     needs_place,
     reader_zone,
@@ -128,12 +130,12 @@ def _confirmation(m: MeetingRow, snapshot: Snapshot, policy: Policy) -> datetime
     if needs_acceptance(m):
         return None
     if needs_place(m):
-        asked = any(
-            d.meeting_id == m.meeting_id and d.created_at >= m.status_at
-            for d in snapshot.drafts_of(m.contact_id, "confirmation_ask")
-        )
-        return None if asked else AT_ONCE
+        return None if asked_where(snapshot, m) else AT_ONCE
     at = confirmation_time(m, policy, reader_zone(snapshot, m))
+    if link_to_come(m):
+        # The link's arrival changes the meeting (and dates it again); until then, the
+        # only work is asking where, should the confirmation come due without it.
+        return None if at is None or asked_where(snapshot, m) else at
     latest_ok = start - timedelta(hours=policy.confirm_not_within_hours)
     skipped = confirmation_key(m.meeting_id, start) in snapshot.skipped
     if at is None:
