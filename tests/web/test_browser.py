@@ -44,6 +44,12 @@ def _follow(element: WebElement) -> None:
     old = browser.find_element(By.TAG_NAME, "html")
     element.click()
     WebDriverWait(browser, 15).until(staleness_of(old))
+    # The old page gone is not the new one loaded: an element found while it still
+    # loads can belong to a document about to be replaced ("Node with given id does
+    # not belong to the document", seen once in a full run).
+    WebDriverWait(browser, 15).until(
+        lambda b: b.execute_script("return document.readyState") == "complete"
+    )
 
 
 def _press(scope: Browser | WebElement, xpath: str) -> None:
@@ -177,6 +183,21 @@ def test_close_takes_a_person_off_the_active_board(world: PageWorld, browser_on:
     _follow(browser_on.find_element(By.LINK_TEXT, "Ada Lovelace"))
     _press(browser_on, "//button[.='Reopen']")
     assert world.contact(ADA).closed is None
+
+
+def test_reach_out_from_a_persons_page_says_what_the_message_waits_for(
+    world: PageWorld, browser_on: Browser
+) -> None:
+    world.book.add(NewContact(name="Ada Lovelace", emails=[ADA], how_we_know=HOW))
+    browser_on.get(f"{world.url}/people")
+    _follow(browser_on.find_element(By.LINK_TEXT, "Ada Lovelace"))
+    _press(browser_on, "//button[.='Reach out']")
+    # A mailbox is connected; nothing runs the worker beside this page.
+    assert _notice(browser_on) == (
+        "Ada Lovelace: their first message will be prepared for your review once the "
+        "worker runs: `outreach run`."
+    )
+    assert world.contact(ADA).stage == "to_write"
 
 
 def test_import_a_linkedin_export(world: PageWorld, browser_on: Browser, tmp_path: Path) -> None:
