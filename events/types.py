@@ -26,6 +26,12 @@ DraftKind = Literal[
 ]
 Provider = Literal["google", "microsoft", "sandbox"]
 
+#: Why a draft left the mailbox unsent: the user, the mailbox, a reply that made it
+#: wrong, a forgotten contact, or (a question about where to meet) the meeting settled.
+DiscardReason = Literal[
+    "user", "deleted_in_mailbox", "superseded_by_reply", "contact_forgotten", "meeting_settled"
+]
+
 #: Every event type of the log, as a literal: the projections' dispatch tables are keyed
 #: by it, so mypy rejects a table entry naming no event (a test checks it matches
 #: EVENT_TYPES).
@@ -262,7 +268,7 @@ class DraftUpdated(ContactEvent):
 class DraftDiscarded(ContactEvent):
     TYPE = "draft.discarded"
     draft_id: str
-    reason: Literal["user", "deleted_in_mailbox", "superseded_by_reply", "contact_forgotten"]
+    reason: DiscardReason
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -190,8 +190,8 @@ def test_discard_deletes_the_draft(world: World, cli: Cli) -> None:
     assert [d["headers"]["To"] for d in world.mail()["drafts"]] == [GRACE]
     [discarded] = world.events("draft.discarded")
     assert (discarded["draft_id"], discarded["reason"]) == (draft.draft_id, "user")
-    assert "was discarded (user)" in cli.refused("drafts", "discard", draft.draft_id)
-    assert "was discarded" in cli.refused("drafts", "approve", draft.draft_id)
+    assert "was dropped: you discarded it" in cli.refused("drafts", "discard", draft.draft_id)
+    assert "was dropped: you discarded it" in cli.refused("drafts", "approve", draft.draft_id)
     world.later(hours=1)
     assert world.due("draft_outreach") == []  # nothing is prepared in its place
 
@@ -414,7 +414,8 @@ def test_acting_commands_answer_in_json(world: World, cli: Cli, tmp_path: Path) 
 
     # Failures: JSON on stderr, the same exit code as without --json, nothing done.
     assert (
-        "was discarded" in _json_error(cli("drafts", "approve", grace.draft_id, "--json"))["error"]
+        "was dropped: you discarded it"
+        in _json_error(cli("drafts", "approve", grace.draft_id, "--json"))["error"]
     )
     assert (
         "no draft matches" in _json_error(cli("drafts", "discard", "zzzzzzzz", "--json"))["error"]

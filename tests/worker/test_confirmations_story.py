@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.worker.world import World
+from worker.services.history import sentences
 from worker.services.status import status
 
 ADA = "ada@example.org"
@@ -68,10 +69,17 @@ def test_a_meeting_without_a_place_gets_a_draft_asking_where(world: World) -> No
     assert "draft_confirmation_ask" not in later
     assert _confirmations(world) == []
 
-    # Ada answers with a place and puts it in the event: now it confirms itself.
+    # Ada answers with a place and puts it in the event: now it confirms itself, and the
+    # question about where, never sent, leaves the mailbox (sent, it would ask again).
     world.sandbox.google.set_place(event, "the British Library café, 96 Euston Road")
     world.sync()
     assert _settling(world) == []
-    assert "send_confirmation" in _settle(world)
+    assert {"send_confirmation", "delete_draft"} <= set(_settle(world))
     [text] = _confirmations(world)
     assert "We will meet at the British Library café, 96 Euston Road." in text
+    assert [d for d in world.mail()["drafts"] if d["headers"]["To"] == ADA] == []
+    said = [s["sentence"] for s in sentences(world.book, world.book.history(world.contact(ADA)))]
+    assert (
+        "a draft was dropped: no need to ask where any more, the meeting has its place or link"
+        in said
+    )

@@ -91,9 +91,11 @@ def test_a_link_that_never_comes_is_asked_for_when_the_confirmation_is_due(
     assert len(_asks(world)) == 1
     assert _confirmations(world) == []
 
-    # The link arrives after all (and is synced): now the meeting confirms itself.
+    # The link arrives after all (and is synced): now the meeting confirms itself, and
+    # the unsent question about where to meet leaves the mailbox.
     world.sandbox.google.finish_conference(done.provider_event_id)
     world.sync()
-    assert _settle(world) == ["send_confirmation"]
+    assert sorted(_settle(world)) == ["delete_draft", "send_confirmation"]
     [text] = _confirmations(world)
     assert "Here is the link to join: https://meet.google.com/" in text
+    assert _asks(world) == []

@@ -170,8 +170,8 @@ def show(draft: DraftId, as_json: JsonFlag = False) -> None:
         ("Message-ID", "message_id"),
     ):
         console.print(Text(f"{label + ':':15}{details[key] or '-'}"))
-    if details["discard_reason"]:
-        console.print(Text(f"{'discarded:':15}{details['discard_reason']}"))
+    if details["discarded_because"]:
+        console.print(Text(f"{'dropped:':15}{details['discarded_because']}"))
     if details["edited"]:
         console.print(Text(f"{'edited:':15}yes, by you: nothing automatic will rewrite it"))
     for finding in details.get("findings") or []:

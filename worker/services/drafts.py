@@ -31,6 +31,7 @@ from worker.domain.markers import find_markers
 from worker.services import waiting_drafts
 from worker.services.app import App
 from worker.services.effects import Effects
+from worker.services.event_words import discard_words
 from worker.services.rendering import Renderer
 
 # The editor text: comment lines, a Subject line, a blank line, the body.
@@ -177,6 +178,7 @@ class DraftReview:
             "kind": draft.kind,
             "status": draft.status,
             "discard_reason": draft.discard_reason,
+            "discarded_because": discard_words(draft.discard_reason or "") or None,
             "contact": contact.name if contact else None,
             "to": draft.to,
             "subject": draft.subject,
@@ -205,8 +207,8 @@ class DraftReview:
 
     def _pending(self, draft: DraftRow) -> None:
         if draft.status == "discarded":
-            why = (draft.discard_reason or "").replace("_", " ")
-            raise InvalidInput(f"draft {draft.draft_id[:8]} was discarded ({why})")
+            why = discard_words(draft.discard_reason or "")
+            raise InvalidInput(f"draft {draft.draft_id[:8]} was dropped: {why}")
         if draft.status != "pending":
             raise InvalidInput(f"draft {draft.draft_id[:8]} was already sent")
 

@@ -23,6 +23,7 @@ from events.types import (
     ActionSkipped,
     ConfirmationAskDrafted,
     DeclineThanksDrafted,
+    DiscardReason,
     DraftDiscarded,
     DraftKind,
     DraftUpdated,
@@ -62,6 +63,13 @@ _DRAFT_EVENTS: dict[ActionKind, tuple[DraftKind, type[Event]]] = {
     "draft_keep_in_touch": ("keep_in_touch", KeepInTouchDrafted),
     "draft_confirmation_ask": ("confirmation_ask", ConfirmationAskDrafted),
     "draft_decline_thanks": ("decline_thanks", DeclineThanksDrafted),
+}
+
+
+#: Why the policies delete a waiting draft, as its discard records it.
+_DELETED_BECAUSE: dict[str, DiscardReason] = {
+    "superseded_by_reply": "superseded_by_reply",
+    "meeting_settled": "meeting_settled",
 }
 
 
@@ -230,7 +238,7 @@ class Effects:
             DraftDiscarded(
                 contact_id=draft.contact_id,
                 draft_id=draft.draft_id,
-                reason="superseded_by_reply",
+                reason=_DELETED_BECAUSE.get(action.reason or "", "superseded_by_reply"),
             ),
             event_id=eid,
         )

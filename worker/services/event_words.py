@@ -37,6 +37,7 @@ _DISCARDED: Final[dict[str, str]] = {
     "deleted_in_mailbox": "it was deleted in your mailbox",
     "superseded_by_reply": "they replied first",
     "contact_forgotten": "the contact was forgotten",
+    "meeting_settled": "no need to ask where any more, the meeting has its place or link",
 }
 _CLOSED: Final[dict[str, str]] = {"declined": "they declined", "not_now": "not now", "done": "done"}
 _ADDED_FROM: Final[dict[str, str]] = {
@@ -57,6 +58,11 @@ _TIMES_ANSWER: Final[dict[str, str]] = {
     "taken": "they chose time {n}, booked for something else since",
     "declined": "their answer about times reads as a no",
 }
+
+
+def discard_words(reason: str) -> str:
+    """Why a draft was dropped, in words (a reason from a newer release: its name)."""
+    return _DISCARDED.get(reason, reason.replace("_", " "))
 
 
 def _subject(f: Fields) -> str:
@@ -138,7 +144,7 @@ WORDS: Final[dict[EventType, Say]] = {
     "decline_thanks.drafted": _drafted("decline_thanks"),
     "draft.updated": lambda f, _t: f"a draft was edited{_subject(f)}",
     "draft.discarded": lambda f, _t: (
-        f"a draft was dropped: {_DISCARDED.get(str(f.get('reason')), 'discarded')}"
+        f"a draft was dropped: {discard_words(str(f.get('reason') or 'discarded'))}"
     ),
     "outreach.sent": _sent("outreach"),
     "nudge.sent": _sent("nudge"),

@@ -72,3 +72,15 @@ class Action:
             if values.get(name):
                 values[name] = datetime.fromisoformat(values[name])
         return cls(**values)
+
+
+def delete_draft(draft_id: str, contact_id: str, now: datetime, reason: str) -> Action:
+    """Delete a waiting draft the state has made wrong, once (keyed by the draft)."""
+    return Action(
+        kind="delete_draft",
+        key=f"delete:{draft_id}",
+        contact_id=contact_id,
+        due_at=now,
+        draft_id=draft_id,
+        reason=reason,
+    )

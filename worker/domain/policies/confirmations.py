@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from events.projections.meetings import MeetingRow
 from worker.domain.meeting_time import where
-from worker.domain.policies.actions import Action
+from worker.domain.policies.actions import Action, delete_draft
 from worker.domain.policies.snapshot import Snapshot
 from worker.domain.policies.windows import (
     earliest_in_window_after,
@@ -80,6 +80,27 @@ def link_to_come(meeting: MeetingRow) -> bool:
     answers a Meet request "pending" and attaches the link later): asking the contact
     where would be wrong, the link comes with a later sync."""
     return meeting.link_pending and not where(meeting.place or "", meeting.link or "")
+
+
+def where_settled(meeting: MeetingRow) -> bool:
+    """The meeting has a place or a call link now, or is off: asking where is no longer
+    needed."""
+    return meeting.status != "scheduled" or bool(where(meeting.place or "", meeting.link or ""))
+
+
+def stale_where_drafts(snapshot: Snapshot, now: datetime) -> list[Action]:
+    """A question about where to meet that is waiting while the meeting has since got its
+    place or link (the calendar's call link came, the user added an address) or is off:
+    sent, it would ask what the invitation answers. Deleted, unless the user has made it
+    their own (an edit is theirs to send or drop)."""
+    actions: list[Action] = []
+    for d in snapshot.drafts.values():
+        if d.kind != "confirmation_ask" or d.status != "pending" or d.edited:
+            continue
+        m = snapshot.meetings.get(d.meeting_id or "")
+        if m is not None and where_settled(m):
+            actions.append(delete_draft(d.draft_id, d.contact_id, now, "meeting_settled"))
+    return actions
 
 
 def asked_where(snapshot: Snapshot, meeting: MeetingRow) -> bool:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from worker.domain.policies.actions import Action
 from worker.domain.policies.after_meeting import due_keep_in_touch, due_met, due_thanks
-from worker.domain.policies.confirmations import due_confirmations
+from worker.domain.policies.confirmations import due_confirmations, stale_where_drafts
 from worker.domain.policies.declined import due_decline_thanks
 from worker.domain.policies.outreach import due_nudges, due_outreach, stale_nudge_drafts
 from worker.domain.policies.snapshot import Snapshot
@@ -29,6 +29,7 @@ def due_for_rows(snapshot: Snapshot, now: datetime, policy: Policy) -> list[Acti
     snapshot (the tick hands it only the rows due by now and what they reference)."""
     return [
         *stale_nudge_drafts(snapshot, now),
+        *stale_where_drafts(snapshot, now),
         *due_confirmations(snapshot, now, policy),
         *due_met(snapshot, now, policy),
         *due_thanks(snapshot, now, policy),

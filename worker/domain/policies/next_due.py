@@ -22,6 +22,7 @@ from worker.domain.policies.confirmations import (
     needs_acceptance,
     needs_place,
     reader_zone,
+    where_settled,
 )
 from worker.domain.policies.declined import wants_decline_thanks
 from worker.domain.policies.outreach import (
@@ -114,12 +115,24 @@ def _times(c: ContactRow) -> datetime | None:
 
 def meeting_due_at(m: MeetingRow, snapshot: Snapshot, policy: Policy) -> datetime | None:
     """When confirming, marking met or thanking (the contact and their referrer) may be due."""
+    stale = _stale_where(m, snapshot)
     if m.status == "scheduled":
         met = _ts(m.end) + timedelta(minutes=policy.met_grace_minutes)
-        return _earliest(_confirmation(m, snapshot, policy), met)
+        return _earliest(_confirmation(m, snapshot, policy), met, stale)
     if m.status == "met":
-        return _thanks(m, snapshot, policy)
-    return None
+        return _earliest(_thanks(m, snapshot, policy), stale)
+    return stale
+
+
+def _stale_where(m: MeetingRow, snapshot: Snapshot) -> datetime | None:
+    # Mirrors stale_where_drafts.
+    if not where_settled(m):
+        return None
+    waiting = any(
+        d.meeting_id == m.meeting_id and d.status == "pending" and not d.edited
+        for d in snapshot.drafts_of(m.contact_id, "confirmation_ask")
+    )
+    return AT_ONCE if waiting else None
 
 
 def _confirmation(m: MeetingRow, snapshot: Snapshot, policy: Policy) -> datetime | None:

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from events.projections.pipeline import ContactRow
-from worker.domain.policies.actions import Action
+from worker.domain.policies.actions import Action, delete_draft
 from worker.domain.policies.snapshot import Snapshot
 from worker.domain.settings import Policy
 
@@ -153,14 +153,5 @@ def stale_nudge_drafts(snapshot: Snapshot, now: datetime) -> list[Action]:
         if c is None:
             continue
         if c.replied_at or c.closed or c.stage in ("declined", "scheduled", "confirmed", "met"):
-            actions.append(
-                Action(
-                    kind="delete_draft",
-                    key=f"delete:{d.draft_id}",
-                    contact_id=d.contact_id,
-                    due_at=now,
-                    draft_id=d.draft_id,
-                    reason="superseded_by_reply",
-                )
-            )
+            actions.append(delete_draft(d.draft_id, d.contact_id, now, "superseded_by_reply"))
     return actions

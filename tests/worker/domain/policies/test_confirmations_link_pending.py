@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from worker.domain.policies.confirmations import confirmation_time, due_confirmations
-from worker.domain.policies.next_due import meeting_due_at
+from worker.domain.policies.confirmations import (
+    confirmation_time,
+    due_confirmations,
+    stale_where_drafts,
+)
+from worker.domain.policies.next_due import AT_ONCE, meeting_due_at
 from worker.domain.settings import Policy
 
 from .builders import draft, meeting, snapshot
@@ -53,3 +57,27 @@ def test_the_link_arrived_confirms_and_none_to_come_asks_at_once() -> None:
     failed = meeting("m", START, START + timedelta(minutes=30), BOOKED, place="")
     [ask] = due_confirmations(snapshot(meetings=[failed]), BOOKED, LONDON)
     assert (ask.kind, ask.due_at) == ("draft_confirmation_ask", BOOKED)
+
+
+def test_a_question_about_where_goes_once_the_meeting_has_its_place_unless_edited() -> None:
+    ask = draft("d", "c1", "confirmation_ask", BOOKED, meeting_id="m")
+    linked = meeting(
+        "m", START, START + timedelta(minutes=30), BOOKED, place="", link="https://meet.example/x"
+    )
+    world = snapshot(meetings=[linked], drafts=[ask])
+    [gone] = stale_where_drafts(world, BOOKED)
+    assert (gone.kind, gone.draft_id, gone.reason) == ("delete_draft", "d", "meeting_settled")
+    assert meeting_due_at(linked, world, LONDON) == AT_ONCE
+    # Still without a place: the question stands.
+    bare = meeting("m", START, START + timedelta(minutes=30), BOOKED, place="")
+    assert stale_where_drafts(snapshot(meetings=[bare], drafts=[ask]), BOOKED) == []
+    # Edited by the user, it is theirs: kept, and nothing is due for it.
+    mine = draft("d", "c1", "confirmation_ask", BOOKED, meeting_id="m", edited=True)
+    kept = snapshot(meetings=[linked], drafts=[mine])
+    assert stale_where_drafts(kept, BOOKED) == []
+    assert meeting_due_at(linked, kept, LONDON) != AT_ONCE
+    # A cancelled meeting needs no answer about where either.
+    off = meeting("m", START, START + timedelta(minutes=30), BOOKED, place="", status="cancelled")
+    assert [a.kind for a in stale_where_drafts(snapshot(meetings=[off], drafts=[ask]), BOOKED)] == [
+        "delete_draft"
+    ]
