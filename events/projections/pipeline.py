@@ -11,7 +11,7 @@ from typing import Any, Literal, get_args
 from events.projections.base import Fact, Handler, Projection, Rows
 from events.projections.rows import Row
 from events.text import fold
-from events.types import DRAFT_KINDS, SENT_FOR_KIND
+from events.types import DRAFT_KINDS, SENT_FOR_KIND, DraftKind
 
 # Stages in the order of an interview's life; side exits after.
 Stage = Literal[
@@ -559,8 +559,8 @@ def stage_rank(stage: str) -> int:
 
 _NEXT = {
     "identified": "choose to reach out (outreach reach-out)",
-    "to_write": "outreach draft to prepare",
-    "drafted": "review the outreach draft",
+    "to_write": "first message to prepare",
+    "drafted": "review the first message",
     "sent": "wait for a reply; nudge after a week",
     "nudged": "wait for a reply",
     "replied": "settle a time",
@@ -569,7 +569,7 @@ _NEXT = {
     "met": "thank them the same day",
     "thanked": "keep in touch in six weeks",
     "kept_in_touch": "nothing due",
-    "declined": "nothing: they declined",
+    "declined": "write to them for another time, or close (outreach close)",
     "cancelled": "reschedule if they wish",
     "no_show": "write to reschedule",
     "no_response": "nothing: no answer after two nudges",
@@ -579,8 +579,8 @@ _NEXT = {
 #: Plain words for each stage, as a user reads them.
 STAGE_WORDS = {
     "identified": "not contacted",
-    "to_write": "outreach to prepare",
-    "drafted": "outreach waiting for your review",
+    "to_write": "first message to prepare",
+    "drafted": "first message waiting for your review",
     "sent": "written to",
     "nudged": "nudged",
     "replied": "replied",
@@ -589,7 +589,7 @@ STAGE_WORDS = {
     "met": "met",
     "thanked": "thanked",
     "kept_in_touch": "kept in touch",
-    "declined": "declined",
+    "declined": "declined the invitation",
     "cancelled": "meeting cancelled",
     "no_show": "did not show",
     "no_response": "no answer",
@@ -602,14 +602,25 @@ CLOSED_WORDS = {
     "done": "done",
     "complained": "they reported your message as spam",
 }
-_DRAFT_WORDS = {
-    "outreach": "your outreach draft waits for review",
-    "nudge": "your nudge draft waits for review",
-    "thank_you": "your thank-you draft waits for review",
-    "referrer_thanks": "your thanks to them (as referrer) waits for review",
-    "keep_in_touch": "your keep-in-touch draft waits for review",
+#: What the user has to do about each kind of waiting draft, in the words the rest of the
+#: product names the kinds with (worker/domain/wording.py's DRAFT_KIND_WORDS, which the
+#: views may not import; tests/worker/test_event_words.py checks the two agree).
+_DRAFT_WORDS: dict[DraftKind, str] = {
+    "outreach": "your first message waits for review",
+    "nudge": "your reminder waits for review",
+    "thank_you": "your thank-you waits for review",
+    "referrer_thanks": "your thanks for an introduction waits for review",
+    "keep_in_touch": "your keep-in-touch note waits for review",
+    "propose_times": "your reply offering times waits for review",
+    "confirmation_ask": "your question about where to meet waits for review",
     "decline_thanks": "your thank-you for their answer waits for review",
 }
+_WAITING_WORDS: dict[str, str] = {str(k): v for k, v in _DRAFT_WORDS.items()}
+
+
+def waiting_words(kind: str) -> str:
+    """What to do about a waiting draft of `kind` (an unknown kind: its name in words)."""
+    return _WAITING_WORDS.get(kind, f"your {kind.replace('_', ' ')} waits for review")
 
 
 def stage_words(row: ContactRow) -> str:
@@ -634,11 +645,11 @@ def next_step(row: ContactRow) -> str:
     waiting for review first: that is what the user has to do)."""
     if row.closed:
         if "decline_thanks" in row.drafts_waiting.values():
-            return f"{_DRAFT_WORDS['decline_thanks']}; nothing more after it"
+            return f"{waiting_words('decline_thanks')}; nothing more after it"
         return "nothing: closed (outreach reopen to pick it up again)"
     if row.drafts_waiting:
         kinds = sorted(set(row.drafts_waiting.values()))
-        return "; ".join(_DRAFT_WORDS.get(k, f"your {k} draft waits for review") for k in kinds)
+        return "; ".join(waiting_words(k) for k in kinds)
     if row.stage == "identified" and not row.emails:
         return "add an e-mail address to write to them (outreach contacts edit --email)"
     if row.stage in ("sent", "nudged") and row.out_of_office_until:

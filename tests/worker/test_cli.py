@@ -159,11 +159,11 @@ def test_add_list_pipeline_history_rebuild(cli: Cli, tmp_path: Path) -> None:
     assert (grace["referred_by"], grace["source"]) == (added["contact_id"], "referral")
 
     stages = {r["name"]: (r["stage"], r["next_step"]) for r in pipeline.json()}
-    assert stages["Grace Hopper"] == ("to_write", "outreach draft to prepare")
+    assert stages["Grace Hopper"] == ("to_write", "first message to prepare")
     assert stages["Alan Turing"][0] == "identified"
     assert stages["Alan Turing"][1].startswith("add an e-mail address to write to them")
     assert "Grace Hopper" in table.out
-    assert "outreach to prepare" in table.out
+    assert "first message to prepare" in table.out
 
     history = timeline.json()
     assert [h["type"] for h in history] == ["contact.added", "outreach.requested"]

@@ -333,9 +333,7 @@ def test_a_waiting_nudge_is_dropped_when_the_contact_is_closed(world: World, cli
     world.outreach_sent("Ada Lovelace", ADA)
     world.later(days=8)
     world.perform("draft_nudge")
-    assert _json(cli, "contacts", "show", "ada")["next_step"] == (
-        "your nudge draft waits for review"
-    )
+    assert _json(cli, "contacts", "show", "ada")["next_step"] == ("your reminder waits for review")
     cli.ok("close", "ada", "--not-now")
     world.perform("delete_draft")
     assert world.drafts() == []

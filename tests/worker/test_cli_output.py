@@ -76,10 +76,10 @@ def test_pipeline_fits_80_columns_name_first_in_plain_words(world: World, cli: C
     header = next(line for line in lines if "name" in line and "stage" in line)
     assert header.index("name") < header.index("stage") < header.index("next")
     ada = next(line for line in lines if "Ada Lovelace" in line)
-    assert "outreach waiting for" in ada  # "…for your review", cut to fit
-    assert "your outreach draft" in ada
+    assert "first message waiting" in ada  # "…for your review", cut to fit
+    assert "your first message" in ada
     wide = cli.ok("pipeline", "--wide", COLUMNS="200").stdout
-    assert "your outreach draft waits for review" in wide
+    assert "your first message waits for review" in wide
     assert "written to" in wide  # "sent", in words
     assert "The International Organisation" in wide
 
@@ -91,7 +91,7 @@ def test_next_says_the_draft_waits_rather_than_what_comes_later(world: World, cl
     world.later(days=8)
     world.perform("draft_nudge")
     [after] = _json(cli, "pipeline")
-    assert after["next_step"] == "your nudge draft waits for review"
+    assert after["next_step"] == "your reminder waits for review"
     world.user_sends(world.drafts()[0])
     [sent] = _json(cli, "pipeline")
     assert sent["next_step"] == "wait for a reply"
@@ -167,7 +167,7 @@ def test_reach_out_says_what_the_first_message_waits_for(world: World, cli: Cli)
     assert "Grace Hopper: their first message will be ready for your review in a minute" in out
     for action in world.due("draft_outreach"):
         world.runtime.perform(action.to_message())
-    assert "past a first message (outreach waiting for your review)" in cli.refused(
+    assert "is past that step (first message waiting for your review)" in cli.refused(
         "reach-out", "ada"
     )
 
@@ -193,7 +193,7 @@ def test_reach_out_before_any_mailbox_says_to_connect_one(tmp_path: Path) -> Non
 def test_acting_commands_answer_in_json(world: World, cli: Cli) -> None:
     cli.ok("contacts", "add", "Ada Lovelace", "-e", ADA)
     reached = _json(cli, "reach-out", "ada")
-    assert (reached["stage"], reached["stage_words"]) == ("to_write", "outreach to prepare")
+    assert (reached["stage"], reached["stage_words"]) == ("to_write", "first message to prepare")
     assert "no meeting in the log" in json.loads(cli("met", "ada", "--json").stderr)["error"]
     forgotten = _json(cli, "contacts", "forget", "ada", "--yes")
     assert forgotten == {"forgotten": reached["contact_id"]}

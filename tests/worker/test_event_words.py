@@ -4,8 +4,11 @@ dates and times as people write them, in the user's zone."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import get_args
 
-from events.types import EVENT_TYPES, ContactEvent
+from events.projections.pipeline import waiting_words
+from events.types import EVENT_TYPES, ContactEvent, DraftKind
+from worker.domain.wording import DRAFT_KIND_WORDS
 from worker.services.event_words import WORDS, Telling, as_sentence, told
 
 LONDON = Telling("Europe/London", {"c-grace": "Grace Hopper"})
@@ -66,3 +69,9 @@ def test_a_referral_names_who_introduced_them() -> None:
 
 def test_a_type_from_a_newer_release_is_still_readable() -> None:
     assert said("meeting.moved_online") == "meeting moved online"
+
+
+def test_a_waiting_draft_is_named_as_everywhere_else() -> None:
+    # The pipeline's next step names each kind with the words lists and history use.
+    for kind in get_args(DraftKind):
+        assert waiting_words(kind) == f"your {DRAFT_KIND_WORDS[kind]} waits for review"

@@ -262,7 +262,7 @@ class ContactBook:
             return row  # chosen already: asking again changes nothing
         if row.stage != "identified":
             raise InvalidInput(
-                f"{row.name}: past a first message ({stage_words(row)}); "
+                f"{row.name} is past that step ({stage_words(row)}): "
                 "reach-out is for someone not yet written to"
             )
         self.app.journal.record(ReachOutRequested(contact_id=row.contact_id))
