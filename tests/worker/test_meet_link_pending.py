@@ -41,11 +41,16 @@ def test_a_link_still_being_made_is_waited_for_and_confirmed(world: World) -> No
     world.sync()
     assert _settle(world) == []  # no question about where to meet: the link is coming
     assert _asks(world) == []
-    assert status(world.app, None)["meetings_to_settle"] == []
+    [waiting] = status(world.app, None)["meetings_to_settle"]
+    assert waiting["sentence"] == (
+        "the meeting with Ada Lovelace waits for its video call link from your calendar: "
+        "it is confirmed once the link comes"
+    )
 
     world.later(minutes=5)  # Google has made the Meet meanwhile
     world.sync()
     assert _settle(world) == []
+    assert status(world.app, None)["meetings_to_settle"] == []
     world.later(days=2)  # the day before
     assert _settle(world) == ["send_confirmation"]
     [text] = _confirmations(world)

@@ -21,7 +21,12 @@ from events.projections.referrals import ReferralRow
 from events.projections.rows import Row
 from worker.domain.backoff import backing_off
 from worker.domain.policies.actions import Action
-from worker.domain.policies.confirmations import due_confirmations, needs_acceptance, needs_place
+from worker.domain.policies.confirmations import (
+    due_confirmations,
+    link_to_come,
+    needs_acceptance,
+    needs_place,
+)
 from worker.domain.policies.due import due_for_rows, in_order
 from worker.domain.policies.outreach import due_outreach
 from worker.domain.policies.snapshot import Snapshot
@@ -247,7 +252,8 @@ def notes_to_write(app: App, now: datetime) -> list[dict[str, Any]]:
 
 def meetings_to_settle(app: App, now: datetime) -> list[dict[str, Any]]:
     """Coming meetings nothing will confirm yet: an invitation the user has not accepted
-    ("accept it in your calendar"), or one without a place or link (a draft asks where)."""
+    ("accept it in your calendar"), one without a place or link (a draft asks where), or
+    one whose video call link the calendar is still making."""
     meetings = _meetings(app, "scheduled", now)
     contacts = _contacts(app, {m.contact_id for m in meetings})
     found = []
@@ -261,6 +267,11 @@ def meetings_to_settle(app: App, now: datetime) -> list[dict[str, Any]]:
             why = (
                 f"the meeting with {c.name} has no place or call link: a draft asks where "
                 "(or add the place to the calendar event)"
+            )
+        elif link_to_come(m):
+            why = (
+                f"the meeting with {c.name} waits for its video call link from your "
+                "calendar: it is confirmed once the link comes"
             )
         else:
             continue
