@@ -17,7 +17,9 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from waitress import wasyncore
 from waitress.server import create_server
 
 from events.errors import UserError
@@ -63,12 +65,27 @@ class Served:
         return self
 
     def stop(self) -> None:
-        self._server.close()  # type: ignore[attr-defined]
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        server: Any = self._server
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            # Closed from the serving thread itself, through waitress's trigger: closing
+            # the sockets from here raced that thread's select() on them, which then
+            # failed with "Bad file descriptor" (seen in a CI run's teardown). With every
+            # socket closed in its own thread, the loop finds nothing left and returns.
+            server.trigger.pull_trigger(lambda: _close_all(server))
+            thread.join(timeout=10)
+        else:
+            server.close()
         # What `settle` kept is the collector's again (a process serving page after page,
         # as the tests do, would otherwise never free the earlier ones' cycles).
         gc.unfreeze()
+
+
+def _close_all(server: Any) -> None:
+    """Stop the request threads, then close the listening socket, the open connections
+    and the trigger: an empty map ends waitress's loop."""
+    server.task_dispatcher.shutdown()
+    wasyncore.close_all(server._map)
 
 
 def page_context(
