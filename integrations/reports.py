@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from email.errors import HeaderParseError
 from email.header import decode_header, make_header
 
 #: Headers the adapters pass on so the rule below can be applied (lower-cased names).
@@ -55,5 +56,6 @@ def _decoded(subject: str) -> str:
     """The subject with RFC 2047 encoded words decoded (some APIs pass them through)."""
     try:
         return str(make_header(decode_header(subject)))
-    except (ValueError, LookupError, UnicodeError):
+    except (ValueError, LookupError, UnicodeError, HeaderParseError):
+        # A broken encoded word (bad base64, say) stops no sync: read the subject as sent.
         return subject

@@ -117,6 +117,13 @@ def test_a_null_return_path_is_never_a_reply() -> None:
     assert classify(_seen(raw), None) == "auto_reply"
 
 
+def test_a_broken_encoded_subject_is_read_as_sent() -> None:
+    # Found by the hostile-mail fuzzing: bad base64 in an encoded word raised out of the
+    # Gmail sync and stopped it for the whole mailbox.
+    assert not may_be_report("ada@example.org", "=?utf-8*en?b?a?=", {})
+    assert may_be_report("ada@example.org", "=?utf-8?b?a?= Undeliverable: hello", {})
+
+
 def test_a_person_answering_is_a_reply() -> None:
     raw = (
         b"Return-Path: <lin@corp.example>\nFrom: Lin <lin@corp.example>\nSubject: Re: hi\n\nYes!\n"
