@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from events.projections.drafts import DraftRow
 from events.projections.meetings import MeetingRow
 from worker.domain.meeting_time import where
 from worker.domain.policies.actions import Action, delete_draft
@@ -69,33 +70,44 @@ def needs_acceptance(meeting: MeetingRow) -> bool:
     return meeting.user_response not in ("accepted", "")
 
 
+def _has_where(meeting: MeetingRow) -> bool:
+    """A place or a call link a confirmation can name."""
+    return bool(where(meeting.place or "", meeting.link or ""))
+
+
 def needs_place(meeting: MeetingRow) -> bool:
     """No place and no call link, nor one to come: a confirmation could not say where, so
     a draft asks."""
-    return not where(meeting.place or "", meeting.link or "") and not meeting.link_pending
+    return not _has_where(meeting) and not meeting.link_pending
 
 
 def link_to_come(meeting: MeetingRow) -> bool:
     """No place and no link yet, but the calendar is still making the video call (Google
     answers a Meet request "pending" and attaches the link later): asking the contact
     where would be wrong, the link comes with a later sync."""
-    return meeting.link_pending and not where(meeting.place or "", meeting.link or "")
+    return meeting.link_pending and not _has_where(meeting)
 
 
 def where_settled(meeting: MeetingRow) -> bool:
     """The meeting has a place or a call link now, or is off: asking where is no longer
     needed."""
-    return meeting.status != "scheduled" or bool(where(meeting.place or "", meeting.link or ""))
+    return meeting.status != "scheduled" or _has_where(meeting)
+
+
+def removable_ask(draft: DraftRow) -> bool:
+    """A question about where to meet still waiting and untouched by the user (an edit is
+    theirs to send or drop): what `stale_where_drafts` may delete."""
+    return draft.kind == "confirmation_ask" and draft.status == "pending" and not draft.edited
 
 
 def stale_where_drafts(snapshot: Snapshot, now: datetime) -> list[Action]:
     """A question about where to meet that is waiting while the meeting has since got its
     place or link (the calendar's call link came, the user added an address) or is off:
     sent, it would ask what the invitation answers. Deleted, unless the user has made it
-    their own (an edit is theirs to send or drop)."""
+    their own."""
     actions: list[Action] = []
     for d in snapshot.drafts.values():
-        if d.kind != "confirmation_ask" or d.status != "pending" or d.edited:
+        if not removable_ask(d):
             continue
         m = snapshot.meetings.get(d.meeting_id or "")
         if m is not None and where_settled(m):

@@ -22,6 +22,7 @@ from worker.domain.policies.confirmations import (
     needs_acceptance,
     needs_place,
     reader_zone,
+    removable_ask,
     where_settled,
 )
 from worker.domain.policies.declined import wants_decline_thanks
@@ -129,7 +130,7 @@ def _stale_where(m: MeetingRow, snapshot: Snapshot) -> datetime | None:
     if not where_settled(m):
         return None
     waiting = any(
-        d.meeting_id == m.meeting_id and d.status == "pending" and not d.edited
+        d.meeting_id == m.meeting_id and removable_ask(d)
         for d in snapshot.drafts_of(m.contact_id, "confirmation_ask")
     )
     return AT_ONCE if waiting else None
